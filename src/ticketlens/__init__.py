@@ -1,0 +1,47 @@
+"""ticketlens: IT service-desk tickets into answers.
+
+The public API mirrors the CLI verb for verb::
+
+    import ticketlens as tl
+    tl.generate("desk/", tickets=5_000, seed=7)      # ticketlens generate --out desk/ ...
+    summary = tl.ingest(["desk/"], db="ws.duckdb")   # ticketlens ingest desk/ --db ws.duckdb
+    facts = tl.sla("ws.duckdb")                      # ticketlens sla --db ws.duckdb
+    report = tl.kpi("ws.duckdb")                     # ticketlens kpi --db ws.duckdb
+    tl.mine.dfg("ws.duckdb")                         # ticketlens mine dfg --db ws.duckdb
+"""
+
+from ticketlens import mine
+from ticketlens.demo import demo
+from ticketlens.errors import (
+    AnalysisError,
+    ConfigError,
+    InputError,
+    SchemaError,
+    TicketlensError,
+    WorkspaceError,
+)
+from ticketlens.filters import TicketFilter
+from ticketlens.generate import generate
+from ticketlens.ingest import info, ingest
+from ticketlens.kpi import kpi
+from ticketlens.sla import sla
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AnalysisError",
+    "ConfigError",
+    "InputError",
+    "SchemaError",
+    "TicketFilter",
+    "TicketlensError",
+    "WorkspaceError",
+    "__version__",
+    "demo",
+    "generate",
+    "info",
+    "ingest",
+    "kpi",
+    "mine",
+    "sla",
+]

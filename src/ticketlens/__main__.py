@@ -1,0 +1,3 @@
+from ticketlens.cli import main
+
+main()
