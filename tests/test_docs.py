@@ -1,0 +1,42 @@
+"""Every CLI command is documented: README.md or docs/*.md show `ticketlens <command>`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+
+from ticketlens.cli import cli
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _command_paths(group: click.Group, prefix: str = "ticketlens") -> list[str]:
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        paths.append(path)
+        if isinstance(command, click.Group):
+            paths.extend(_command_paths(command, path))
+    return paths
+
+
+def _documentation() -> str:
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    return "\n".join(page.read_text(encoding="utf-8") for page in pages)
+
+
+@pytest.mark.parametrize("command_path", _command_paths(cli))
+def test_command_is_documented(command_path: str) -> None:
+    assert command_path in _documentation(), f"`{command_path}` appears in no doc page"
+
+
+@pytest.mark.parametrize("command_path", _command_paths(cli))
+def test_command_has_help(command_path: str) -> None:
+    from click.testing import CliRunner
+
+    args = [*command_path.split()[1:], "--help"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
