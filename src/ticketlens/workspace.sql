@@ -49,3 +49,22 @@ CREATE TABLE IF NOT EXISTS meta (
     key    VARCHAR NOT NULL,
     value  VARCHAR NOT NULL
 );
+
+-- One row per input row that ingest did not load: the workspace copy of the quarantine CSV.
+CREATE TABLE IF NOT EXISTS quarantine (
+    source_id  INTEGER NOT NULL,
+    file       VARCHAR NOT NULL,
+    line       BIGINT,                 -- physical line (CSV, XES) or record number (Parquet)
+    "column"   VARCHAR,
+    value      VARCHAR,
+    reason     VARCHAR NOT NULL
+);
+
+-- One row per loaded event and implausibility rule it breaks (far_past, far_future,
+-- before_creation). Join to events on (source_id, source_row).
+CREATE TABLE IF NOT EXISTS event_flags (
+    source_id  INTEGER NOT NULL,
+    source_row BIGINT NOT NULL,
+    ticket_id  VARCHAR NOT NULL,
+    flag       VARCHAR NOT NULL
+);

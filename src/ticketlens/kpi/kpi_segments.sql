@@ -1,0 +1,45 @@
+-- Mart. Grain: one row per dimension (overall, team, system, technician, category, priority)
+-- and value: volume, resolution times (MTTR, median, p90), first response times, reopen,
+-- escalation and first-contact-resolution rates.
+WITH facts AS (
+    SELECT * FROM _kpi_facts
+),
+grouped AS (
+    SELECT
+        CASE WHEN grouping(team_key) = 0 THEN 'team'
+             WHEN grouping(system_key) = 0 THEN 'system'
+             WHEN grouping(technician_key) = 0 THEN 'technician'
+             WHEN grouping(category_key) = 0 THEN 'category'
+             WHEN grouping(priority_key) = 0 THEN 'priority'
+             ELSE 'overall' END AS dimension,
+        coalesce(team_key, system_key, technician_key, category_key, priority_key, 'all') AS value,
+        count(*) AS tickets,
+        count(*) FILTER (WHERE has_creation) AS measured,
+        count(resolution_hours) AS resolved,
+        avg(resolution_hours) AS mttr_hours,
+        median(resolution_hours) AS median_resolution_hours,
+        quantile_cont(resolution_hours, 0.9) AS p90_resolution_hours,
+        count(first_response_minutes) AS responded,
+        avg(first_response_minutes) AS frt_mean_minutes,
+        median(first_response_minutes) AS frt_median_minutes,
+        quantile_cont(first_response_minutes, 0.9) AS frt_p90_minutes,
+        count(*) FILTER (WHERE first_resolved_at IS NOT NULL) AS ever_resolved,
+        count(*) FILTER (WHERE reopens > 0) AS reopened,
+        count(*) FILTER (WHERE escalations > 0) AS escalated,
+        count(fcr) AS fcr_known,
+        count(*) FILTER (WHERE fcr) AS fcr_tickets
+    FROM facts
+    GROUP BY GROUPING SETS ((), (team_key), (system_key), (technician_key), (category_key),
+                            (priority_key))
+),
+final AS (
+    SELECT
+        *,
+        reopened / nullif(ever_resolved, 0) AS reopen_rate,
+        escalated / nullif(tickets, 0) AS escalation_rate,
+        fcr_tickets / nullif(fcr_known, 0) AS fcr_rate
+    FROM grouped
+)
+SELECT * FROM final
+ORDER BY CASE dimension WHEN 'overall' THEN 0 WHEN 'team' THEN 1 WHEN 'system' THEN 2
+         WHEN 'technician' THEN 3 WHEN 'category' THEN 4 ELSE 5 END, tickets DESC, value

@@ -1,0 +1,26 @@
+-- Staging. Grain: one row per ticket of the segment: its SLA facts plus the keys KPIs group by.
+-- team: the source's team attribute, else the tier of the assignee (who resolved, else who
+-- holds it); technician: who resolved it, else who holds it now.
+CREATE OR REPLACE TEMP TABLE _kpi_facts AS
+WITH facts AS (
+    SELECT * FROM sla_facts
+),
+segment AS (
+    SELECT ticket_id FROM _kpi_segment
+),
+final AS (
+    SELECT
+        f.*,
+        coalesce(f.team, f.resolving_tier, f.final_tier, '(unknown)') AS team_key,
+        coalesce(f.system, '(unknown)') AS system_key,
+        coalesce(f.resolver, f.final_assignee, '(unassigned)') AS technician_key,
+        coalesce(f.category, '(unknown)') AS category_key,
+        coalesce(f.priority, '(unknown)') AS priority_key,
+        coalesce(f.channel, '(unknown)') AS channel_key,
+        CASE WHEN f.has_creation AND f.resolved_at IS NOT NULL
+             THEN epoch(f.resolved_at - f.created_at) / 3600 END AS resolution_hours,
+        CASE WHEN f.has_creation AND f.first_response_at IS NOT NULL
+             THEN epoch(f.first_response_at - f.created_at) / 60 END AS first_response_minutes
+    FROM facts f SEMI JOIN segment s USING (ticket_id)
+)
+SELECT * FROM final

@@ -1,0 +1,47 @@
+-- Mart. Grain: one row per ticket with at least one escalation or de-escalation ($steps):
+-- the chain of tiers it went through, starting at the first assignee's tier. The tier after a
+-- step is the new holder's tier from the roster, else the tier an escalation names
+-- (Escalated to L2 -> L2), else '?' (a de-escalation to someone the roster does not know).
+WITH per_ticket_start AS (
+    SELECT ticket_id, arg_min(resource, event_seq) FILTER (WHERE resource IS NOT NULL) AS first_assignee
+    FROM mine_events
+    SEMI JOIN (SELECT ticket_id FROM mine_events WHERE list_contains($steps, activity)) USING (ticket_id)
+    GROUP BY ticket_id
+),
+steps AS (
+    SELECT
+        e.ticket_id,
+        e.event_seq,
+        e.activity,
+        coalesce(r.tier, CASE e.activity WHEN $to_l2 THEN 'L2' WHEN $to_l3 THEN 'L3'
+                                         WHEN $to_manager THEN 'Manager' END, '?') AS tier,
+        r.tier_rank
+    FROM mine_events e
+    LEFT JOIN mine_roster r ON r.resource = e.resource
+    WHERE list_contains($steps, e.activity)
+),
+chains AS (
+    SELECT
+        ticket_id,
+        count(*) FILTER (WHERE activity <> $de_escalated) AS escalations,
+        count(*) FILTER (WHERE activity = $de_escalated)  AS de_escalations,
+        list(activity ORDER BY event_seq)                 AS steps,
+        list(tier ORDER BY event_seq)                     AS tiers
+    FROM steps
+    GROUP BY ticket_id
+),
+final AS (
+    SELECT
+        c.ticket_id,
+        s.first_assignee,
+        coalesce(f.tier, '?')                                         AS first_tier,
+        c.escalations,
+        c.de_escalations,
+        array_to_string(list_prepend(coalesce(f.tier, '?'), c.tiers), ' → ') AS chain,
+        c.steps
+    FROM chains c
+    JOIN per_ticket_start s USING (ticket_id)
+    LEFT JOIN mine_roster f ON f.resource = s.first_assignee
+)
+SELECT * FROM final
+ORDER BY ticket_id;

@@ -1,0 +1,46 @@
+-- Mart. Grain: one row per reopen: a ticket coming back after it was closed. A reopen is an
+-- event of a reopen activity ($reopen, e.g. Ticket Reopened), or any event directly after a
+-- closing activity ($closing, e.g. Ticket Closed) that is not itself a closure. The false
+-- closure is the most recent closure or resolution ($closing + $resolving) before it;
+-- `resolved_by` held the ticket at its most recent resolution (else at that closure).
+-- `reclosed_at` is the next closure after the reopen (NULL: still open).
+WITH marked AS (
+    SELECT
+        ticket_id,
+        event_seq,
+        ts,
+        activity,
+        list_contains($reopen, activity)
+            OR (list_contains($closing, lag(activity) OVER per_ticket)
+                AND NOT list_contains($closing, activity))                      AS is_reopen,
+        last_value(CASE WHEN list_contains($closing, activity)
+                          OR list_contains($resolving, activity) THEN ts END IGNORE NULLS)
+            OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)   AS closed_at,
+        last_value(CASE WHEN list_contains($closing, activity)
+                          OR list_contains($resolving, activity) THEN activity END IGNORE NULLS)
+            OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)   AS closed_by_activity,
+        last_value(CASE WHEN list_contains($resolving, activity) THEN resource END IGNORE NULLS)
+            OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)   AS resolver,
+        last_value(CASE WHEN list_contains($closing, activity) THEN resource END IGNORE NULLS)
+            OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)   AS closer,
+        first_value(CASE WHEN list_contains($closing, activity) THEN ts END IGNORE NULLS)
+            OVER (per_ticket ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)   AS reclosed_at
+    FROM mine_events
+    WINDOW per_ticket AS (PARTITION BY ticket_id ORDER BY event_seq)
+),
+final AS (
+    SELECT
+        ticket_id,
+        row_number() OVER (PARTITION BY ticket_id ORDER BY event_seq)  AS reopen_no,
+        activity                                                       AS reopen_activity,
+        closed_by_activity,
+        closed_at,
+        ts                                                             AS reopened_at,
+        (epoch_us(ts) - epoch_us(closed_at)) / 1e6                     AS closed_for_s,
+        coalesce(resolver, closer)                                     AS resolved_by,
+        reclosed_at
+    FROM marked
+    WHERE is_reopen
+)
+SELECT * FROM final
+ORDER BY ticket_id, reopen_no;

@@ -1,0 +1,16 @@
+-- Staging. Grain: one row per distinct value of activity, priority or assignee in the events
+-- at or before the as-of instant, with a dense integer code per kind (numpy works on codes).
+CREATE OR REPLACE TEMP TABLE _sla_values AS
+WITH source AS (
+    SELECT activity, priority, assigned_to FROM events WHERE "timestamp" <= $as_of
+),
+activities AS (SELECT DISTINCT 'activity' AS kind, activity AS value FROM source),
+priorities AS (SELECT DISTINCT 'priority' AS kind, priority AS value FROM source
+               WHERE priority IS NOT NULL),
+people AS (SELECT DISTINCT 'person' AS kind, assigned_to AS value FROM source
+           WHERE assigned_to IS NOT NULL),
+final AS (
+    SELECT kind, value, (row_number() OVER (PARTITION BY kind ORDER BY value) - 1)::INTEGER AS code
+    FROM (SELECT * FROM activities UNION ALL SELECT * FROM priorities UNION ALL SELECT * FROM people)
+)
+SELECT * FROM final ORDER BY kind, code
