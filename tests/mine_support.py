@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from ticketlens.workspace import connect_memory
+from ticketlens.workspace import connect_memory, open_workspace
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -20,10 +21,10 @@ T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 Row = Sequence[object]
 
 
-def workspace_with(rows: Iterable[Row], *, attributes: Iterable[tuple[str, str, str]] = ()
-                   ) -> duckdb.DuckDBPyConnection:
-    """An in-memory workspace holding exactly ``rows`` (and case attributes name/value)."""
-    con = connect_memory()
+def workspace_with(rows: Iterable[Row], *, attributes: Iterable[tuple[str, str, str]] = (),
+                   con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory workspace (or ``con``) holding exactly ``rows`` and case attributes."""
+    con = con if con is not None else connect_memory()
     records = []
     for line, row in enumerate(rows, start=1):
         ticket, minutes, activity, resource, *rest = row
@@ -37,6 +38,14 @@ def workspace_with(rows: Iterable[Row], *, attributes: Iterable[tuple[str, str, 
     for ticket, name, value in attributes:
         con.execute("INSERT INTO case_attributes VALUES (?, ?, ?, 1)", [ticket, name, value])
     return con
+
+
+def workspace_file(path: Path, rows: Iterable[Row],
+                   attributes: Iterable[tuple[str, str, str]] = ()) -> Path:
+    """A workspace file at ``path`` holding exactly ``rows``."""
+    with open_workspace(path) as ws:
+        workspace_with(rows, attributes=attributes, con=ws.con)
+    return path
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
@@ -70,3 +79,62 @@ def pm4py_frame(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
            FROM events ORDER BY source_id, source_row"""
     ).df()
     return pm4py.format_dataframe(frame)
+
+
+# How each real or generated file maps onto the workspace, for loading without ingest:
+# (case, activity expression, timestamp expression, resource, category, nobody-value).
+_LAYOUTS = {
+    "helpdesk": ('"Case ID"', "Activity",
+                 """strptime("Complete Timestamp", '%Y/%m/%d %H:%M:%S.%g')""", "Resource",
+                 "NULL", None),
+    "bpic2013": ('"case:concept:name"', """"concept:name" || ' - ' || "lifecycle:transition\"""",
+                 """strptime("time:timestamp", '%Y-%m-%d %H:%M:%S%z')""", '"org:resource"',
+                 "NULL", None),
+    "events": ("ticket_id", "activity", "strptime(timestamp, '%Y-%m-%d %H:%M:%S')",
+               "assigned_to", "category", "Unassigned"),
+}
+
+
+def load_csv(con: duckdb.DuckDBPyConnection, path: object, layout: str) -> None:
+    """Load a CSV event log straight into ``events`` (naive timestamps read as UTC)."""
+    case, activity, stamp, resource, category, nobody = _LAYOUTS[layout]
+    frame = con.execute(
+        f"""SELECT {case} AS ticket_id, {activity} AS activity,
+                   ({stamp})::TIMESTAMP AT TIME ZONE 'UTC' AS ts,
+                   CASE WHEN {resource} = ? THEN NULL ELSE {resource} END AS assigned_to,
+                   {category} AS category, row_number() OVER () AS source_row
+            FROM read_csv(?, all_varchar = true, header = true)""",
+        [nobody, str(path)],
+    ).df()
+    insert_events(con, frame)
+
+
+_CACHE: dict[str, object] = {}
+
+
+def ingested(folder: object, name: str, source: object) -> object:
+    """A workspace file holding ``source`` ingested by ``ticketlens.ingest`` (once per run)."""
+    import ticketlens
+
+    key = f"ws:{name}"
+    if key not in _CACHE:
+        from pathlib import Path
+
+        db = Path(str(folder)) / f"{name}.duckdb"
+        ticketlens.ingest([source], db=db)
+        _CACHE[key] = db
+    return _CACHE[key]
+
+
+def generated_desk(folder: object, tickets: int = 3000, seed: int = 11) -> object:
+    """A generated desk folder (once per run and size)."""
+    import ticketlens
+
+    key = f"desk:{tickets}:{seed}"
+    if key not in _CACHE:
+        from pathlib import Path
+
+        out = Path(str(folder)) / f"desk-{tickets}-{seed}"
+        ticketlens.generate(out, tickets=tickets, seed=seed)
+        _CACHE[key] = out
+    return _CACHE[key]

@@ -71,3 +71,27 @@ def utc(text: str) -> pd.Timestamp:
 
 __all__ = ["ev", "facts_of", "load_policy", "memory_with", "policy_with", "utc",
            "workspace_with"]
+
+
+# --- a generated desk, ingested once per test session -------------------------------------
+
+GENERATED_TICKETS = 6_000
+GENERATED_SEED = 404
+_CACHE: dict[str, Any] = {}
+
+
+def generated_workspace(tmp_root: Path) -> tuple[Path, Path, pd.Timestamp]:
+    """(desk folder, workspace file, window end) of a generated desk ingested into a workspace.
+
+    Built once per process and shared by the sla and kpi test modules.
+    """
+    if "generated" not in _CACHE:
+        import ticketlens
+
+        desk = tmp_root / "desk"
+        result = ticketlens.generate(desk, tickets=GENERATED_TICKETS, seed=GENERATED_SEED)
+        db = tmp_root / "desk.duckdb"
+        ticketlens.ingest([desk], db=db)
+        window_end = pd.Timestamp(result.end, tz="UTC") + pd.Timedelta(days=1)
+        _CACHE["generated"] = (desk, db, window_end)
+    return _CACHE["generated"]

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 import pytest
+
 from sla_support import ev, facts_of, policy_with, utc
 
 HOUR = 3600.0

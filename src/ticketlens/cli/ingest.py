@@ -1,7 +1,189 @@
-"""CLI for `ticketlens ingest` — STUB, to be filled by its implementation."""
+"""CLI for `ticketlens ingest` and `ticketlens info`: parse, call the library, format."""
 
 from __future__ import annotations
 
-import click
+import json
+import sys
+from datetime import datetime
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+from rich.console import Console
+from rich.table import Table
+
+from ticketlens.cli.options import db_option, json_option
+from ticketlens.ingest import IngestSummary, WorkspaceInfo, info, ingest
+from ticketlens.ingest.detect import FORMAT_CHOICES
+from ticketlens.ingest.summary import SourceSummary
+
+COLUMN_FLAGS = ("case", "activity", "timestamp", "resource", "priority", "category",
+                "department", "notes", "event_id", "created")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "—"
+
+
+def _source_table(source: SourceSummary) -> Table:
+    title = (f"{source.path} → source #{source.source_id} {source.name!r} "
+             f"[bold]{source.status}[/bold]")
+    table = Table(title=title, title_justify="left", show_header=False, box=None,
+                  padding=(0, 2))
+    table.add_column(style="cyan", no_wrap=True)
+    table.add_column()
+    table.add_row("detected", source.detected)
+    if source.status == "unchanged":
+        for warning in source.warnings:
+            table.add_row("note", warning)
+        return table
+    table.add_row("time zone", f"{source.tz} ({source.tz_origin}); stored as UTC instants")
+    if source.timestamp_format:
+        table.add_row("timestamps", f"{source.timestamp_format} — {source.timestamp_evidence}")
+    identity = "✓" if source.balanced else "✗ MISMATCH"
+    parts = [f"loaded {source.rows_loaded:,}", f"quarantined {source.rows_quarantined:,}"]
+    if source.rows_deduped:
+        parts.append(f"deduped {source.rows_deduped:,}")
+    if source.rows_already_present:
+        parts.append(f"already present {source.rows_already_present:,}")
+    table.add_row("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
+    table.add_row("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
+                            f"{_when(source.first_timestamp)} → {_when(source.last_timestamp)}")
+    kept = "dropped (--dedupe)" if source.rows_deduped else "kept; --dedupe drops them"
+    table.add_row("exact duplicates", f"{source.duplicate_events:,} ({kept})")
+    table.add_row("out of order", f"{source.out_of_order_events:,} events in "
+                                  f"{source.out_of_order_cases:,} tickets (re-ordered by time)")
+    flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in source.implausible.items())
+    table.add_row("implausible", flags)
+    table.add_row("case attributes", f"{source.case_attributes:,}")
+    for reason, count in list(source.quarantine_reasons.items())[:5]:
+        table.add_row("quarantined", f"{count:,} × {reason}")
+    if source.line_numbers == "record":
+        table.add_row("line numbers", "record numbers (see warnings)")
+    for warning in source.warnings:
+        table.add_row("[yellow]warning[/yellow]", warning)
+    return table
+
+
+def _print_summary(summary: IngestSummary) -> None:
+    console = Console()
+    for source in summary.sources:
+        console.print(_source_table(source))
+        console.print()
+    console.print(f"workspace {summary.db}: {summary.workspace_events:,} events, "
+                  f"{summary.workspace_cases:,} tickets  ({summary.seconds:.1f} s)")
+    if summary.quarantine_file:
+        console.print(f"quarantined rows written to {summary.quarantine_file}")
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto",
+              show_default=True, help="Input format; auto recognises it and says which.")
+@click.option("--map", "mapping", metavar="FILE|NAME",
+              help="Column mapping: a TOML file, or a built-in name (servicenow, helpdesk, "
+                   "bpic2013, customer_support, jira, zendesk, xes_csv, events).")
+@click.option("--tz", help="Time zone of timestamps without an offset (default UTC, or the "
+                           "generated desk's manifest).")
+@click.option("--dayfirst/--monthfirst", default=None,
+              help="Day/month order when the data cannot tell (05/03/2016).")
+@click.option("--timestamp-format", multiple=True, metavar="PATTERN",
+              help="strptime pattern(s) of the timestamps, e.g. '%d.%m.%Y %H:%M'.")
+@db_option
+@click.option("--quarantine", type=click.Path(dir_okay=False),
+              help="CSV for rows not loaded [default: <db>.quarantine.csv when any].")
+@click.option("--dedupe", is_flag=True, help="Drop exact duplicate events (always counted).")
+@click.option("--source", "source_name", metavar="NAME",
+              help="Source identity (default: the file name); a newer export under the same "
+                   "name adds only new events.")
+@click.option("--encoding", help="Text encoding of CSV input (default utf-8; e.g. latin-1).")
+@click.option("--delimiter", help="Field delimiter of CSV input (default: from the header).")
+@click.option("--case", metavar="COLUMN", help="Column with the case (ticket) id.")
+@click.option("--activity", multiple=True, metavar="COLUMN",
+              help="Column with the activity; repeat to join several (status + sub-status).")
+@click.option("--timestamp", metavar="COLUMN", help="Column with the event timestamp.")
+@click.option("--resource", metavar="COLUMN", help="Column with who handled the event.")
+@click.option("--priority", metavar="COLUMN", help="Column with the priority.")
+@click.option("--category", metavar="COLUMN", help="Column with the category.")
+@click.option("--department", metavar="COLUMN", help="Column with the department.")
+@click.option("--notes", metavar="COLUMN", help="Column with free-text notes.")
+@click.option("--event-id", metavar="COLUMN", help="Column with the source's event id.")
+@click.option("--created", metavar="COLUMN",
+              help="Column with the ticket's creation instant (events before it are flagged).")
+@click.option("--plausible-from", metavar="DATE",
+              help="Flag events before this date (default 1990-01-01).")
+@click.option("--plausible-to", metavar="DATE",
+              help="Flag events after this date (default: tomorrow).")
+@json_option
+def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: str | None,
+                   dayfirst: bool | None, timestamp_format: tuple[str, ...], db: str,
+                   quarantine: str | None, dedupe: bool, source_name: str | None,
+                   encoding: str | None, delimiter: str | None, as_json: bool,
+                   plausible_from: str | None, plausible_to: str | None,
+                   **column_flags: Any) -> None:
+    """Load ticket exports into the workspace's canonical event log.
+
+    PATH may be a generated desk folder, an events.csv/.parquet, an XES log (.xes, .xes.gz),
+    a ServiceNow audit log, a ticket table, or any event-log CSV/Parquet with a column mapping.
+    Every row is loaded or quarantined; the summary shows the accounting. Nothing is written
+    when ingest refuses (exit code 2).
+    """
+    columns = {name: column_flags.get(name) for name in COLUMN_FLAGS}
+    summary = ingest(
+        list(paths), db=db, format=fmt, mapping=mapping, tz=tz, dayfirst=dayfirst,
+        timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
+        progress=sys.stderr.isatty(), source_name=source_name, encoding=encoding,
+        delimiter=delimiter, columns=columns, plausible_from=plausible_from,
+        plausible_to=plausible_to,
+    )
+    if as_json:
+        click.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        _print_summary(summary)
+
+
+def _print_info(data: WorkspaceInfo) -> None:
+    console = Console()
+    console.print(f"[bold]{data.db}[/bold]: {data.events:,} events, {data.cases:,} tickets, "
+                  f"{_when(data.first_timestamp)} → {_when(data.last_timestamp)}")
+    sources = Table(title="sources", title_justify="left")
+    for column in ("#", "name", "format", "rows read", "loaded", "quarantined", "events",
+                   "tickets", "tz", "ingested"):
+        sources.add_column(column, justify="right" if column in (
+            "#", "rows read", "loaded", "quarantined", "events", "tickets") else "left")
+    for s in data.sources:
+        sources.add_row(str(s["source_id"]), s["name"], s["format"], f"{s['rows_read']:,}",
+                        f"{s['rows_loaded']:,}", f"{s['rows_quarantined']:,}",
+                        f"{s['events']:,}", f"{s['cases']:,}", s["tz"],
+                        _when(s["ingested_at"]))
+    console.print(sources)
+    for title, rows, unit in (("activities", data.activities, "events"),
+                              ("case attributes", data.case_attributes, "tickets"),
+                              ("event attributes", data.event_attributes, "events")):
+        if not rows:
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("name")
+        table.add_column(unit, justify="right")
+        for name, count in rows[:25]:
+            table.add_row(name, f"{count:,}")
+        if len(rows) > 25:
+            table.add_row(f"… {len(rows) - 25} more", "")
+        console.print(table)
+    flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.flagged_events.items())
+    console.print(f"flagged events: {flags or 'none'}; quarantined rows: "
+                  f"{data.quarantined_rows:,}")
+
+
+@click.command("info")
+@db_option
+@json_option
+def info_command(db: str, as_json: bool) -> None:
+    """Show what a workspace holds: sources, tickets, events, time span, activities, attributes."""
+    data = info(db)
+    if as_json:
+        click.echo(json.dumps(data.to_dict(), indent=2))
+    else:
+        _print_info(data)
+
+
+COMMANDS: list[click.Command] = [ingest_command, info_command]

@@ -1,7 +1,494 @@
-"""CLI for `ticketlens mine` — STUB, to be filled by its implementation."""
+"""CLI for `ticketlens mine`: process mining of ticket lifecycles.
+
+Each subcommand parses its options, calls one ``ticketlens.mine`` function and shows the
+result: rich tables in the terminal, ``--json`` for machines, ``--out`` for files.
+"""
 
 from __future__ import annotations
 
-import click
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+import numpy as np
+import pandas as pd
+
+from ticketlens import mine as lib
+from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.errors import InputError
+from ticketlens.mine.duration import human_duration
+
+Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
+
+# Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
+_PER_TICKET = {"time_split", "tickets"}
+
+
+def _progress() -> bool:
+    return sys.stderr.isatty()
+
+
+def _limit_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True,
+                        help="Rows shown per table in the terminal.")(func)
+
+
+def _out_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--out", type=click.Path(), default=None,
+        help="Write the result: FILE.csv / FILE.parquet (main table), FILE.json (all tables), "
+             "or a folder (every table as CSV).",
+    )(func)
+
+
+def _segment_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    return db_option(filter_options(func))
+
+
+@click.group(name="mine")
+def mine() -> None:
+    """Process mining of ticket lifecycles: where tickets get stuck, bounce, or come back.
+
+    \b
+    Every subcommand reads the workspace (--db), keeps the tickets of a segment
+    (--from/--to/--priority/--category/--team) and prints tables; --json prints them
+    for machines and --out writes them to files.
+    """
+
+
+# --- variants -------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--top", type=click.IntRange(min=1), help="Keep the K most frequent variants.")
+@click.option("--coverage", type=click.FloatRange(0, 100, min_open=True),
+              help="Keep the most frequent variants covering PCT % of tickets.")
+@click.option("--collapse-loops", is_flag=True,
+              help="Count a run of one activity repeated back to back once (as Celonis).")
+@json_option
+@_out_option
+@_limit_option
+def variants(db: str, start: Any, end: Any, priority: tuple[str, ...],
+             category: tuple[str, ...], team: tuple[str, ...], top: int | None,
+             coverage: float | None, collapse_loops: bool, as_json: bool, out: str | None,
+             limit: int) -> None:
+    """Activity sequences (variants) with tickets, share, coverage and throughput time."""
+    segment = make_filter(start, end, priority, category, team)
+    frame = lib.variants(db, segment=segment, top=top,
+                         coverage=coverage / 100 if coverage else None,
+                         collapse_loops=collapse_loops, progress=_progress())
+    tables = {"variants": frame}
+    head = {"segment": segment.describe(), "variants": len(frame)}
+    if _emit(tables, head, "variants", as_json, out):
+        return
+    if _note_empty(int(frame["cases"].sum()), segment.describe()):
+        return
+    _show("Variants" + (" (loops collapsed)" if collapse_loops else ""), frame, [
+        ("variant", "#", "int"), ("cases", "tickets", "int"), ("share", "share", "share"),
+        ("cumulative_share", "cum.", "share"), ("length", "events", "int"),
+        ("median_throughput_s", "median", "seconds"),
+        ("mean_throughput_s", "mean", "seconds"), ("activities", "activities", "list"),
+    ], limit)
+
+
+# --- dfg --------------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--min-frequency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Hide edges seen fewer times (noise slider).")
+@click.option("--coverage", type=click.FloatRange(0, 100, min_open=True),
+              help="Keep only tickets of the most frequent variants covering PCT % (paths slider).")
+@json_option
+@_out_option
+@_limit_option
+def dfg(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tuple[str, ...],
+        team: tuple[str, ...], min_frequency: int, coverage: float | None, as_json: bool,
+        out: str | None, limit: int) -> None:
+    """Directly-follows graph: edge frequency and waiting times, start and end activities."""
+    segment = make_filter(start, end, priority, category, team)
+    graph = lib.dfg(db, segment=segment, min_frequency=min_frequency,
+                    coverage=coverage / 100 if coverage else None, progress=_progress())
+    tables = {"edges": graph.edges, "activities": graph.activities,
+              "start_activities": graph.start_activities, "end_activities": graph.end_activities}
+    head = {"segment": graph.segment, "cases": graph.cases, "events": graph.events,
+            "edges_hidden": graph.edges_hidden}
+    if _emit(tables, head, "edges", as_json, out):
+        return
+    if _note_empty(graph.cases, graph.segment):
+        return
+    click.echo(f"{graph.cases:,} tickets, {graph.events:,} events, {len(graph.edges)} edges"
+               + (f" ({graph.edges_hidden} hidden below {min_frequency})"
+                  if graph.edges_hidden else ""))
+    _show("Edges (waiting time between the two events)", graph.edges, [
+        ("source", "from", "text"), ("target", "to", "text"), ("frequency", "events", "int"),
+        ("cases", "tickets", "int"), ("mean_s", "mean", "seconds"),
+        ("median_s", "median", "seconds"), ("p90_s", "p90", "seconds"), ("max_s", "max", "seconds"),
+    ], limit)
+    _show("Start activities", graph.start_activities,
+          [("activity", "activity", "text"), ("cases", "tickets", "int")], limit)
+    _show("End activities", graph.end_activities,
+          [("activity", "activity", "text"), ("cases", "tickets", "int")], limit)
+
+
+# --- bottlenecks ------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--rank", "rank_by", type=click.Choice(["total", "per-case"]), default="total",
+              show_default=True, help="Rank by total waiting, or waiting per affected ticket.")
+@json_option
+@_out_option
+@_limit_option
+def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
+                category: tuple[str, ...], team: tuple[str, ...], rank_by: str, as_json: bool,
+                out: str | None, limit: int) -> None:
+    """Where tickets wait: transitions and activities by waiting time, and life split."""
+    segment = make_filter(start, end, priority, category, team)
+    result = lib.bottlenecks(db, segment=segment, rank_by=rank_by.replace("-", "_"),  # type: ignore[arg-type]
+                             progress=_progress())
+    tables = {"transitions": result.transitions, "activities": result.activities,
+              "split_summary": result.split_summary, "time_split": result.time_split}
+    head = {"segment": result.segment, "cases": result.cases,
+            "unclassified_activities": result.unclassified_activities}
+    if _emit(tables, head, "transitions", as_json, out):
+        return
+    if _note_empty(result.cases, result.segment):
+        return
+    _show("Where ticket life goes (sum over tickets)", result.split_summary, [
+        ("state", "state", "text"), ("total_s", "total", "seconds"), ("share", "share", "share"),
+        ("tickets", "tickets", "int"), ("median_per_ticket_s", "median/ticket", "seconds"),
+        ("mean_per_ticket_s", "mean/ticket", "seconds"),
+    ], None)
+    if result.unclassified_activities:
+        click.echo("unclassified (not ticketlens vocabulary): "
+                   + ", ".join(result.unclassified_activities[:10]))
+    _show("Transitions by waiting time", result.transitions, [
+        ("source", "from", "text"), ("target", "to", "text"), ("occurrences", "times", "int"),
+        ("cases", "tickets", "int"), ("total_wait_s", "total", "seconds"),
+        ("per_case_wait_s", "per ticket", "seconds"), ("median_wait_s", "median", "seconds"),
+        ("p90_wait_s", "p90", "seconds"), ("share_of_waiting", "share", "share"),
+    ], limit)
+    _show("Activities by time spent after them", result.activities, [
+        ("activity", "activity", "text"), ("occurrences", "times", "int"),
+        ("cases", "tickets", "int"), ("total_dwell_s", "total", "seconds"),
+        ("per_case_dwell_s", "per ticket", "seconds"), ("median_dwell_s", "median", "seconds"),
+        ("share_of_waiting", "share", "share"),
+    ], limit)
+
+
+# --- rework -----------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="Desk TOML whose [[technician]] blocks give the tiers (default: default desk).")
+@json_option
+@_out_option
+@_limit_option
+def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tuple[str, ...],
+           team: tuple[str, ...], roster: str | None, as_json: bool, out: str | None,
+           limit: int) -> None:
+    """Repeated steps, reopen loops, ping-pong and escalation chains, with their tickets."""
+    segment = make_filter(start, end, priority, category, team)
+    result = lib.rework(db, segment=segment, roster=roster, progress=_progress())
+    tables = {"reopens": result.reopens, "repeats": result.repeats,
+              "repeat_summary": result.repeat_summary, "ping_pong": result.ping_pong,
+              "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
+              "escalation_chains": result.escalation_chains}
+    head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
+    if _emit(tables, head, "reopens", as_json, out):
+        return
+    if _note_empty(result.cases, result.segment):
+        return
+    click.echo(result.roster.describe())
+    reopened = result.reopens["ticket_id"].nunique()
+    click.echo(f"{reopened:,} of {result.cases:,} tickets reopened "
+               f"({_fmt(reopened / result.cases if result.cases else math.nan, 'share')})")
+    _show("Repeated activities", result.repeat_summary, [
+        ("activity", "activity", "text"), ("tickets", "tickets", "int"),
+        ("extra", "extra times", "int"), ("share", "share", "share"),
+    ], limit)
+    _show("Ping-pong (returns to an earlier holder)", result.ping_pong_summary, [
+        ("level", "level", "text"), ("kind", "kind", "text"), ("tickets", "tickets", "int"),
+        ("returns", "returns", "int"), ("share", "share", "share"),
+    ], limit)
+    _show("Ping-pong tickets", result.ping_pong, [
+        ("ticket_id", "ticket", "text"), ("level", "level", "text"), ("kind", "kind", "text"),
+        ("holder", "back to", "text"), ("via", "via", "list"), ("away_s", "away", "seconds"),
+    ], limit)
+    _show("Escalation chains", result.escalation_chains, [
+        ("chain", "chain", "text"), ("tickets", "tickets", "int"), ("share", "share", "share"),
+    ], limit)
+    _show("Reopened tickets", result.reopens, [
+        ("ticket_id", "ticket", "text"), ("reopen_no", "#", "int"),
+        ("resolved_by", "resolved by", "text"), ("closed_at", "closed", "time"),
+        ("closed_for_s", "closed for", "seconds"), ("reclosed_at", "closed again", "time"),
+    ], limit)
+
+
+# --- handover ---------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--roster", type=click.Path(dir_okay=False),
+              help="Desk TOML whose [[technician]] blocks give the tiers (default: default desk).")
+@click.option("--include-self", is_flag=True, help="Also count a holder followed by itself.")
+@click.option("--include-unassigned", is_flag=True,
+              help="Count events nobody holds as holder 'Unassigned' (else skipped).")
+@json_option
+@_out_option
+@_limit_option
+def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
+             category: tuple[str, ...], team: tuple[str, ...], roster: str | None,
+             include_self: bool, include_unassigned: bool, as_json: bool, out: str | None,
+             limit: int) -> None:
+    """Handover-of-work network between technicians, and the skill-mismatch view."""
+    segment = make_filter(start, end, priority, category, team)
+    result = lib.handover(db, segment=segment, roster=roster, include_self=include_self,
+                          include_unassigned=include_unassigned, progress=_progress())
+    tables = {"network": result.network, "skill_mismatch": result.skill_mismatch}
+    head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
+    if _emit(tables, head, "network", as_json, out):
+        return
+    if _note_empty(result.cases, result.segment):
+        return
+    click.echo(result.roster.describe())
+    _show("Handovers of work", result.network, [
+        ("source", "from", "text"), ("source_tier", "tier", "text"), ("target", "to", "text"),
+        ("target_tier", "tier", "text"), ("handovers", "handovers", "int"),
+        ("cases", "tickets", "int"), ("mean_delay_s", "mean delay", "seconds"),
+        ("median_delay_s", "median delay", "seconds"),
+    ], limit)
+    _show("Skill mismatch: first assignee vs resolving tier", result.skill_mismatch, [
+        ("first_tier", "tier", "text"), ("first_assignee", "first assignee", "text"),
+        ("category", "category", "text"), ("first_skilled", "skilled", "bool"),
+        ("resolved_tier", "resolved at", "text"), ("tickets", "tickets", "int"),
+        ("share", "share", "share"),
+    ], limit)
+
+
+# --- conformance ------------------------------------------------------------------------------
+
+@mine.command()
+@_segment_options
+@click.option("--model", type=click.Path(dir_okay=False),
+              help="Reference model TOML (default: the shipped ticket lifecycle; see "
+                   "`ticketlens mine model` to copy it).")
+@click.option("--strict-end", is_flag=True,
+              help="Open tickets must also have reached an end activity to fit.")
+@json_option
+@_out_option
+@_limit_option
+def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
+                category: tuple[str, ...], team: tuple[str, ...], model: str | None,
+                strict_end: bool, as_json: bool, out: str | None, limit: int) -> None:
+    """Check every ticket against the reference lifecycle: fitting, deviations, rates."""
+    segment = make_filter(start, end, priority, category, team)
+    result = lib.conformance(db, model=model, segment=segment, strict_end=strict_end,
+                             progress=_progress())
+    tables = {"tickets": result.tickets, "deviation_summary": result.deviation_summary,
+              "by_team": result.by_team, "by_technician": result.by_technician,
+              "deviations": result.deviations}
+    head = {"segment": result.segment, "model": result.model, "cases": result.cases,
+            "fitting": result.fitting, "conformance_rate": result.rate,
+            "unmodelled_activities": result.unmodelled}
+    if _emit(tables, head, "tickets", as_json, out):
+        return
+    if _note_empty(result.cases, result.segment):
+        return
+    click.echo(f"model: {result.model}")
+    click.echo(f"{result.fitting:,} of {result.cases:,} tickets fit "
+               f"({_fmt(result.rate, 'share')})")
+    if result.unmodelled:
+        click.echo("not in the model (always inserted): " + ", ".join(result.unmodelled))
+    _show("Deviations", result.deviation_summary, [
+        ("kind", "kind", "text"), ("activity", "activity", "text"), ("tickets", "tickets", "int"),
+        ("occurrences", "times", "int"), ("share", "share", "share"),
+    ], limit)
+    for title, frame, key in (("By team", result.by_team, "team"),
+                              ("By technician", result.by_technician, "technician")):
+        _show(title, frame, [
+            (key, key, "text"), ("tickets", "tickets", "int"), ("fitting", "fitting", "int"),
+            ("conformance_rate", "rate", "share"), ("with_inserted", "inserted", "int"),
+            ("with_skipped", "skipped", "int"), ("with_out_of_order", "out of order", "int"),
+        ], limit)
+
+
+@mine.command(name="model")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Copy the shipped reference model here to edit it (default: print it).")
+def model_command(out: str | None) -> None:
+    """Print (or copy) the shipped reference model of the ticket lifecycle."""
+    text = lib.default_model_path().read_text(encoding="utf-8")
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    if Path(out).exists():
+        raise InputError(f"{out} exists already: choose another name or delete it first")
+    _atomic_write(Path(out), lambda path: path.write_text(text, encoding="utf-8"))
+    click.echo(f"wrote {out}; edit it and pass --model {out}")
+
+
+# --- map and export ---------------------------------------------------------------------------
+
+@mine.command(name="map")
+@_segment_options
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Picture to write: .svg, .png (Graphviz) or .dot (the graph text).")
+@click.option("--kind", type=click.Choice(["frequency", "performance"]), default="frequency",
+              show_default=True, help="Counts on the arrows, or waiting times.")
+@click.option("--statistic", type=click.Choice(["median", "mean", "p90", "max"]),
+              default="median", show_default=True, help="Waiting time shown on a performance map.")
+@click.option("--min-frequency", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Hide arrows seen fewer times (noise slider).")
+@click.option("--coverage", type=click.FloatRange(0, 100, min_open=True),
+              help="Keep only tickets of the most frequent variants covering PCT %.")
+def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
+                category: tuple[str, ...], team: tuple[str, ...], out: str, kind: str,
+                statistic: str, min_frequency: int, coverage: float | None) -> None:
+    """Draw the process map (frequency or performance) as SVG or PNG."""
+    segment = make_filter(start, end, priority, category, team)
+    path = lib.process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
+                           segment=segment, min_frequency=min_frequency,
+                           coverage=coverage / 100 if coverage else None, progress=_progress())
+    click.echo(f"wrote {path}")
+
+
+@mine.command(name="export")
+@_segment_options
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="XES file to write: .xes, or .xes.gz (compressed).")
+def export_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
+                   category: tuple[str, ...], team: tuple[str, ...], out: str) -> None:
+    """Export the workspace (or a segment) as XES for ProM, Disco or pm4py."""
+    segment = make_filter(start, end, priority, category, team)
+    path = lib.export_xes(db, out, segment=segment, progress=_progress())
+    click.echo(f"wrote {path}")
+
+
+COMMANDS: list[click.Command] = [mine]
+
+
+# --- output -------------------------------------------------------------------------------
+
+def _emit(tables: dict[str, pd.DataFrame], head: dict[str, Any], main: str, as_json: bool,
+          out: str | None) -> bool:
+    """Write --out and print --json; True when the terminal tables should not be shown."""
+    if out is not None:
+        _write_tables(Path(out), tables, head, main)
+    if as_json:
+        payload = {**head, **{name: _records(frame) for name, frame in tables.items()
+                              if name not in _PER_TICKET}}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        return True
+    if out is not None:
+        click.echo(f"wrote {out}", err=True)
+    return False
+
+
+def _write_tables(out: Path, tables: dict[str, pd.DataFrame], head: dict[str, Any],
+                  main: str) -> None:
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        _atomic_write(out, lambda path: _csv(tables[main]).to_csv(path, index=False))
+    elif suffix == ".parquet":
+        _atomic_write(out, lambda path: tables[main].to_parquet(path, index=False))
+    elif suffix == ".json":
+        payload = {**head, **{name: _records(frame) for name, frame in tables.items()}}
+        _atomic_write(out, lambda path: path.write_text(
+            json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
+    elif suffix:
+        raise InputError(f"cannot tell what to write to {out}: use .csv, .parquet, .json, "
+                         "or a folder name")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            _atomic_write(out / f"{name}.csv",
+                          lambda path, frame=frame: _csv(frame).to_csv(path, index=False))
+
+
+def _atomic_write(out: Path, write: Callable[[Path], Any]) -> None:
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {out}: folder {folder} does not exist")
+    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
+    os.close(handle)
+    temp = Path(name)
+    try:
+        write(temp)
+        umask = os.umask(0)
+        os.umask(umask)
+        temp.chmod(0o666 & ~umask)
+        os.replace(temp, out)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists become ' → '-joined text in CSV files."""
+    listed = [c for c in frame.columns
+              if frame[c].map(lambda v: isinstance(v, list | np.ndarray)).any()]
+    return frame.assign(**{c: frame[c].map(" → ".join) for c in listed}) if listed else frame
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+def _note_empty(cases: int, described: str) -> bool:
+    """Say so when the segment holds no tickets (an empty answer, not an error)."""
+    if cases == 0:
+        click.echo(f"no tickets match the filter ({described}): nothing to show", err=True)
+    return cases == 0
+
+
+def _show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
+          limit: int | None) -> None:
+    """A rich table of the first ``limit`` rows (all rows when ``limit`` is None)."""
+    if frame.empty:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = frame if limit is None else frame.head(limit)
+    more = f" — top {limit} of {len(frame):,}" if limit is not None and len(frame) > limit else ""
+    table = Table(title=title + more, title_justify="left")
+    rows = [[_fmt(values[column], kind) for column, _h, kind in columns]
+            for values in shown[[c for c, _h, _k in columns]].to_dict("records")]
+    for index, (_column, header, kind) in enumerate(columns):
+        numeric = kind in ("int", "share", "seconds", "time", "bool")
+        # Numbers never wrap; names keep a readable width and long texts share the rest.
+        widest = max((len(row[index]) for row in rows), default=0)
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric,
+                         overflow="fold", min_width=None if numeric else min(widest, 22))
+    for row in rows:
+        table.add_row(*row)
+    # A terminal gets its own width; piped output has none, so give it room instead of
+    # cropping columns at 80.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def _fmt(value: Any, kind: str) -> str:
+    if isinstance(value, list | tuple | np.ndarray):
+        return " → ".join(str(v) for v in value)
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "share":
+        return f"{float(value):.1%}"
+    if kind == "seconds":
+        return human_duration(float(value))
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "time":
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+

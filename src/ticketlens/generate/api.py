@@ -155,6 +155,10 @@ def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int]
         "timestamps": f"naive wall-clock time in {desk.window.timezone}, YYYY-MM-DD HH:MM:SS",
         "desk": {"teams": sim.roster.teams, "technicians": len(sim.roster.names),
                  "chunks": sim.chunks},
+        "roster": [{"name": name, "tier": sim.config.technicians[i % sim.roster.size].tier,
+                    "team": sim.roster.team_name[i % sim.roster.size],
+                    "desk_team": i // sim.roster.size}
+                   for i, name in enumerate(sim.roster.names)],
         "formats": list(formats),
         "files": {name: [f"{name}.{fmt}" for fmt in formats] for name in TABLES},
         "row_counts": counts,

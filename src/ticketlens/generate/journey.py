@@ -87,7 +87,7 @@ DAY_SLOTS = ("parts_received", "hold_released", "closed", "closed_again", "close
 DECISIONS = (
     "vip", "creep", "creep_step", "await", "never", "esc1", "misroute", "misroute_pick", "esc3",
     "esc3b", "ping", "manager", "parts", "backorder", "hold", "weekend", "reopen", "zombie",
-    "extra", "gap1", "gap2",
+    "extra", "gap1", "gap2", "balance1", "balance2",
 )
 _D = {name: i for i, name in enumerate(DECISIONS)}
 HARDWARE = CATEGORIES.index("Hardware")
@@ -240,17 +240,17 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     for slot in ("zombie", "resume_zombie", "resolved_zombie", "closed_zombie"):
         take(slot, zombie)
 
-    # Durations in seconds (business seconds on the business clock).
-    u = d.durations
+    # Durations in seconds (business seconds on the business clock). Critical tickets wait
+    # towards the short end of every range (u**2); their hands-on work is not shortened.
+    u = np.where(critical[:, None], d.durations ** 2, d.durations)
+    u[:, S["proposed"]] = d.durations[:, S["proposed"]]
     dur = np.zeros((n, N_SLOTS))
 
     def minutes(slot: str, span: Span, scale: float = 60.0) -> None:
         dur[:, S[slot]] = draw_span(span, u[:, S[slot]]) * scale
 
-    # Critical tickets are picked up towards the quick end of the range.
-    assign_u = np.where(critical, u[:, S["assigned"]] ** 2, u[:, S["assigned"]])
-    dur[:, S["assigned"]] = np.where(vip, draw_span(p.vip_assign_minutes, assign_u),
-                                     draw_span(t.assign_minutes, assign_u)) * 60
+    dur[:, S["assigned"]] = np.where(vip, draw_span(p.vip_assign_minutes, u[:, S["assigned"]]),
+                                     draw_span(t.assign_minutes, u[:, S["assigned"]])) * 60
     minutes("work_started", t.work_start_minutes)
     minutes("priority_creep", Span(0.5, 8), HOUR)
     minutes("await_user", t.work_start_minutes)
@@ -296,8 +296,14 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     time = _times(d.created, present, seconds, critical, clock)
     for gap_slot, before, after, draw in (("workload_l1", "assigned", "work_started", "gap1"),
                                           ("workload_l2", "escalated_l2", "resume_l2", "gap2")):
+        # Inside the gap on the ticket's clock: a non-critical reassignment happens in office
+        # hours even when the hand-over before it came at night.
         t0, t1 = time[:, S[before]], time[:, S[after]]
-        inside = t0 + np.maximum(1, ((t1 - t0) * (0.2 + 0.6 * d.u(draw))).astype(np.int64))
+        share = 0.2 + 0.6 * d.u(draw)
+        wall = t0 + np.maximum(1, ((t1 - t0) * share).astype(np.int64))
+        b0, b1 = clock.to_business(t0), clock.to_business(t1)
+        office = clock.from_business(b0 + np.maximum(1, ((b1 - b0) * share).astype(np.int64)))
+        inside = np.where(critical, wall, np.maximum(office, t0 + 1))
         time[:, S[gap_slot]] = np.where(present[:, S[gap_slot]], inside, t0)
 
     priority = np.repeat(d.priority[:, None], N_SLOTS, axis=1).astype(np.int8)

@@ -127,13 +127,15 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     nobody = np.full(n, -1, dtype=np.int64)
     args = (draws, config, roster, sim.clock)
     first_pass = lay_out(*args, nobody, nobody)
-    to_l1 = rebalance(first_pass, S["assigned"], carried, roster, draws.team)
+    category = draws.category.astype(np.int64)
+    to_l1 = rebalance(first_pass, S["assigned"], carried, roster, category, draws.u("balance1"))
     second_pass = lay_out(*args, to_l1, nobody)
-    to_l2 = rebalance(second_pass, S["escalated_l2"], carried, roster, draws.team)
+    to_l2 = rebalance(second_pass, S["escalated_l2"], carried, roster, category,
+                      draws.u("balance2"))
     journey = lay_out(*args, to_l1, to_l2)
 
     next_start = (sim.plan.first_day + days[1]) * DAY
-    carried = (carried + holding_intervals(journey)).still_open(next_start)
+    carried = (carried + holding_intervals(journey)[0]).still_open(next_start)
 
     written = journey.present & (journey.time < sim.window_end)
     rows, cols = np.nonzero(written)

@@ -87,24 +87,28 @@ def load_source(
     source_id = next_source_id(con)
     prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
     con.execute(_sql("load_keyed.sql"))
-    staged_events = _one(con, "SELECT count(*) FROM stage_keyed")
-    duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
+    staged_events = _one(con, "SELECT count(*) FROM stage_events")
     keep = "occurrence = 0" if record.dedupe else "true"
     if prior:
         con.execute(_sql("load_existing.sql"), {"name": record.name})
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE stage_new AS SELECT k.* FROM stage_keyed k "
+            f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
             f"ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
             f"AND k.occurrence = e.occurrence WHERE {keep}"
         )
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE stage_new AS SELECT * FROM stage_keyed "
+        con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
                     f"WHERE {keep}")
-    new_events = _one(con, "SELECT count(*) FROM stage_new")
+    con.execute(_sql("load_ordered.sql"))
+    new_events = _one(con, "SELECT count(*) FROM stage_ordered")
+    if prior or record.dedupe:
+        # Repeats that were filtered out are not in stage_ordered: count them on the source.
+        duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
+    else:
+        duplicates = _one(con, "SELECT count(*) FROM stage_ordered WHERE occurrence > 0")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
 
-    con.execute(_sql("load_ordered.sql"))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
         "FROM stage_ordered SEMI JOIN events USING (ticket_id)"
@@ -158,6 +162,12 @@ def load_source(
         "FROM stage_rejects ORDER BY source_row",
         {"sid": source_id, "file": record.file},
     )
+    if _exists(con, "stage_linked_rejects"):
+        con.execute(
+            'INSERT INTO quarantine SELECT $sid, $folder || \'/\' || file, source_row, "column", '
+            "value, reason FROM stage_linked_rejects ORDER BY file, source_row",
+            {"sid": source_id, "folder": record.path},
+        )
     reasons = dict(con.execute(
         "SELECT reason, count(*) FROM stage_rejects GROUP BY reason ORDER BY 2 DESC, 1"
     ).fetchall())
@@ -236,6 +246,12 @@ def _insert_source_row(
             "details": json.dumps(details, default=str, sort_keys=True),
         },
     )
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(_one(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": table}
+    ))
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:

@@ -4,7 +4,7 @@ UPDATE events e SET event_seq = r.seq
 FROM (
     SELECT rowid AS rid,
            row_number() OVER (PARTITION BY ticket_id
-                              ORDER BY "timestamp", source_id, source_row) - 1 AS seq
+                              ORDER BY "timestamp", source_id, source_row, event_seq) - 1 AS seq
     FROM events
     WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap)
 ) r

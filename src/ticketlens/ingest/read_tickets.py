@@ -21,6 +21,7 @@ from ticketlens.ingest.stage import (
     Staged,
     create_rejects,
     instant_sql,
+    release_raw,
     timestamp_spec,
     value_sql,
 )
@@ -77,6 +78,7 @@ def stage_ticket_table(
         params.values,
     )
     create_rejects(con, staged, raw)
+    release_raw(con, raw)
     con.execute(
         f"INSERT INTO {staged.rejects} SELECT source_row, $col, NULL, 'missing ticket id' "
         f"FROM {typed} WHERE ticket_id IS NULL",
@@ -113,7 +115,7 @@ def stage_ticket_table(
     for index, (activity, _, _, _) in enumerate(instants):
         con.execute(
             f"INSERT INTO {staged.events} SELECT source_row, ticket_id, i{index}, $activity, "
-            f"NULL, priority, category, department, NULL, NULL, NULL FROM {ok} "
+            f"NULL, priority, category, department, NULL, NULL, NULL, {index} FROM {ok} "
             f"WHERE i{index} IS NOT NULL",
             {"activity": activity},
         )
@@ -152,10 +154,7 @@ def _consistency(
     per_event = {instants[k][0]: int(row[k]) for k in range(len(instants))}
     creation = [k for k, (activity, *_rest) in enumerate(instants)
                 if activity == Activity.CREATED.value]
-    if creation:
-        missing_creation = tickets - per_event[instants[creation[0]][0]]
-    else:
-        missing_creation = tickets
+    missing_creation = tickets - per_event[instants[creation[0]][0]] if creation else tickets
     inverted: dict[str, int] = {}
     for later in range(len(instants)):
         for earlier in range(later):

@@ -228,7 +228,7 @@ def _stage(
     con.execute(
         f"CREATE TEMP TABLE {staged.events} ({EVENT_COLUMNS_DDL}); "
         f"INSERT INTO {staged.events} SELECT source_row, ticket_id, ts, activity, assigned_to, "
-        "NULL, NULL, NULL, NULL, NULL, attributes FROM xes_typed "
+        "NULL, NULL, NULL, NULL, NULL, attributes, 0 FROM xes_typed "
         "WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
     )
     con.execute(f"CREATE TEMP TABLE {staged.case} (ticket_id VARCHAR, name VARCHAR, value VARCHAR)")

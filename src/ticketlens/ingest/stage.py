@@ -3,7 +3,8 @@
 Every reader ends here with the same temp tables, which ``load`` then writes to the workspace:
 
 * ``<p>_events``  — one row per accepted event: source_row, ticket_id, ts (TIMESTAMPTZ),
-  activity, assigned_to, priority, category, department, notes, event_id, attributes (MAP);
+  activity, assigned_to, priority, category, department, notes, event_id, attributes (MAP),
+  sub_row (order of several events made from one row: a ticket table's [events] order);
 * ``<p>_rejects`` — one row per quarantined input row: source_row, column, value, reason;
 * ``<p>_case``    — one row per ticket and attribute: ticket_id, name, value;
 * ``<p>_created`` — one row per ticket whose source states a creation instant.
@@ -27,7 +28,7 @@ CREATED = "__created__"
 EVENT_COLUMNS_DDL = (
     "source_row BIGINT, ticket_id VARCHAR, ts TIMESTAMPTZ, activity VARCHAR, "
     "assigned_to VARCHAR, priority VARCHAR, category VARCHAR, department VARCHAR, "
-    "notes VARCHAR, event_id VARCHAR, attributes MAP(VARCHAR, VARCHAR)"
+    "notes VARCHAR, event_id VARCHAR, attributes MAP(VARCHAR, VARCHAR), sub_row INTEGER"
 )
 
 
@@ -127,7 +128,7 @@ def instant_sql(
     if spec is None:
         return "CAST(NULL AS TIMESTAMPTZ)"
     fmt = params.add(list(spec.formats)).removeprefix("$")
-    tz = params.add(options.tz).removeprefix("$")
+    tz = "" if spec.aware else params.add(options.tz).removeprefix("$")
     return parse_sql(value, spec, tz, fmt)
 
 
@@ -195,6 +196,7 @@ def stage_event_log(
     con.execute(f"CREATE TEMP TABLE {typed} AS SELECT {', '.join(select)} FROM {raw.view}",
                 params.values)
     create_rejects(con, staged, raw)
+    release_raw(con, raw)
     activity_label = " + ".join(mapping.activity)
     format_text = spec.describe() if spec else "none"
     con.execute(
@@ -215,14 +217,15 @@ def stage_event_log(
         {"case_col": mapping.case, "act_col": activity_label, "ts_col": mapping.timestamp,
          "fmt": f"the detected format {format_text}; pass --timestamp-format"},
     )
-    con.execute(
-        f"CREATE TEMP TABLE {staged.events} AS SELECT source_row, ticket_id, ts, activity, "
-        "assigned_to, priority, category, department, notes, event_id, attributes "
-        f"FROM {typed} WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
-    )
-    _rename_activities(con, staged, mapping)
     _stage_case_attributes(con, staged, [name for name, _ in case_columns], typed)
-    con.execute(f"DROP TABLE {typed}")
+    # A view, not a copy: loading reads the accepted rows once, straight from the typed table.
+    con.execute(
+        f"CREATE TEMP VIEW {staged.events} AS SELECT source_row, ticket_id, ts, "
+        f"{_renamed_activity_sql(con, mapping)} AS activity, "
+        "assigned_to, priority, category, department, notes, event_id, attributes, "
+        f"0 AS sub_row FROM {typed} "
+        "WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
+    )
     if raw.renamed:
         staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
     return staged
@@ -236,15 +239,21 @@ def _activity_sql(raw: RawTable, mapping: Mapping, params: Params) -> str:
     return f"nullif(concat_ws({separator}, {', '.join(parts)}), '')"
 
 
-def _rename_activities(con: duckdb.DuckDBPyConnection, staged: Staged, mapping: Mapping) -> None:
+def _renamed_activity_sql(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> str:
+    """``activity``, renamed through the mapping's [activity_names] table when it has one."""
     if not mapping.activity_names:
-        return
+        return "activity"
     con.execute("CREATE OR REPLACE TEMP TABLE activity_names (source VARCHAR, target VARCHAR)")
     con.executemany("INSERT INTO activity_names VALUES (?, ?)", list(mapping.activity_names))
-    con.execute(
-        f"UPDATE {staged.events} e SET activity = n.target FROM activity_names n "
-        "WHERE e.activity = n.source"
-    )
+    return ("coalesce((SELECT n.target FROM activity_names n WHERE n.source = activity), "
+            "activity)")
+
+
+def release_raw(con: duckdb.DuckDBPyConnection, raw: RawTable) -> None:
+    """Drop the text copy of the file as soon as the typed rows exist (bounded memory)."""
+    con.execute(f"DROP VIEW IF EXISTS {raw.view}")
+    for suffix in ("_text", "_lines"):
+        con.execute(f"DROP TABLE IF EXISTS {raw.view}{suffix}")
 
 
 def _case_attribute_columns(

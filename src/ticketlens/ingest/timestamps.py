@@ -105,21 +105,26 @@ def detect_format(
     ``what`` names the column in messages ("column 'sys_updated_at' of incidents.csv").
     """
     cleaned = clean_sql(value_sql)
-    sample = con.execute(
-        f"SELECT v FROM (SELECT {cleaned} AS v FROM {relation} WHERE {value_sql} IS NOT NULL "
-        f"LIMIT {SAMPLE_ROWS}) "
-        f"UNION ALL SELECT v FROM (SELECT {cleaned} AS v FROM {relation} "
-        f"WHERE {value_sql} IS NOT NULL USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7))"
-    ).fetchall()
-    values = [row[0] for row in sample]
+    # Distinct values from the head and a reproducible random sample are enough to tell the
+    # format family; the day/month decision, when needed, looks at every value.
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE ts_sample AS
+        SELECT DISTINCT v FROM (
+            SELECT * FROM (SELECT {cleaned} AS v FROM {relation}
+                           WHERE {value_sql} IS NOT NULL LIMIT {SAMPLE_ROWS})
+            UNION ALL
+            SELECT * FROM (SELECT {cleaned} AS v FROM {relation} WHERE {value_sql} IS NOT NULL
+                           USING SAMPLE reservoir({SAMPLE_ROWS} ROWS) REPEATABLE (7)))
+        """
+    )
+    values = [row[0] for row in con.execute("SELECT v FROM ts_sample LIMIT 3").fetchall()]
     if not values:
         return None
-    con.execute("CREATE OR REPLACE TEMP TABLE ts_sample (v VARCHAR)")
-    con.executemany("INSERT INTO ts_sample VALUES (?)", [(v,) for v in values])
     all_formats = [f for _, _, _, formats in FAMILIES for f in formats]
-    counts_sql = ", ".join(f"count(try_strptime(v, ${i}))" for i in range(len(all_formats)))
+    counts_sql = ", ".join(f"count(try_strptime(v, $f{i}))" for i in range(len(all_formats)))
     counts = con.execute(
-        f"SELECT {counts_sql} FROM ts_sample", {str(i): f for i, f in enumerate(all_formats)}
+        f"SELECT {counts_sql} FROM ts_sample", {f"f{i}": f for i, f in enumerate(all_formats)}
     ).fetchone()
     assert counts is not None
     per_format = dict(zip(all_formats, counts, strict=True))

@@ -44,7 +44,7 @@ days AS (
 filled AS (
     SELECT d.day, coalesce(created, 0) AS created, coalesce(closed, 0) AS closed,
            coalesce(reopened, 0) AS reopened,
-           sum(coalesce(net, 0)) OVER (ORDER BY d.day) AS open_end_of_day
+           sum(coalesce(net, 0)) OVER (ORDER BY d.day)::BIGINT AS open_end_of_day
     FROM days d LEFT JOIN daily USING (day)
 ),
 final AS (

@@ -53,11 +53,7 @@ open_now AS (
     FROM _kpi_facts WHERE status = 'open' AND final_assignee IS NOT NULL GROUP BY 1
 ),
 tiers AS (
-    SELECT technician, max(tier) AS tier FROM (
-        SELECT final_assignee AS technician, final_tier AS tier FROM _kpi_facts
-        UNION ALL
-        SELECT resolver, resolving_tier FROM _kpi_facts
-    ) WHERE technician IS NOT NULL GROUP BY 1
+    SELECT technician, tier FROM sla_technicians
 ),
 final AS (
     SELECT h.technician, t.tier, h.tickets_held, coalesce(o.open_now, 0) AS open_now,

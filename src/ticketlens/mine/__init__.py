@@ -1,23 +1,41 @@
 """Process mining of ticket lifecycles. Each function mirrors `ticketlens mine <analysis>`."""
 
 from ticketlens.mine.api import (
+    Bottlenecks,
+    Conformance,
+    DirectlyFollowsGraph,
+    HandoverNetwork,
+    ReferenceModel,
+    Rework,
     bottlenecks,
     conformance,
+    default_model_path,
     dfg,
     export_xes,
     handover,
+    load_model,
     process_map,
     rework,
+    to_dot,
     variants,
 )
 
 __all__ = [
+    "Bottlenecks",
+    "Conformance",
+    "DirectlyFollowsGraph",
+    "HandoverNetwork",
+    "ReferenceModel",
+    "Rework",
     "bottlenecks",
     "conformance",
+    "default_model_path",
     "dfg",
     "export_xes",
     "handover",
+    "load_model",
     "process_map",
     "rework",
+    "to_dot",
     "variants",
 ]

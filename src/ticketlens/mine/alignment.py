@@ -157,7 +157,6 @@ def align(traces: list[np.ndarray], automaton: _Automaton,
 def _backtrack(codes: np.ndarray, lengths: np.ndarray, synced: np.ndarray,
                came_from: np.ndarray, final_state: np.ndarray, automaton: _Automaton,
                extra_names: tuple[str, ...]) -> pd.DataFrame:
-    size = len(automaton.names)
     names = np.array([*automaton.names, *extra_names], dtype=object)
     inserted: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     skips: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []

@@ -61,4 +61,4 @@ final AS (
     JOIN sequences s USING (level, ticket_id)
 )
 SELECT * FROM final
-ORDER BY level DESC, ticket_id, returned_at, holder;
+ORDER BY level, ticket_id, returned_at, holder;

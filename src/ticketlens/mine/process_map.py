@@ -132,16 +132,20 @@ def _edges(graph: DirectlyFollowsGraph, ids: dict[str, str], kind: MapKind,
                          f"penwidth={0.6 + 5.4 * weight:.2f}, "
                          f'color="{_grey(weight)}", weight={max(1, round(10 * weight))}];')
         return lines
-    values = edges[f"{statistic}_s"].astype(float)
-    longest = max(float(values.max()), 1.0)
+    values = edges[f"{statistic}_s"].astype(float).clip(lower=0.0)
+    low, high = math.log1p(float(values.min())), math.log1p(float(values.max()))
+    most = max(int(edges["frequency"].max()), 1)
     for source, target, seconds, count in zip(edges["source"], edges["target"], values,
                                               edges["frequency"], strict=True):
-        share = math.log1p(max(seconds, 0.0)) / math.log1p(longest)
+        # Colour by where the waiting time sits between the shortest and the longest arrow (log
+        # scale: minutes and weeks on one map); layout weight by frequency, as on the
+        # frequency map, so both maps of one log have the same shape.
+        share = (math.log1p(seconds) - low) / (high - low) if high > low else 0.0
         colour = _scale(_REDS, share)
         lines.append(f'  {ids[source]} -> {ids[target]} [label="{human_duration(seconds)}", '
-                     f'penwidth={0.6 + 5.4 * share:.2f}, color="{colour}", '
+                     f'penwidth={0.8 + 3.2 * share:.2f}, color="{colour}", '
                      f'fontcolor="{colour if share > 0.5 else "#555555"}", '
-                     f"weight={max(1, round(math.log1p(count)))}];")
+                     f"weight={max(1, round(10 * count / most))}];")
     return lines
 
 
@@ -176,6 +180,9 @@ def _write(out: Path, fmt: str, source: str, dot_path: str | None) -> None:
             if done.returncode != 0:
                 raise AnalysisError(f"Graphviz dot failed drawing {out}: "
                                     f"{done.stderr.decode(errors='replace').strip()}")
+        umask = os.umask(0)
+        os.umask(umask)
+        temp.chmod(0o666 & ~umask)  # mkstemp makes files private; a picture is not
         os.replace(temp, out)
     finally:
         temp.unlink(missing_ok=True)

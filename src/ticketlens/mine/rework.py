@@ -122,7 +122,7 @@ def _ping_pong_summary(ping_pong: pd.DataFrame, cases: int) -> pd.DataFrame:
     summary = (ping_pong.groupby(["level", "kind"], as_index=False)
                .agg(tickets=("ticket_id", "nunique"), returns=("ticket_id", "size")))
     summary["share"] = _share(summary["tickets"], cases)
-    return summary.sort_values(["level", "kind"], ascending=[False, True], ignore_index=True)
+    return summary.sort_values(["level", "kind"], ignore_index=True)
 
 
 def _chains(escalations: pd.DataFrame, cases: int) -> pd.DataFrame:

@@ -78,7 +78,9 @@ class EventLog:
     def frame(self, sql_file: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         """Run one mart file and return its rows as a pandas DataFrame."""
         with self.step(sql_file):
-            return self.con.execute(load_sql(sql_file), dict(params or {})).df()
+            # Through Arrow: DuckDB's own .df() trips a pandas deprecation on time zones.
+            reader = self.con.sql(load_sql(sql_file), params=dict(params or {})).arrow()
+            return reader.read_all().to_pandas()
 
     def frame_sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
         return self.con.execute(sql, params).df()

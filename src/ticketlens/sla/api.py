@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -12,11 +12,12 @@ import pandas as pd
 import pyarrow as pa
 
 from ticketlens.sla.engine import NO_CREATION, FactsResult, compute_facts
-from ticketlens.sla.policy import Policy, load_policy, policy_json
+from ticketlens.sla.policy import Policy, load_policy, policy_from_json, policy_json
 from ticketlens.workspace import DEFAULT_DB, Workspace, open_workspace
 
 FACTS_TABLE = "sla_facts"
 SUMMARY_TABLE = "sla_summary"
+TECHNICIANS_TABLE = "sla_technicians"
 
 
 def sla(
@@ -28,8 +29,9 @@ def sla(
 ) -> pd.DataFrame:
     """Compute one row of SLA facts per ticket, store it as ``sla_facts``, and return it.
 
-    ``policy``: a preset name (``standard`` — the default —, ``compact``, ``servicenow``,
-    ``helpdesk``), a TOML file, or a loaded ``Policy``. ``as_of``: the instant open clocks are
+    ``policy``: a preset name (``standard``, ``compact``, ``servicenow``, ``helpdesk``), a TOML
+    file, or a loaded ``Policy``; default: the policy the workspace's facts were last computed
+    with, else ``standard``. ``as_of``: the instant open clocks are
     measured to (default: the log's last event; naive means UTC); events after it are ignored.
 
     Returns a pandas DataFrame (columns in docs/sla.md). ``result.attrs["summary"]`` holds the
@@ -39,9 +41,12 @@ def sla(
     >>> facts = sla("ws.duckdb", policy="standard")          # doctest: +SKIP
     >>> facts.loc[facts.resolution_breached == True, "ticket_id"]  # doctest: +SKIP
     """
-    policy = load_policy(policy)
     with open_workspace(db, must_exist=True) as ws, _progress(progress) as step:
         ws.require_events()
+        if policy is None:
+            stored = stored_run(ws)
+            policy = stored[0] if stored else None
+        policy = load_policy(policy)
         result, summary = compute_and_store(ws, policy, as_of, step)
     facts = result.facts
     facts.attrs.update(
@@ -65,7 +70,22 @@ def compute_and_store(ws: Workspace, policy: Policy, as_of: datetime | None,
     with ws.transaction() as con:
         store(con, FACTS_TABLE, result.facts)
         store(con, SUMMARY_TABLE, summary)
+        store(con, TECHNICIANS_TABLE, result.technicians)
     return result, summary
+
+
+def stored_run(ws: Workspace) -> tuple[Policy, datetime, int] | None:
+    """The policy, as-of instant and event count the stored ``sla_facts`` were computed with."""
+    exists = ws.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
+        [SUMMARY_TABLE, FACTS_TABLE, TECHNICIANS_TABLE]).fetchone()[0]  # type: ignore[index]
+    if exists < 3:
+        return None
+    row = ws.con.execute(
+        f"SELECT policy_source, as_of, events FROM {SUMMARY_TABLE} LIMIT 1").fetchone()
+    if row is None:
+        return None
+    return policy_from_json(row[0]), row[1].astimezone(UTC), int(row[2])
 
 
 def store(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
@@ -135,4 +155,5 @@ def _progress(enabled: bool) -> Iterator:
         yield lambda msg: status.update(f"sla: {msg}")
 
 
-__all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "sla", "store", "summarize"]
+__all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "TECHNICIANS_TABLE", "compute_and_store",
+           "sla", "store", "stored_run", "summarize"]

@@ -61,6 +61,11 @@ class WorkingTime:
         t = np.asarray(t_us, dtype=np.int64)
         if self.calendar.is_always:
             return t - self.start_us
+        if len(t) and int(t.max()) > self.end_us:
+            # Same origin, later end: values already computed stay valid.
+            self._lay_out(self.start_us, int(t.max()) + 31 * _US_PER_DAY)
+        if len(t) and int(t.min()) < self.start_us:
+            raise ValueError("instant before the calendar's layout: build it from the earliest")
         k = np.searchsorted(self.starts, t, side="right") - 1
         inside = k >= 0
         kk = np.where(inside, k, 0)

@@ -138,6 +138,10 @@ def run_clock(ev: EventArrays, policy: Policy, metric: Metric, calendars: Calend
                      np.where(stopped, STOPPED, np.where(paused, PAUSED, RUNNING)))
     reopened = reopen & stopped_before
     effective_stop = stop & started & ~stopped_before
+    if metric.on_reopen == "full":
+        # Zendesk's "full resolution time": the time between a stop and a later reopen counts.
+        last_reopen = per_ticket_max(ev, np.where(reopened, ev.index, -1))[ev.tix]
+        state = np.where((state == STOPPED) & (ev.index < last_reopen), RUNNING, state)
     running, pausing = state == RUNNING, state == PAUSED
     clock_open = running | pausing
 
@@ -315,3 +319,13 @@ def priority_changes(ev: EventArrays, raw_priority: np.ndarray) -> np.ndarray:
     before = previous(ev, carried, -1)
     return per_ticket_sum(ev, ((carried >= 0) & (before >= 0) & (carried != before))
                           .astype(np.int64))
+
+
+def reopen_counts(ev: EventArrays, policy: Policy) -> np.ndarray:
+    """Per ticket: reopen activities that found the ticket resolved or closed (a reopen of a
+    ticket that is not done — e.g. ServiceNow's "Active" on an active incident — is none)."""
+    life = policy.lifecycle
+    done = lookup(activity_flags(policy, life.resolved | life.closed), ev.act)
+    reopen = lookup(activity_flags(policy, life.reopened), ev.act)
+    is_done = ffill(ev, done | reopen, done, False)
+    return per_ticket_sum(ev, (reopen & previous(ev, is_done, False)).astype(np.int64))

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from ticketlens.errors import AnalysisError
 from ticketlens.schema import (
+    Activity,
     CASE_ATTR_CHANNEL,
     CASE_ATTR_CSAT,
     CASE_ATTR_SOURCE_SLA,
@@ -33,6 +34,7 @@ from ticketlens.sla.clocks import NO_TIME, Calendars, EventArrays
 from ticketlens.sla.policy import Policy, load_policy
 
 NO_CREATION = "no creation event"
+CREATED = Activity.CREATED.value  # activity of creation events taken from a recorded attribute
 _TRUE = {"true", "t", "1", "yes", "y"}
 _FALSE = {"false", "f", "0", "no", "n"}
 
@@ -46,6 +48,7 @@ class FactsResult:
     as_of: datetime
     unknown_activities: dict[str, int] = field(default_factory=dict)  # not in the policy: events
     unknown_priorities: dict[str, int] = field(default_factory=dict)  # no target: tickets
+    technicians: pd.DataFrame | None = None  # one row per person: the tier the log shows
 
 
 def _sql(name: str) -> str:
@@ -92,7 +95,8 @@ def compute_facts(
     unknown_activities = {
         a: n for a, n in values["activity_counts"].items() if a not in set(policy.activities)
     }
-    return FactsResult(facts, policy, as_of, unknown_activities, values["unknown_priorities"])
+    return FactsResult(facts, policy, as_of, unknown_activities, values["unknown_priorities"],
+                       values["technicians"])
 
 
 def _aware(moment: datetime) -> datetime:
@@ -101,19 +105,20 @@ def _aware(moment: datetime) -> datetime:
 
 def _stage(con: duckdb.DuckDBPyConnection, policy: Policy,
            as_of: datetime) -> tuple[EventArrays, dict]:
-    params = {"as_of": as_of}
-    con.execute(_sql("stg_tickets.sql"), params)
-    con.execute(_sql("stg_values.sql"), params)
-    con.register("_sla_roles", _roles_table(policy))
-    con.execute(_sql("stg_events.sql"), params)
+    life = policy.lifecycle
+    created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
+    con.execute(_sql("stg_tickets.sql"), {"as_of": as_of})
+    con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
+    con.register("_sla_roles", roles_table(policy))
+    con.execute(_sql("stg_events.sql"), {"as_of": as_of, **created,
+                                         "created_activities": sorted(life.created)})
     coded = con.execute(
         "SELECT tix, event_seq, ts_us, act, prio, holder FROM _sla_events"
     ).fetchnumpy()
     tix = coded["tix"].astype(np.int32)
-    seq = coded["event_seq"].astype(np.int64)
     # Insertion order is preserved by DuckDB; check it rather than trust it (cheap).
-    if len(tix) > 1 and not _ordered(tix, seq):
-        order = np.lexsort((seq, tix))
+    if len(tix) > 1 and not _ordered(tix, np.asarray(coded["ts_us"])):
+        order = np.lexsort((coded["event_seq"], coded["ts_us"], tix))
         coded = {k: np.asarray(v)[order] for k, v in coded.items()}
         tix = tix[order]
     value_rows = con.execute("SELECT kind, value, code FROM _sla_values").fetchall()
@@ -123,29 +128,29 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy,
     activity_to_policy = _code_map(data_values["activity"], policy.activities)
     priority_to_policy = _code_map(data_values["priority"], policy.priorities)
     raw_prio = np.asarray(coded["prio"], dtype=np.int64)
-    n_tickets = con.execute("SELECT count(*) FROM _sla_tickets").fetchone()[0]  # type: ignore[index]
+    n_tickets, n_with_events = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE has_events) FROM _sla_tickets").fetchone()  # type: ignore[misc]
     arrays = EventArrays(
         tix=tix,
         ts=np.asarray(coded["ts_us"], dtype=np.int64),
         act=clocks.lookup(activity_to_policy, np.asarray(coded["act"], dtype=np.int64)),
         prio=clocks.lookup(priority_to_policy, raw_prio),
         holder=np.asarray(coded["holder"], dtype=np.int64),
-        n_tickets=int(n_tickets),
+        n_tickets=int(n_with_events),
     )
     counts = dict(con.execute(
         "SELECT activity, count(*) FROM _sla_events GROUP BY activity ORDER BY activity"
     ).fetchall())
-    values = {"people": data_values["person"], "raw_prio": raw_prio,
+    values = {"people": data_values["person"], "raw_prio": raw_prio, "n_tickets": int(n_tickets),
               "activity_counts": counts, "unknown_priorities": {}}
     return arrays, values
 
 
-def _ordered(tix: np.ndarray, seq: np.ndarray) -> bool:
+def _ordered(tix: np.ndarray, ts: np.ndarray) -> bool:
     dt = np.diff(tix)
     if (dt < 0).any():
         return False
-    same = dt == 0
-    return not (np.diff(seq)[same] <= 0).any()
+    return not (np.diff(ts)[dt == 0] < 0).any()
 
 
 def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -157,7 +162,7 @@ def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray
     return table
 
 
-def _roles_table(policy: Policy) -> pa.Table:
+def roles_table(policy: Policy) -> pa.Table:
     """One row per policy activity: what it means to a ticket (read by the SQL marts)."""
     life = policy.lifecycle
     names = list(policy.activities)
@@ -206,9 +211,31 @@ def _clock_columns(ev: EventArrays, policy: Policy, as_of: datetime) -> dict[str
         columns[f"waiting_{wait.name}_s"] = clocks.run_wait(ev, policy, wait, as_of_us)
     resolved = clocks.lookup(clocks.activity_flags(policy, policy.lifecycle.resolved), ev.act)
     columns.update(clocks.holder_facts(ev, resolved))
+    columns["reopens"] = clocks.reopen_counts(ev, policy)
     for tier, counts in clocks.escalation_counts(ev, policy).items():
         columns[f"escalations_{column_slug(tier)}"] = counts
     return columns
+
+
+def _pad(columns: dict[str, np.ndarray], n_total: int) -> dict[str, np.ndarray]:
+    """Extend per-ticket columns to the tickets that have no event at all (listed last)."""
+    missing = n_total - len(next(iter(columns.values())))
+    if missing <= 0:
+        return columns
+    padded = {}
+    for name, values in columns.items():
+        if name.endswith("_at"):
+            fill: object = NO_TIME
+        elif name == "resolver":
+            fill = -1
+        elif values.dtype == object:
+            fill = None
+        elif values.dtype.kind == "f":
+            fill = np.nan
+        else:
+            fill = 0
+        padded[name] = np.concatenate([values, np.full(missing, fill, dtype=values.dtype)])
+    return padded
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -229,7 +256,13 @@ def _timestamps(us: np.ndarray) -> pd.Series:
 
 def _assemble(con: duckdb.DuckDBPyConnection, policy: Policy, ev: EventArrays, values: dict,
               columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    marts = con.execute(_sql("ticket_facts.sql")).fetch_df()
+    n_total = values["n_tickets"]
+    columns = _pad(columns, n_total)
+    marts = con.execute(_sql("ticket_facts.sql")).fetch_df().set_index("tix").reindex(
+        pd.RangeIndex(n_total))
+    for name in ("events", "assignments", "reassignments", "escalations", "de_escalations",
+                 "holds", "assignees"):
+        marts[name] = marts[name].fillna(0)
     attrs = con.execute(_sql("ticket_attributes.sql"), {
         "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
         "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
@@ -237,8 +270,10 @@ def _assemble(con: duckdb.DuckDBPyConnection, policy: Policy, ev: EventArrays, v
     tiers = con.execute(_sql("technician_tiers.sql"),
                         {"entry_tier": policy.lifecycle.entry_tier}).fetch_df()
     people = np.array(values["people"] + [None], dtype=object)
-    tier_of_person = np.array(list(tiers["tier"]) + [None], dtype=object)
+    tier_of_person = np.array([*list(tiers["tier"]), None], dtype=object)
     tier_by_name = dict(zip(tiers["person"], tiers["tier"], strict=True))
+    values["technicians"] = pd.DataFrame({"technician": tiers["person"].astype(object),
+                                          "tier": tiers["tier"].astype(object)})
 
     has_creation = marts["created_us"].notna().to_numpy()
     out = pd.DataFrame({"ticket_id": attrs["ticket_id"]})
@@ -246,9 +281,10 @@ def _assemble(con: duckdb.DuckDBPyConnection, policy: Policy, ev: EventArrays, v
     out["excluded_reason"] = np.where(has_creation, None, NO_CREATION)
     out["status"] = _status(marts)
     for name in ("priority", "initial_priority", "category", "department"):
-        out[name] = marts[name]
-    for name in ("team", "system", "channel", "csat"):
-        out[name] = attrs[name]
+        out[name] = _text(marts[name])
+    for name in ("team", "system", "channel"):
+        out[name] = _text(attrs[name])
+    out["csat"] = attrs["csat"].astype(np.float64)
     for name, source in (("created_at", "created_us"), ("first_response_at", "first_response_us"),
                          ("first_resolved_at", "first_resolved_us"),
                          ("resolved_at", "resolved_us"), ("closed_at", "closed_us"),
@@ -259,15 +295,16 @@ def _assemble(con: duckdb.DuckDBPyConnection, policy: Policy, ev: EventArrays, v
         out[name] = marts[name].astype(np.int64)
     for name in [c for c in columns if c.startswith("escalations_")]:
         out[name] = columns[name]
-    for name in ("de_escalations", "reopens"):
-        out[name] = marts[name].astype(np.int64)
-    out["priority_changes"] = clocks.priority_changes(ev, values["raw_prio"])
+    out["de_escalations"] = marts["de_escalations"].astype(np.int64)
+    out["reopens"] = columns["reopens"]
+    out["priority_changes"] = _pad({"c": clocks.priority_changes(ev, values["raw_prio"])},
+                                   n_total)["c"]
     out["holds"] = marts["holds"].astype(np.int64)
     out["handoffs"] = columns["handoffs"]
     out["assignees"] = marts["assignees"].astype(np.int64)
-    out["first_assignee"] = marts["first_assignee"]
-    out["final_assignee"] = marts["final_assignee"]
-    out["final_tier"] = marts["final_assignee"].map(tier_by_name)
+    out["first_assignee"] = _text(marts["first_assignee"])
+    out["final_assignee"] = _text(marts["final_assignee"])
+    out["final_tier"] = _text(marts["final_assignee"].map(tier_by_name))
     resolver = columns["resolver"]
     out["resolver"] = clocks.lookup(people, resolver)
     out["resolving_tier"] = clocks.lookup(tier_of_person, resolver)
@@ -309,6 +346,11 @@ def _metric_columns(out: pd.DataFrame, policy: Policy, name: str,
         else:
             series = pd.Series(np.where(blank, np.nan, values.astype(np.float64)))
         out[key] = series.array
+
+
+def _text(values: pd.Series) -> np.ndarray:
+    """Text as an object array with None for missing (never a float NaN column)."""
+    return np.where(values.notna().to_numpy(), values.to_numpy(dtype=object), None)
 
 
 def _status(marts: pd.DataFrame) -> np.ndarray:

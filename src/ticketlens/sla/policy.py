@@ -16,6 +16,7 @@ non-positive targets, overlapping working hours, unknown zones and countries are
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -33,7 +34,7 @@ from ticketlens.schema import ACTIVITIES, PRIORITIES
 DEFAULT_PRESET = "standard"
 ALWAYS = "24x7"  # the built-in round-the-clock calendar every policy may name
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-ReopenMode = Literal["resume", "new_cycle"]
+ReopenMode = Literal["resume", "new_cycle", "full"]
 PriorityChangeMode = Literal["retarget", "initial", "final"]
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,30}$")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -112,6 +113,9 @@ class Lifecycle:
     escalated: Mapping[str, str] = field(default_factory=dict)  # activity -> tier reached
     entry_tier: str | None = None  # tier of whoever takes a ticket on an `assigned` activity
     tiers: tuple[str, ...] = ()  # tiers in escalation order, for the per-tier counts
+    # Case attribute holding the source's recorded creation instant (ServiceNow: opened_at);
+    # a ticket without a creation event gets a "Ticket Created" event at that instant.
+    created_attribute: str | None = None
 
 
 @dataclass(frozen=True)
@@ -312,13 +316,14 @@ def _check_zone(ctx: _Context, key: str, zone: str) -> None:
 
 _LIFECYCLE_KEYS = ("created", "first_response", "resolved", "closed", "reopened", "assigned",
                    "reassigned", "de_escalated", "priority_changed", "hold", "escalated",
-                   "entry_tier", "tiers")
+                   "entry_tier", "tiers", "created_attribute")
+_NOT_ACTIVITY_SETS = ("escalated", "entry_tier", "tiers", "created_attribute")
 
 
 def _parse_lifecycle(ctx: _Context, raw: Mapping[str, Any]) -> Lifecycle:
     reject_unknown_keys(raw, _LIFECYCLE_KEYS, f"{ctx.origin}: [lifecycle]")
     sets = {key: ctx.activity_set(raw, key, f"lifecycle.{key}")
-            for key in _LIFECYCLE_KEYS if key not in ("escalated", "entry_tier", "tiers")}
+            for key in _LIFECYCLE_KEYS if key not in _NOT_ACTIVITY_SETS}
     for required in ("created", "resolved"):
         if not sets[required]:
             ctx.fail(f"lifecycle.{required}", "name at least one activity")
@@ -332,7 +337,19 @@ def _parse_lifecycle(ctx: _Context, raw: Mapping[str, Any]) -> Lifecycle:
                      f"unknown tier {tier!r}; declare it in lifecycle.tiers ({', '.join(tiers)})")
     if entry is not None and entry not in tiers:
         ctx.fail("lifecycle.entry_tier", f"unknown tier {entry!r}; declared: {', '.join(tiers)}")
-    return Lifecycle(**sets, escalated=dict(escalated_raw), entry_tier=entry, tiers=tiers)
+    overlap = sets["reopened"] & (sets["resolved"] | sets["closed"])
+    if overlap:
+        ctx.fail("lifecycle.reopened", f"activity {sorted(overlap)[0]!r} is also resolved or "
+                 "closed: a reopen cannot be a resolution")
+    created_attribute = raw.get("created_attribute")
+    if created_attribute is not None:
+        if not isinstance(created_attribute, str) or not created_attribute:
+            ctx.fail("lifecycle.created_attribute", "must be a case attribute name")
+        if "Ticket Created" not in sets["created"]:
+            ctx.fail("lifecycle.created_attribute", "creation events taken from an attribute "
+                     "are 'Ticket Created': list it in lifecycle.created and [vocabulary]")
+    return Lifecycle(**sets, escalated=dict(escalated_raw), entry_tier=entry, tiers=tiers,
+                     created_attribute=created_attribute)
 
 
 _CALENDAR_KEYS = ("timezone", "hours", "country", "subdivision", "holidays")
@@ -407,7 +424,7 @@ def _parse_day(ctx: _Context, where: str, ranges: Any) -> tuple[tuple[int, int],
                      "at most 24:00)")
         parsed.append((start, end))
     parsed.sort()
-    for (s1, e1), (s2, e2) in zip(parsed, parsed[1:], strict=False):
+    for (s1, e1), (s2, e2) in itertools.pairwise(parsed):
         if s2 < e1:
             ctx.fail(where, f"working hours overlap: {_hhmm(s1)}-{_hhmm(e1)} and "
                      f"{_hhmm(s2)}-{_hhmm(e2)}")
@@ -456,8 +473,8 @@ def _parse_metric(ctx: _Context, name: str, raw: Any, targets_raw: Any,
             ctx.fail(f"{where}.{b}", f"activity {sorted(both)[0]!r} is also in {a}: an "
                      "activity may not both " + f"{a} and {b} one clock")
     on_reopen = ctx.string(raw, "on_reopen", "resume", f"{where}.on_reopen")
-    if on_reopen not in ("resume", "new_cycle"):
-        ctx.fail(f"{where}.on_reopen", "must be 'resume' or 'new_cycle'")
+    if on_reopen not in ("resume", "new_cycle", "full"):
+        ctx.fail(f"{where}.on_reopen", "must be 'resume', 'new_cycle' or 'full'")
     on_change = ctx.string(raw, "on_priority_change", "retarget", f"{where}.on_priority_change")
     if on_change not in ("retarget", "initial", "final"):
         ctx.fail(f"{where}.on_priority_change", "must be 'retarget', 'initial' or 'final'")

@@ -4,7 +4,11 @@ CREATE OR REPLACE TEMP TABLE _sla_values AS
 WITH source AS (
     SELECT activity, priority, assigned_to FROM events WHERE "timestamp" <= $as_of
 ),
-activities AS (SELECT DISTINCT 'activity' AS kind, activity AS value FROM source),
+activities AS (
+    SELECT DISTINCT 'activity' AS kind, activity AS value FROM source
+    UNION  -- the activity of creation events taken from a recorded creation attribute
+    SELECT 'activity', $created_activity WHERE $created_attribute IS NOT NULL
+),
 priorities AS (SELECT DISTINCT 'priority' AS kind, priority AS value FROM source
                WHERE priority IS NOT NULL),
 people AS (SELECT DISTINCT 'person' AS kind, assigned_to AS value FROM source

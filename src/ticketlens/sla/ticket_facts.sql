@@ -25,7 +25,6 @@ final AS (
         count(*) FILTER (WHERE is_reassigned) AS reassignments,
         count(*) FILTER (WHERE escalation_tier IS NOT NULL) AS escalations,
         count(*) FILTER (WHERE is_de_escalated) AS de_escalations,
-        count(*) FILTER (WHERE is_reopened) AS reopens,
         count(*) FILTER (WHERE is_priority_changed) AS priority_change_events,
         count(*) FILTER (WHERE is_hold) AS holds,
         arg_max(priority, event_seq) FILTER (WHERE priority IS NOT NULL) AS priority,

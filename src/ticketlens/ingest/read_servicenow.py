@@ -1,0 +1,44 @@
+"""ServiceNow incident audit log (one row per update of an incident).
+
+Read by the generic event-log path with the built-in ``servicenow`` mapping
+(``mappings/servicenow.toml``): the activity is ``incident_state``, the timestamp
+``sys_updated_at`` (day-first in the public export: decided from the data), ``?`` is missing,
+``opened_at`` is the creation instant (updates before it are flagged), and the incident's last
+update gives its case attributes — ``team`` = assignment_group, ``source_made_sla`` = made_sla
+(the instance's own SLA verdict), ``channel`` = contact_type, ``system`` = cmdb_ci, and the
+reassignment / reopen / modification counts. Every column also stays on each event's
+``attributes`` (the value at that update).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from ticketlens.schema import CASE_ATTR_SOURCE_SLA
+
+
+def servicenow_details(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Counts a ServiceNow analyst checks first, from the staged final values."""
+    row = con.execute(
+        """
+        SELECT count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND value = 'FALSE'),
+               count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND value = 'TRUE'),
+               count(DISTINCT ticket_id) FILTER (WHERE name = 'reopen_count'
+                                                 AND TRY_CAST(value AS INTEGER) > 0),
+               sum(TRY_CAST(value AS INTEGER)) FILTER (WHERE name = 'reassignment_count'),
+               count(DISTINCT ticket_id) FILTER (WHERE name = 'reassignment_count'
+                                                 AND TRY_CAST(value AS INTEGER) > 0)
+        FROM stage_case
+        """,
+        {"sla": CASE_ATTR_SOURCE_SLA},
+    ).fetchone()
+    assert row is not None
+    return {
+        "incidents_made_sla_false": int(row[0]),
+        "incidents_made_sla_true": int(row[1]),
+        "incidents_reopened": int(row[2]),
+        "reassignments": int(row[3] or 0),
+        "incidents_reassigned": int(row[4]),
+    }
