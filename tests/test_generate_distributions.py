@@ -9,11 +9,16 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from test_generate_support import TICKETS, business_seconds, desk, in_business_hours  # noqa: F401
 
+from test_generate_support import TICKETS, Desk, business_seconds, in_business_hours, shared_desk
 from ticketlens.generate.config import COMPLEXITIES, load_config
 from ticketlens.generate.journey import S
 from ticketlens.generate.simulate import prepare, run
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    return shared_desk(tmp_path_factory)
 
 HOUR = 3600
 

@@ -10,10 +10,15 @@ import re
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-from test_generate_support import TABLES, desk  # noqa: F401  (fixture)
 
 import ticketlens
+from test_generate_support import TABLES, Desk, shared_desk
 from ticketlens.schema import ACTIVITIES, CATEGORIES, DEPARTMENTS, EVENT_LOG_COLUMNS, PRIORITIES
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    return shared_desk(tmp_path_factory)
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 TICKET_ID = re.compile(r"TKT-(\d{8})-(\d{3,})")

@@ -6,11 +6,17 @@ import json
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_generate_support import desk, grammar_violations  # noqa: F401  (fixture)
 
 import ticketlens
+from test_generate_support import Desk, grammar_violations, shared_desk
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    return shared_desk(tmp_path_factory)
 
 
 def test_grammar_holds_for_every_ticket(desk) -> None:

@@ -1,5 +1,5 @@
-"""Shared data and checks for the generate tests (fixtures imported by the test_generate_*
-modules): one 20,000-ticket desk per session, read back from the files it wrote."""
+"""Shared data and checks for the generate tests: one 20,000-ticket desk per session, read back
+from the files it wrote, and an independent grammar checker and business-hours clock."""
 
 from __future__ import annotations
 
@@ -46,13 +46,20 @@ def read_desk(out: Path) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame]:
     return con, events
 
 
-@pytest.fixture(scope="session")
-def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+_SHARED: list[Desk] = []
+
+
+def shared_desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    """The session's 20,000-ticket desk, generated on first use (each test module wraps this in
+    its own session fixture ``desk``)."""
+    if _SHARED:
+        return _SHARED[0]
     out = tmp_path_factory.mktemp("generate") / "desk"
     result = ticketlens.generate(out, tickets=TICKETS, seed=SEED, formats=("csv", "parquet"))
     con, events = read_desk(out)
     manifest = json.loads((out / "manifest.json").read_text())
-    return Desk(out, result, con, manifest, events)
+    _SHARED.append(Desk(out, result, con, manifest, events))
+    return _SHARED[0]
 
 
 def in_business_hours(ts: pd.Series) -> pd.Series:

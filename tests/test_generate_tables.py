@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from test_generate_support import desk  # noqa: F401  (fixture)
+import pytest
+
+from test_generate_support import Desk, shared_desk
+
+
+@pytest.fixture(scope="session")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
+    return shared_desk(tmp_path_factory)
 
 STATUS_OF_LAST = """CASE WHEN last_activity = 'Ticket Closed' THEN 'Closed'
      WHEN last_activity = 'Ticket Resolved' THEN 'Resolved'

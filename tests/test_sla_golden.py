@@ -303,7 +303,7 @@ def test_ticket_without_creation_event_is_flagged_and_excluded() -> None:
     assert row.excluded_reason == "no creation event"
     assert pd.isna(row.created_at)
     assert pd.isna(row.resolution_breached) and pd.isna(row.resolution_business_s)
-    assert row.resolution_status is None
+    assert pd.isna(row.resolution_status)
     assert row.resolved_at == utc("2024-01-08 12:00")  # facts that exist are still kept
 
 

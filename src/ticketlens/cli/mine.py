@@ -350,27 +350,38 @@ def model_command(out: str | None) -> None:
               help="Hide arrows seen fewer times (noise slider).")
 @click.option("--coverage", type=click.FloatRange(0, 100, min_open=True),
               help="Keep only tickets of the most frequent variants covering PCT %.")
+@json_option
 def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 category: tuple[str, ...], team: tuple[str, ...], out: str, kind: str,
-                statistic: str, min_frequency: int, coverage: float | None) -> None:
+                statistic: str, min_frequency: int, coverage: float | None,
+                as_json: bool) -> None:
     """Draw the process map (frequency or performance) as SVG or PNG."""
     segment = make_filter(start, end, priority, category, team)
     path = lib.process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
                            segment=segment, min_frequency=min_frequency,
                            coverage=coverage / 100 if coverage else None, progress=_progress())
-    click.echo(f"wrote {path}")
+    _written(path, as_json, segment.describe())
 
 
 @mine.command(name="export")
 @_segment_options
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="XES file to write: .xes, or .xes.gz (compressed).")
+@json_option
 def export_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
-                   category: tuple[str, ...], team: tuple[str, ...], out: str) -> None:
+                   category: tuple[str, ...], team: tuple[str, ...], out: str,
+                   as_json: bool) -> None:
     """Export the workspace (or a segment) as XES for ProM, Disco or pm4py."""
     segment = make_filter(start, end, priority, category, team)
     path = lib.export_xes(db, out, segment=segment, progress=_progress())
-    click.echo(f"wrote {path}")
+    _written(path, as_json, segment.describe())
+
+
+def _written(path: Path, as_json: bool, described: str) -> None:
+    if as_json:
+        click.echo(json.dumps({"written": str(path), "segment": described}))
+    else:
+        click.echo(f"wrote {path}")
 
 
 COMMANDS: list[click.Command] = [mine]

@@ -11,8 +11,8 @@ from typing import Any
 
 from ticketlens.errors import ConfigError
 from ticketlens.generate.config import DeskConfig, load_config
-from ticketlens.generate.sla_table import SLA_METRICS_SCHEMA, sla_metrics
 from ticketlens.generate.simulate import Simulation, prepare, run
+from ticketlens.generate.sla_table import SLA_METRICS_SCHEMA, sla_metrics
 from ticketlens.generate.tables import (
     BUSINESS_IMPACT_SCHEMA,
     EVENT_SCHEMA,
@@ -95,6 +95,8 @@ def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) 
     next_event = 1
     with _progress(progress, sim.config.window.tickets) as advance:
         for chunk in run(sim):
+            if not chunk.tickets:  # an empty window: headers only
+                continue
             facts = ticket_facts(chunk)
             events = events_table(sim, chunk, facts, next_event)
             next_event += events.num_rows

@@ -26,9 +26,9 @@ from ticketlens.generate.config import COMPLEXITIES, DeskConfig, Weights
 from ticketlens.generate.journey import (
     DECISIONS,
     N_SLOTS,
-    S,
     SLOT_NOTE_GROUP,
     Journey,
+    S,
     TicketDraws,
     lay_out,
 )

@@ -127,7 +127,8 @@ def rebalance(journey: Journey, slot: int, carried: Intervals, roster: Roster,
         sl = slice(lo, lo + BATCH)
         adjust = LoadIndex(moves) if len(moves.tech) else None
 
-        def load(who: np.ndarray, when: np.ndarray) -> np.ndarray:
+        def load(who: np.ndarray, when: np.ndarray,
+                 adjust: LoadIndex | None = adjust) -> np.ndarray:
             value = base.load(who, when)
             return value + adjust.load(who, when) if adjust is not None else value
 

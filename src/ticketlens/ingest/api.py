@@ -31,7 +31,7 @@ from ticketlens.ingest.read_events import desk_sha256, resolve_tz, stage_desk
 from ticketlens.ingest.read_servicenow import servicenow_details
 from ticketlens.ingest.read_tickets import stage_ticket_table
 from ticketlens.ingest.read_xes import stage_xes
-from ticketlens.ingest.scan import sha256_of
+from ticketlens.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.ingest.stage import ReadOptions, Staged, stage_event_log
 from ticketlens.ingest.summary import IngestSummary, SourceSummary, WorkspaceInfo
 from ticketlens.ingest.workspace_info import workspace_info
@@ -80,7 +80,7 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
 
 
 def _read_table(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
-                progress: IngestProgress) -> RawTable:
+                progress: IngestProgress, scan: FileScan | None) -> RawTable:
     if detection.container == "parquet":
         return read_parquet(con, detection.path, "raw")
     mapping = detection.mapping
@@ -88,18 +88,18 @@ def _read_table(con: duckdb.DuckDBPyConnection, detection: Detection, options: R
         con, detection.path, "raw",
         delimiter=options.delimiter or (mapping.delimiter if mapping else None),
         encoding=options.encoding or (mapping.encoding if mapping else None),
-        on_bytes=progress.bytes_done,
+        on_bytes=progress.bytes_done, scan=scan,
     )
 
 
 def _stage(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
-           progress: IngestProgress) -> Staged:
+           progress: IngestProgress, scan: FileScan | None) -> Staged:
     where = str(detection.path)
     if detection.format == "xes":
         return stage_xes(con, detection.path, options, on_bytes=progress.bytes_done)
     if detection.format == "events":
-        return stage_desk(con, detection.path, options, where)
-    raw = _read_table(con, detection, options, progress)
+        return stage_desk(con, detection.path, options, where, scan)
+    raw = _read_table(con, detection, options, progress, scan)
     progress.step("validating")
     assert detection.mapping is not None
     if detection.format == "ticket-table":
@@ -182,6 +182,7 @@ def ingest(
     temp_quarantine: Path | None = None
     try:
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
+        workspace.con.execute("SET enable_progress_bar = false")
         with IngestProgress(progress) as bar, workspace.transaction() as con:
             for detection in detections:
                 summaries.append(_ingest_one(
@@ -193,7 +194,7 @@ def ingest(
             quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
                 {"ids": new_ids},
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()[0][0]
             if quarantined:
                 quarantine_target = Path(quarantine) if quarantine else _default_quarantine(db)
                 temp_quarantine = quarantine_target.with_name(quarantine_target.name + ".partial")
@@ -201,7 +202,7 @@ def ingest(
         if temp_quarantine is not None and quarantine_target is not None:
             temp_quarantine.replace(quarantine_target)
         totals = workspace.con.execute(
-            "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchone()
+            "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchall()[0]
         assert totals is not None
     except duckdb.Error as exc:
         if os.environ.get("TICKETLENS_DEBUG"):
@@ -250,7 +251,17 @@ def _ingest_one(
     options_key = _options_key(detection, options, dedupe)
     size = path.stat().st_size if path.is_file() else 0
     bar.source(path.name, size)
-    sha = desk_sha256(path) if path.is_dir() else sha256_of(path)
+    scan = None
+    if path.is_dir():
+        sha = desk_sha256(path)
+    elif detection.container == "csv" and detection.format != "xes":
+        # One pass gives both the content hash and the line map of the file.
+        if path.stat().st_size == 0:
+            raise InputError(f"{path}: the file is empty (0 bytes): nothing to ingest")
+        scan = scan_file(path, on_bytes=bar.bytes_done)
+        sha = scan.sha256
+    else:
+        sha = sha256_of(path)
     same_bytes = con.execute(
         "SELECT source_id, name, details->>'options_key', rows_read FROM sources "
         "WHERE sha256 = $sha ORDER BY source_id",
@@ -265,15 +276,16 @@ def _ingest_one(
             f"({same_bytes[0][1]!r}) with different reading options; loading them again would "
             "duplicate its events. Ingest into a new workspace (--db) to read them differently"
         )
-    prior_format = con.execute(
+    prior_format = next(iter(con.execute(
         "SELECT format FROM sources WHERE name = $n ORDER BY source_id DESC LIMIT 1", {"n": name}
-    ).fetchone()
+    ).fetchall()), None)
     if prior_format and prior_format[0] != detection.format:
         raise InputError(
             f"{path}: source {name!r} was ingested before as {prior_format[0]}, this file reads "
             f"as {detection.format}; name it differently with --source NAME"
         )
-    staged = _stage(con, detection, options, bar)
+    bar.step("reading")
+    staged = _stage(con, detection, options, bar, scan)
     staged.sha256 = sha
     bar.step("loading")
     record = SourceRecord(

@@ -100,7 +100,7 @@ def detect_delimiter(header: str) -> str:
 
 def parse_header(header: str, delimiter: str) -> tuple[list[str], list[str]]:
     """Column names, made unique (a repeated name gets ``_2``, ``_3``...); and the renames."""
-    row = next(csv.reader(io.StringIO(header), delimiter=delimiter), [])
+    row = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
     names: list[str] = []
     renamed: list[str] = []
     seen: set[str] = set()
@@ -126,10 +126,24 @@ def peek_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str]:
 
         with gzip.open(path, "rb") as gz:
             head = gz.read(256 * 1024)
-    text = head.decode("utf-8-sig", errors="replace").lstrip("\r\n")
-    first = text.split("\n", 1)[0]
+    if not head.strip():
+        raise InputError(f"{path}: the file holds only blank lines: nothing to ingest")
+    stripped = head.lstrip(b"\r\n")
+    first_line = stripped.split(b"\n", 1)[0]
+    python_encoding = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") \
+        else encoding
+    try:
+        first_line.decode(python_encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{path}: the header line is not valid {encoding} (byte {exc.start}): "
+            "pass --encoding latin-1 (or the file's real encoding)"
+        ) from None
+    except LookupError:
+        raise InputError(f"unknown --encoding {encoding!r}: use utf-8, utf-16 or latin-1") from None
+    text = stripped.decode(python_encoding, errors="replace")
     # A quoted header field may span lines; csv handles that given enough text.
-    delimiter = detect_delimiter(first)
+    delimiter = detect_delimiter(text.split("\n", 1)[0])
     names, _ = parse_header(text, delimiter)
     return names, delimiter
 
@@ -142,22 +156,21 @@ def read_delimited(
     delimiter: str | None = None,
     encoding: str | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    scan: FileScan | None = None,
 ) -> RawTable:
-    """Read ``path`` into view ``name``; rejected records go to table ``<name>_rejects``."""
+    """Read ``path`` into view ``name``; rejected records go to table ``<name>_rejects``.
+
+    ``scan``: the file's scan when the caller already made it (one pass over the bytes).
+    """
     encoding = encoding or "utf-8"
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes): nothing to ingest")
-    scan = scan_file(path, on_bytes=on_bytes)
+    scan = scan or scan_file(path, on_bytes=on_bytes)
     if scan.records == 0:
         raise InputError(f"{path}: the file holds only blank lines: nothing to ingest")
     header = _decode_header(path, scan, encoding)
     delimiter = delimiter or detect_delimiter(header.split("\n", 1)[0])
     columns, renamed = parse_header(header, delimiter)
-    if scan.records == 1:
-        raise InputError(
-            f"{path}: only a header line ({len(columns)} columns: {', '.join(columns[:12])}"
-            f"{', ...' if len(columns) > 12 else ''}) and no data rows: nothing to ingest"
-        )
     table, rejects_raw = f"{name}_text", f"{name}_duck_rejects"
     spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
     skip = int(scan.record_lines[0]) - 1  # blank lines above the header
@@ -166,12 +179,18 @@ def read_delimited(
         store_rejects=True, rejects_table=rejects_raw, rejects_scan=f"{name}_duck_scan",
         encoding=encoding.lower(), max_line_size=MAX_LINE_BYTES, skip=skip,
     )
+    _check_line_ends(path, scan, spec, options)
     _read_csv(con, path, table, spec, options)
-    good = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    good = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     reject_rows = con.execute(
         f"SELECT line, line_byte_position, column_name, error_type, csv_line, error_message "
         f"FROM {rejects_raw} ORDER BY line_byte_position"
     ).fetchall()
+    if good == 0 and not reject_rows:
+        raise InputError(
+            f"{path}: only a header line ({len(columns)} columns: {', '.join(columns[:12])}"
+            f"{', ...' if len(columns) > 12 else ''}) and no data rows: nothing to ingest"
+        )
     data_records = scan.records - 1
     warnings: list[str] = []
     positions = np.array([r[1] for r in reject_rows], dtype=np.int64)
@@ -195,8 +214,8 @@ def read_delimited(
         line_numbers = "record"
         data_records = good + len({r[0] for r in reject_rows})
         warnings.append(
-            "line numbers are record numbers (1 = header): the file has quote characters "
-            "inside unquoted fields, so physical lines could not be located exactly"
+            "line numbers are record numbers (1 = header): quote characters inside unquoted "
+            "fields or carriage-return line ends hide the physical lines"
         )
     con.register(f"{name}_lines_arrow", pa.table({"source_row": good_lines}))
     con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
@@ -228,7 +247,7 @@ def read_delimited(
             f"CREATE OR REPLACE TEMP TABLE {rejects} AS SELECT * FROM {rejects} "
             "QUALIFY row_number() OVER (PARTITION BY source_row ORDER BY reason) = 1"
         )
-    rows_rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchone()[0]  # type: ignore[index]
+    rows_rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()[0][0]
     return RawTable(
         view=name,
         columns=columns,
@@ -244,25 +263,56 @@ def read_delimited(
     )
 
 
+def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
+                     options: dict[str, object]) -> None:
+    """Refuse, with the reason, a file DuckDB's strict parser cannot split into records.
+
+    Mixed \\r\\n / \\n line ends or a bare carriage return stop the strict parser; the lenient
+    one would silently truncate rows with extra fields, which is worse than stopping. The probe
+    runs on a separate in-memory connection so the workspace transaction stays usable.
+    """
+    mixed = scan.crlf_records and scan.lf_records
+    if not (mixed or scan.bare_cr):
+        return
+    probe = duckdb.connect()
+    try:
+        probe.execute(
+            "SELECT count(*) FROM read_csv($path, columns := $columns, "
+            + ", ".join(f"{k} := ${k}" for k in options if k not in ("rejects_table",
+                                                                    "rejects_scan"))
+            + ")",
+            {"path": str(path), "columns": spec,
+             **{k: v for k, v in options.items() if k not in ("rejects_table", "rejects_scan")}},
+        ).fetchall()
+    except duckdb.Error:
+        if mixed:
+            problem = (f"mixed line endings ({scan.crlf_records:,} records end in \\r\\n, "
+                       f"{scan.lf_records:,} in \\n)")
+        else:
+            problem = (f"a carriage return (\\r) that does not end a line, first on line "
+                       f"{scan.first_bare_cr_line}")
+        raise InputError(
+            f"{path}: {problem}, so the rows cannot be told apart reliably; nothing was loaded. "
+            "Normalise the line endings (e.g. `dos2unix`) and ingest again"
+        ) from None
+    finally:
+        probe.close()
+
+
 def _read_csv(
     con: duckdb.DuckDBPyConnection, path: Path, table: str, spec: dict[str, str],
     options: dict[str, object],
 ) -> None:
     names = ", ".join(f"{k} := ${k}" for k in options)
     params = {"path": str(path), "columns": spec, **options}
-    sql = (
-        f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, columns := $columns, {names})"
-    )
     try:
-        con.execute(sql, params)
-    except duckdb.Error as first:
-        # Mixed line endings and similar oddities trip the strict state machine; the lenient
-        # mode still reports every record it cannot read as a reject.
-        try:
-            con.execute(sql.replace("read_csv($path,", "read_csv($path, strict_mode := false,"),
-                        params)
-        except duckdb.Error:
-            message = str(first).split("\n", 1)[0]
-            raise InputError(
-                f"{path}: cannot be read as a {options['delim']!r}-delimited CSV file: {message}"
-            ) from None
+        con.execute(
+            f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, columns := $columns, "
+            f"{names})",
+            params,
+        )
+    except duckdb.Error as exc:
+        message = str(exc).split("\n", 1)[0]
+        raise InputError(
+            f"{path}: cannot be read as a {options['delim']!r}-delimited CSV file: {message}"
+        ) from None

@@ -28,7 +28,7 @@ def _sql(name: str) -> str:
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
-    row = con.execute(sql, params or {}).fetchone()
+    row = con.execute(sql, params or {}).fetchall()[0]
     assert row is not None
     return row[0] if len(row) == 1 else row
 
@@ -86,32 +86,38 @@ def load_source(
     """Insert ``staged`` (tables ``stage_*``) as a new source row; return the accounting."""
     source_id = next_source_id(con)
     prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
-    con.execute(_sql("load_keyed.sql"))
     staged_events = _one(con, "SELECT count(*) FROM stage_events")
-    keep = "occurrence = 0" if record.dedupe else "true"
-    if prior:
-        con.execute(_sql("load_existing.sql"), {"name": record.name})
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
-            f"ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
-            f"AND k.occurrence = e.occurrence WHERE {keep}"
-        )
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
-                    f"WHERE {keep}")
-    con.execute(_sql("load_ordered.sql"))
-    new_events = _one(con, "SELECT count(*) FROM stage_ordered")
     if prior or record.dedupe:
-        # Repeats that were filtered out are not in stage_ordered: count them on the source.
+        con.execute(_sql("load_keyed.sql"))
         duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
+        keep = "occurrence = 0" if record.dedupe else "true"
+        if prior:
+            con.execute(_sql("load_existing.sql"), {"name": record.name})
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
+                "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
+                f"AND k.occurrence = e.occurrence WHERE {keep}"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
+                        f"WHERE {keep}")
     else:
-        duplicates = _one(con, "SELECT count(*) FROM stage_ordered WHERE occurrence > 0")
+        # Fresh source, repeats kept: count them with a hash aggregate, no window needed.
+        duplicates = _one(
+            con,
+            "SELECT count(*) - count(DISTINCT hash(ticket_id, ts, activity, assigned_to, "
+            "priority, category, department, notes, event_id, attributes)) FROM stage_events",
+        )
+        con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
+                    "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
+    con.execute(_sql("load_ordered.sql"))
+    new_events = _one(con, "SELECT count(*) FROM stage_seq")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
 
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
-        "FROM stage_ordered SEMI JOIN events USING (ticket_id)"
+        "FROM stage_seq SEMI JOIN events USING (ticket_id)"
     )
     overlap = _one(con, "SELECT count(*) FROM stage_overlap")
     merged = 0
@@ -122,12 +128,7 @@ def load_source(
             "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
             {"n": record.name},
         )
-    con.execute(
-        "INSERT INTO events SELECT ticket_id, event_seq, ts, activity, assigned_to, priority, "
-        "category, department, notes, event_id, $sid, source_row, attributes "
-        "FROM stage_ordered",
-        {"sid": source_id},
-    )
+    con.execute(_sql("load_insert.sql"), {"source_id": source_id})
     if overlap:
         con.execute(_sql("load_resequence.sql"))
 
@@ -150,8 +151,8 @@ def load_source(
     stats = con.execute(
         "SELECT count(DISTINCT ticket_id), count(*) FILTER (WHERE out_of_order), "
         "count(DISTINCT ticket_id) FILTER (WHERE out_of_order), min(ts), max(ts) "
-        "FROM stage_ordered"
-    ).fetchone()
+        "FROM stage_seq"
+    ).fetchall()[0]
     assert stats is not None
     cases, out_of_order, out_of_order_cases, first_ts, last_ts = stats
 

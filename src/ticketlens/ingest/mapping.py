@@ -159,7 +159,7 @@ class Mapping:
 def _str_tuple(value: Any, key: str, where: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise ConfigError(f"{where}: {key} must be a string or a list of strings, not {value!r}")
 
@@ -249,7 +249,7 @@ def with_flags(base: Mapping | None, flags: MappingType[str, Any]) -> Mapping | 
     if not given:
         return base
     if "activity" in given:
-        given["activity"] = _str_tuple(list(given["activity"]), "activity", "--activity")
+        given["activity"] = _str_tuple(given["activity"], "activity", "--activity")
     if base is None:
         return from_dict(given, "mapping flags", source="flags")
     return replace(base, **given, name=f"{base.name} + flags")

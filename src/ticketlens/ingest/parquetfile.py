@@ -52,7 +52,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTa
         f"CREATE TEMP VIEW {name} AS SELECT file_row_number + 1 AS source_row, "
         f"{', '.join(selects)} FROM {name}_file"
     )
-    rows = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+    rows = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     if rows == 0:
         raise InputError(f"{path}: the Parquet file has no rows: nothing to ingest")
     rejects = f"{name}_rejects"

@@ -23,7 +23,7 @@ from ticketlens.ingest.csvfile import RawTable, read_delimited
 from ticketlens.ingest.detect import desk_events_file
 from ticketlens.ingest.mapping import builtin
 from ticketlens.ingest.parquetfile import read_parquet
-from ticketlens.ingest.scan import sha256_of
+from ticketlens.ingest.scan import FileScan, sha256_of
 from ticketlens.ingest.stage import Params, ReadOptions, Staged, stage_event_log
 from ticketlens.ingest.timestamps import TimestampFormat, parse_sql
 from ticketlens.schema import ACTIVITIES, CASE, CASE_ATTR_TEAM, TIMESTAMP_FORMAT
@@ -91,18 +91,21 @@ def resolve_tz(path: Path, requested: str | None) -> tuple[str, str]:
     return requested or "UTC", "--tz" if requested else "default (UTC)"
 
 
-def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str, options: ReadOptions) -> RawTable:
+def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str, options: ReadOptions,
+          scan: FileScan | None = None) -> RawTable:
     with path.open("rb") as fh:
         if fh.read(4) == b"PAR1":
             return read_parquet(con, path, name)
-    return read_delimited(con, path, name, encoding=options.encoding)
+    return read_delimited(con, path, name, encoding=options.encoding, scan=scan)
 
 
 def stage_desk(
-    con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, where: str
+    con: duckdb.DuckDBPyConnection, path: Path, options: ReadOptions, where: str,
+    scan: FileScan | None = None,
 ) -> Staged:
+    """Stage a desk folder, or a lone events file (``scan``: its scan, when already made)."""
     events_file, manifest, linked = desk_files(path)
-    raw = _read(con, events_file, "raw", options)
+    raw = _read(con, events_file, "raw", options, scan if events_file == path else None)
     mapping = builtin("events")
     if events_file.suffix == ".parquet":
         # Parquet timestamps come back as ISO text (see parquetfile), not the CSV's pattern.
@@ -112,7 +115,7 @@ def stage_desk(
         "SELECT count(*), count(DISTINCT activity) FROM stage_events "
         "WHERE activity NOT IN (SELECT unnest($known::VARCHAR[]))",
         {"known": list(ACTIVITIES)},
-    ).fetchone()
+    ).fetchall()[0]
     assert unknown is not None
     if unknown[0]:
         staged.warnings.append(f"{unknown[0]:,} events carry {unknown[1]} activity name(s) "
@@ -204,7 +207,7 @@ def _attach_linked(
             f"count(DISTINCT {ticket}) FILTER (WHERE {ticket} NOT IN "
             "(SELECT ticket_id FROM stage_events)) "
             f"FROM {raw.view}"
-        ).fetchone()
+        ).fetchall()[0]
         assert counts is not None
         report[table] = {
             "file": file,

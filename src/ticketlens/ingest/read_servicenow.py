@@ -33,7 +33,7 @@ def servicenow_details(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         FROM stage_case
         """,
         {"sla": CASE_ATTR_SOURCE_SLA},
-    ).fetchone()
+    ).fetchall()[0]
     assert row is not None
     return {
         "incidents_made_sla_false": int(row[0]),

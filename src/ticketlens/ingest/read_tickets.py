@@ -146,10 +146,10 @@ def _consistency(
     con: duckdb.DuckDBPyConnection, ok: str, mapping: Mapping, instants: list[tuple]
 ) -> dict[str, object]:
     """Counts of what the table does not say, and of what it says in the wrong order."""
-    tickets = con.execute(f"SELECT count(*) FROM {ok}").fetchone()[0]  # type: ignore[index]
+    tickets = con.execute(f"SELECT count(*) FROM {ok}").fetchall()[0][0]
     present = ", ".join(f"count(i{k})" for k in range(len(instants)))
     none = " AND ".join(f"i{k} IS NULL" for k in range(len(instants)))
-    row = con.execute(f"SELECT {present}, count(*) FILTER (WHERE {none}) FROM {ok}").fetchone()
+    row = con.execute(f"SELECT {present}, count(*) FILTER (WHERE {none}) FROM {ok}").fetchall()[0]
     assert row is not None
     per_event = {instants[k][0]: int(row[k]) for k in range(len(instants))}
     creation = [k for k, (activity, *_rest) in enumerate(instants)
@@ -160,7 +160,7 @@ def _consistency(
         for earlier in range(later):
             count = con.execute(
                 f"SELECT count(*) FROM {ok} WHERE i{later} < i{earlier}"
-            ).fetchone()[0]  # type: ignore[index]
+            ).fetchall()[0][0]
             if count:
                 inverted[f"{instants[later][0]} before {instants[earlier][0]}"] = int(count)
     warnings = []

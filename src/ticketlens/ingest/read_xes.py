@@ -248,7 +248,7 @@ def _stage(
         f"SELECT count(*) FROM xes_typed WHERE ts IS NOT NULL AND "
         f"{aware.replace('ts_text', _clean('ts_text'))} IS NULL",
         {k: v for k, v in params.values.items() if k == "p0"},
-    ).fetchone()[0]  # type: ignore[index]
+    ).fetchall()[0][0]
     staged.details["traces"] = stream.traces
     if naive_count:
         staged.warnings.append(f"{naive_count:,} timestamps had no UTC offset: read in "

@@ -45,6 +45,10 @@ class FileScan:
     newline_count: int
     quotes_balanced: bool
     compressed: bool
+    crlf_records: int = 0  # records ending in \r\n
+    lf_records: int = 0  # records ending in a bare \n
+    bare_cr: int = 0  # carriage returns not followed by \n (old Mac line ends, stray bytes)
+    first_bare_cr_line: int = 0
 
     @property
     def records(self) -> int:
@@ -95,6 +99,8 @@ def scan_file(
     newlines = 0
     quotes = 0
     last_byte = -1
+    bare_cr_offsets: list[np.ndarray] = []
+    pending_cr = False  # previous chunk ended in \r
     try:
         while True:
             try:
@@ -118,6 +124,15 @@ def scan_file(
             terminator_line.append(np.flatnonzero(ends) + newlines)
             prev = np.where(local > 0, data[np.maximum(local - 1, 0)], last_byte)
             cr_before.append(prev == CARRIAGE_RETURN)
+            cr = np.flatnonzero(data == CARRIAGE_RETURN)
+            if len(cr):
+                following = np.where(cr + 1 < len(data), data[np.minimum(cr + 1, len(data) - 1)],
+                                     -1)
+                bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
+                bare_cr_offsets.append(bare + offset)
+            if pending_cr and data[0] != NEWLINE:
+                bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
+            pending_cr = data[-1] == CARRIAGE_RETURN
             newlines += len(nl)
             quotes += len(qpos)
             last_byte = int(data[-1])
@@ -143,6 +158,11 @@ def scan_file(
     if len(starts) and starts[-1] >= offset:
         trailing[-1] = True
     keep = ~blank & ~trailing
+    bare_offsets = np.concatenate(bare_cr_offsets) if bare_cr_offsets else np.empty(0, np.int64)
+    first_bare_line = 0
+    if len(bare_offsets):
+        record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
+        first_bare_line = int(lines[max(record, 0)])
     return FileScan(
         sha256=digest.hexdigest(),
         size=path.stat().st_size,
@@ -153,4 +173,8 @@ def scan_file(
         newline_count=newlines,
         quotes_balanced=quotes % 2 == 0,
         compressed=compressed,
+        crlf_records=int(cr_flags.sum()),
+        lf_records=int(len(cr_flags) - cr_flags.sum()),
+        bare_cr=len(bare_offsets),
+        first_bare_cr_line=first_bare_line,
     )

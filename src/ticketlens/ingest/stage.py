@@ -322,7 +322,7 @@ def _stage_case_attributes(
         )
         changed = con.execute(
             f"SELECT count(*) FILTER (WHERE varies{i}) FROM {per_ticket}"
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchall()[0][0]
         if changed:
             varying[name] = int(changed)
     staged.has_case_attributes = True

@@ -125,7 +125,7 @@ def detect_format(
     counts_sql = ", ".join(f"count(try_strptime(v, $f{i}))" for i in range(len(all_formats)))
     counts = con.execute(
         f"SELECT {counts_sql} FROM ts_sample", {f"f{i}": f for i, f in enumerate(all_formats)}
-    ).fetchone()
+    ).fetchall()[0]
     assert counts is not None
     per_format = dict(zip(all_formats, counts, strict=True))
     scored = []
@@ -135,7 +135,7 @@ def detect_format(
             continue
         parsed = con.execute(
             "SELECT count(try_strptime(v, $f)) FROM ts_sample", {"f": list(used)}
-        ).fetchone()[0]  # type: ignore[index]
+        ).fetchall()[0][0]
         scored.append((parsed, name, order, aware, used))
     if not scored:
         examples = ", ".join(repr(v) for v in dict.fromkeys(values[:3]))
@@ -178,7 +178,7 @@ def _decide_day_month(
               FROM (SELECT {cleaned} AS v, {location_sql} AS loc FROM {relation}) WHERE v IS NOT NULL)
         """,
         {"day": list(day[4]), "month": list(month[4])},
-    ).fetchone()
+    ).fetchall()[0]
     assert row is not None
     (only_day, only_month, day_example, day_line, month_example, month_line, both,
      both_example, both_line) = row

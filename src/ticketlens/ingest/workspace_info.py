@@ -15,7 +15,7 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
 
     totals = con.execute(
         files("ticketlens.ingest").joinpath("workspace_info.sql").read_text(encoding="utf-8")
-    ).fetchone()
+    ).fetchall()[0]
     assert totals is not None
     sources = []
     for row in con.execute(
@@ -24,7 +24,7 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
     ).fetchall():
         details = json.loads(row[11]) if row[11] else {}
         events = con.execute("SELECT count(*), count(DISTINCT ticket_id) FROM events "
-                             "WHERE source_id = $s", {"s": row[0]}).fetchone()
+                             "WHERE source_id = $s", {"s": row[0]}).fetchall()[0]
         assert events is not None
         sources.append({
             "source_id": row[0], "name": row[1], "format": row[2], "path": row[3],
@@ -42,7 +42,7 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
         "SELECT key, count(*) FROM (SELECT unnest(map_keys(attributes)) AS key FROM events "
         "WHERE attributes IS NOT NULL) GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
-    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchone()
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchall()[0]
     flags = dict(con.execute("SELECT flag, count(*) FROM event_flags GROUP BY 1 ORDER BY 1"
                              ).fetchall())
     tables = [r[0] for r in con.execute(

@@ -1,6 +1,6 @@
--- Staging. Grain: one row per ticket of the segment: its SLA facts plus the keys KPIs group by.
--- team: the source's team attribute, else the tier of the assignee (who resolved, else who
--- holds it); technician: who resolved it, else who holds it now.
+-- Staging. Grain: one row per ticket of the segment: the SLA facts KPIs read, plus the keys
+-- they group by. team: the source's team attribute, else the tier of the assignee (who
+-- resolved it, else who holds it); technician: who resolved it, else who holds it now.
 CREATE OR REPLACE TEMP TABLE _kpi_facts AS
 WITH facts AS (
     SELECT * FROM sla_facts
@@ -10,7 +10,9 @@ segment AS (
 ),
 final AS (
     SELECT
-        f.*,
+        f.ticket_id, f.has_creation, f.status, f.created_at, f.first_response_at,
+        f.first_resolved_at, f.resolved_at, f.reopens, f.escalations, f.fcr, f.csat,
+        f.resolver, f.final_assignee,
         coalesce(f.team, f.resolving_tier, f.final_tier, '(unknown)') AS team_key,
         coalesce(f.system, '(unknown)') AS system_key,
         coalesce(f.resolver, f.final_assignee, '(unassigned)') AS technician_key,

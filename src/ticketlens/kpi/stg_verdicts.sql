@@ -2,9 +2,9 @@
 -- Built from the metric's columns in sla_facts (the metric's name is the column prefix; the
 -- engine substitutes the validated metric name for {metric} before running this template).
 SELECT
-    ticket_id, team_key, system_key, technician_key, category_key, priority_key,
+    k.ticket_id, k.team_key, k.system_key, k.technician_key, k.category_key, k.priority_key,
     '{metric}' AS metric,
-    "{metric}_breached" AS breached,
-    "{metric}_status" IN ('running', 'paused') AS is_open
-FROM _kpi_facts
-WHERE has_creation
+    f."{metric}_breached" AS breached,
+    f."{metric}_status" IN ('running', 'paused') AS is_open
+FROM _kpi_facts k JOIN sla_facts f USING (ticket_id)
+WHERE k.has_creation

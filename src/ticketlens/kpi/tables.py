@@ -48,9 +48,12 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
     metric = resolution_metric(policy)
     try:
         note("staging segment")
-        # The segment's SQL comes from TicketFilter, with user values as parameters.
-        con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
-                    f"SELECT DISTINCT ticket_id FROM ({select})", params)
+        if segment.is_empty:  # every ticket, also those known only from case attributes
+            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
+                        "SELECT ticket_id FROM sla_facts")
+        else:  # the segment's SQL comes from TicketFilter, with user values as parameters
+            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
+                        f"SELECT DISTINCT ticket_id FROM ({select})", params)
         con.execute(_sql("stg_facts.sql"))
         _stage_verdicts(con, policy)
         con.register("_kpi_roles", roles_table(policy))
@@ -61,7 +64,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
             ("kpi_backlog", {**tz, "as_of": as_of}),
             ("kpi_pareto", {}),
             ("kpi_peak_load", tz),
-            ("kpi_technicians", {"as_of": as_of, "metric": metric}),
+            ("kpi_technicians", {"metric": metric}),
             ("kpi_csat", {}),
         ):
             note(name.removeprefix("kpi_").replace("_", " "))

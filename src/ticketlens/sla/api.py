@@ -18,6 +18,7 @@ from ticketlens.workspace import DEFAULT_DB, Workspace, open_workspace
 FACTS_TABLE = "sla_facts"
 SUMMARY_TABLE = "sla_summary"
 TECHNICIANS_TABLE = "sla_technicians"
+TICKET_TECHNICIANS_TABLE = "sla_ticket_technicians"
 
 
 def sla(
@@ -61,40 +62,45 @@ def sla(
 
 def compute_and_store(ws: Workspace, policy: Policy, as_of: datetime | None,
                       step: Callable[[str], None]) -> tuple[FactsResult, pd.DataFrame]:
-    """Compute the facts on an open workspace and replace ``sla_facts`` / ``sla_summary``."""
+    """Compute the facts on an open workspace and replace the ``sla_*`` tables (one
+    transaction: all of them, or none)."""
     result = compute_facts(ws.con, policy, as_of, step=step)
     summary = summarize(result)
     summary["events"] = ws.event_count()
     summary["policy_source"] = policy_json(policy)
     step("storing sla_facts")
     with ws.transaction() as con:
-        store(con, FACTS_TABLE, result.facts)
+        store(con, FACTS_TABLE, result.table)
         store(con, SUMMARY_TABLE, summary)
         store(con, TECHNICIANS_TABLE, result.technicians)
+        store(con, TICKET_TECHNICIANS_TABLE, result.ticket_technicians)
     return result, summary
 
 
 def stored_run(ws: Workspace) -> tuple[Policy, datetime, int] | None:
     """The policy, as-of instant and event count the stored ``sla_facts`` were computed with."""
     exists = ws.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?)",
-        [SUMMARY_TABLE, FACTS_TABLE, TECHNICIANS_TABLE]).fetchone()[0]  # type: ignore[index]
-    if exists < 3:
+        "SELECT count(*) FROM information_schema.tables WHERE table_name IN (?, ?, ?, ?)",
+        [SUMMARY_TABLE, FACTS_TABLE, TECHNICIANS_TABLE, TICKET_TECHNICIANS_TABLE]
+    ).fetchall()[0][0]
+    if exists < 4:
         return None
     row = ws.con.execute(
-        f"SELECT policy_source, as_of, events FROM {SUMMARY_TABLE} LIMIT 1").fetchone()
-    if row is None:
+        f"SELECT policy_source, as_of, events FROM {SUMMARY_TABLE} LIMIT 1").fetchall()
+    if not row:
         return None
+    row = row[0]
     return policy_from_json(row[0]), row[1].astimezone(UTC), int(row[2])
 
 
-def store(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Replace ``table`` with ``frame`` (call inside the workspace transaction).
+def store(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table) -> None:
+    """Replace ``table`` with ``data`` (call inside the workspace transaction).
 
     Columns that hold only NULLs are stored as VARCHAR, not DuckDB's NULL type.
     """
     view = f"_store_{table}"
-    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(
+        data, preserve_index=False)
     for i, column in enumerate(arrow.schema):
         if pa.types.is_null(column.type):
             arrow = arrow.set_column(i, column.name, arrow.column(i).cast(pa.string()))
@@ -106,39 +112,20 @@ def store(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> No
 
 
 def summarize(result: FactsResult) -> pd.DataFrame:
-    """One row per metric: how many tickets were measured, breached, open, excluded."""
-    facts, policy = result.facts, result.policy
-    measured = facts["has_creation"]
+    """One row per metric: how many tickets were measured, breached, open, excluded, and how
+    often the source's own verdict agrees with ours (resolution only)."""
     rows = []
-    for metric in policy.metrics:
-        m = metric.name
-        status = facts[f"{m}_status"]
-        breached = facts[f"{m}_breached"]
-        has_verdict = breached.notna()
-        open_ = status.isin(["running", "paused"])
-        row = {
-            "policy": policy.name,
-            "policy_fingerprint": policy.fingerprint,
+    for metric, counts in result.metric_counts.items():
+        with_target, compared = counts["with_target"], counts["source_verdicts"]
+        rows.append({
+            "policy": result.policy.name,
+            "policy_fingerprint": result.policy.fingerprint,
             "as_of": pd.Timestamp(result.as_of),
-            "metric": m,
-            "tickets": len(facts),
-            "excluded_no_creation": int((~measured).sum()),
-            "not_started": int((measured & (status == "not_started")).sum()),
-            "with_target": int(has_verdict.sum()),
-            "no_target": int((measured & (status != "not_started") & ~has_verdict).sum()),
-            "stopped": int((status == "stopped").sum()),
-            "open": int(open_.sum()),
-            "breached": int(breached.fillna(False).sum()),
-            "open_breached": int((breached.fillna(False) & open_).sum()),
-        }
-        row["breach_rate"] = row["breached"] / row["with_target"] if row["with_target"] else None
-        source = facts["source_made_sla"]
-        compared = has_verdict & source.notna() if m == "resolution" else has_verdict & False
-        agree = (source[compared] == ~breached[compared]).sum()
-        row["source_verdicts"] = int(compared.sum())
-        row["agree_with_source"] = int(agree)
-        row["agreement_rate"] = agree / compared.sum() if compared.sum() else None
-        rows.append(row)
+            "metric": metric,
+            **counts,
+            "breach_rate": counts["breached"] / with_target if with_target else None,
+            "agreement_rate": counts["agree_with_source"] / compared if compared else None,
+        })
     return pd.DataFrame(rows)
 
 
@@ -155,5 +142,6 @@ def _progress(enabled: bool) -> Iterator:
         yield lambda msg: status.update(f"sla: {msg}")
 
 
-__all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "TECHNICIANS_TABLE", "compute_and_store",
-           "sla", "store", "stored_run", "summarize"]
+__all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "TECHNICIANS_TABLE",
+           "TICKET_TECHNICIANS_TABLE", "compute_and_store", "sla", "store", "stored_run",
+           "summarize"]

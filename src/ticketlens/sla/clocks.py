@@ -25,7 +25,7 @@ from ticketlens.sla.calendar import WorkingTime
 from ticketlens.sla.policy import Metric, Policy, Wait
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED = 0, 1, 2, 3
-STATUS_NAMES = np.array(["not_started", "running", "paused", "stopped"], dtype=object)
+STATUS_NAMES = ("not_started", "running", "paused", "stopped")
 NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
 
 
@@ -182,7 +182,7 @@ def run_clock(ev: EventArrays, policy: Policy, metric: Metric, calendars: Calend
     breached = breach_at != NO_TIME
 
     columns: dict[str, np.ndarray] = {
-        "status": STATUS_NAMES[state[last]],
+        "status": state[last],  # index into STATUS_NAMES
         "started_at": per_ticket_min(ev, np.where(first_start, ev.ts, NO_TIME)),
         "stopped_at": np.where(state[last] == STOPPED,
                                per_ticket_max(ev, np.where(effective_stop, ev.ts, -1)), NO_TIME),
@@ -191,8 +191,9 @@ def run_clock(ev: EventArrays, policy: Policy, metric: Metric, calendars: Calend
         "paused_s": per_ticket_sum(ev, np.where(pausing, wall, 0)) / 1e6,
         "paused_business_s": per_ticket_sum(ev, np.where(pausing, business, 0)) / 1e6,
         "target_s": np.where(last_target >= 0, last_target / 1e6, np.nan),
-        "calendar": np.array(calendars.names, dtype=object)[seg_cal[last]],
-        "breached": np.where(any_target, breached, None),
+        "calendar": seg_cal[last],  # index into calendars.names
+        "breached": breached,
+        "has_verdict": any_target,
         "breach_at": breach_at,
     }
     for fraction in policy.warn_at:
@@ -288,44 +289,3 @@ def run_wait(ev: EventArrays, policy: Policy, wait: Wait, as_of_us: int) -> np.n
         waiting = ffill(ev, enter | leave, enter, False)
     seg_end = np.where(ev.is_last & waiting, as_of_us, ev.next_ts)
     return per_ticket_sum(ev, np.where(waiting, seg_end - ev.ts, 0)) / 1e6
-
-
-def holder_facts(ev: EventArrays, resolved: np.ndarray) -> dict[str, np.ndarray]:
-    """Per ticket: hand-offs between holders, and who held the ticket at its last resolution."""
-    held = ffill(ev, ev.holder >= 0, ev.holder, -1)
-    before = previous(ev, held, -1)
-    handoff = (held >= 0) & (before >= 0) & (held != before)
-    last_resolution = per_ticket_max(ev, np.where(resolved, ev.index, -1))
-    resolver = np.where(last_resolution >= 0, held[np.maximum(last_resolution, 0)], -1)
-    return {"handoffs": per_ticket_sum(ev, handoff.astype(np.int64)), "resolver": resolver}
-
-
-def escalation_counts(ev: EventArrays, policy: Policy) -> Mapping[str, np.ndarray]:
-    """Per ticket and tier: escalations that moved the ticket to that tier."""
-    tiers = policy.lifecycle.tiers
-    tier_of = np.full(len(policy.activities) + 1, -1, dtype=np.int64)
-    for i, name in enumerate(policy.activities):
-        tier = policy.lifecycle.escalated.get(name)
-        if tier is not None:
-            tier_of[i] = tiers.index(tier)
-    reached = lookup(tier_of, ev.act)
-    return {tier: per_ticket_sum(ev, (reached == k).astype(np.int64))
-            for k, tier in enumerate(tiers) if tier in policy.lifecycle.escalated.values()}
-
-
-def priority_changes(ev: EventArrays, raw_priority: np.ndarray) -> np.ndarray:
-    """Per ticket: how often the priority value changed between events that carry one."""
-    carried = ffill(ev, raw_priority >= 0, raw_priority, -1)
-    before = previous(ev, carried, -1)
-    return per_ticket_sum(ev, ((carried >= 0) & (before >= 0) & (carried != before))
-                          .astype(np.int64))
-
-
-def reopen_counts(ev: EventArrays, policy: Policy) -> np.ndarray:
-    """Per ticket: reopen activities that found the ticket resolved or closed (a reopen of a
-    ticket that is not done — e.g. ServiceNow's "Active" on an active incident — is none)."""
-    life = policy.lifecycle
-    done = lookup(activity_flags(policy, life.resolved | life.closed), ev.act)
-    reopen = lookup(activity_flags(policy, life.reopened), ev.act)
-    is_done = ffill(ev, done | reopen, done, False)
-    return per_ticket_sum(ev, (reopen & previous(ev, is_done, False)).astype(np.int64))

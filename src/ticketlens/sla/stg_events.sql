@@ -1,10 +1,9 @@
--- Staging. Grain: one row per event at or before the as-of instant, stored in ticket order and,
--- within a ticket, in time order (then event_seq), so numpy reads each ticket's events as one
--- contiguous, time-ordered run.
+-- Staging. Grain: one row per event at or before the as-of instant, every text column replaced
+-- by its integer code (`_sla_values`), in ticket order and, within a ticket, in time order (then
+-- event_seq), so numpy reads each ticket's events as one contiguous, time-ordered run.
 -- When the policy names a creation attribute ($created_attribute, e.g. ServiceNow's opened_at),
--- a ticket without a creation event gets one at that recorded instant (event_seq -1); the
+-- a ticket without a creation event gets one at that recorded instant (event_seq -1): the
 -- source's own timestamp, never an invented one.
-CREATE OR REPLACE TEMP TABLE _sla_events AS
 WITH source AS (
     SELECT ticket_id, event_seq, "timestamp", activity, assigned_to, priority, category, department
     FROM events WHERE "timestamp" <= $as_of
@@ -25,18 +24,22 @@ recorded_creation AS (
 all_events AS (
     SELECT * FROM source UNION ALL SELECT * FROM recorded_creation
 ),
-activity_codes AS (SELECT value AS activity, code FROM _sla_values WHERE kind = 'activity'),
-priority_codes AS (SELECT value AS priority, code FROM _sla_values WHERE kind = 'priority'),
-person_codes AS (SELECT value AS assigned_to, code FROM _sla_values WHERE kind = 'person'),
+codes AS (
+    SELECT * FROM _sla_values
+),
 final AS (
     SELECT t.tix, s.event_seq, epoch_us(s."timestamp") AS ts_us,
-           a.code::SMALLINT AS act, coalesce(p.code, -1)::INTEGER AS prio,
-           coalesce(h.code, -1)::INTEGER AS holder,
-           s.activity, s.assigned_to, s.priority, s.category, s.department
+           a.code AS act,
+           coalesce(p.code, -1) AS prio,
+           coalesce(h.code, -1) AS holder,
+           coalesce(c.code, -1) AS cat,
+           coalesce(d.code, -1) AS dept
     FROM all_events s
     JOIN _sla_tickets t USING (ticket_id)
-    JOIN activity_codes a USING (activity)
-    LEFT JOIN priority_codes p USING (priority)
-    LEFT JOIN person_codes h USING (assigned_to)
+    JOIN codes a ON a.kind = 'activity' AND a.value = s.activity
+    LEFT JOIN codes p ON p.kind = 'priority' AND p.value = s.priority
+    LEFT JOIN codes h ON h.kind = 'person' AND h.value = s.assigned_to
+    LEFT JOIN codes c ON c.kind = 'category' AND c.value = s.category
+    LEFT JOIN codes d ON d.kind = 'department' AND d.value = s.department
 )
 SELECT * FROM final ORDER BY tix, ts_us, event_seq
