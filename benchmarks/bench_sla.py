@@ -28,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from datasets import OUT, workspace  # noqa: E402
-from harness import measure, ratio  # noqa: E402
+from datasets import OUT, workspace
+from harness import measure, ratio
 
 # The wall-clock facts both baselines compute (the standard preset's definitions, 24x7).
 BASELINE_DEFS = '''

@@ -4,6 +4,7 @@ message naming the key and the fix, exit code 2 and no output left behind."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import tomllib
 
@@ -171,3 +172,22 @@ def test_print_config_writes_the_default_toml() -> None:
     result = CliRunner().invoke(cli, ["generate", "--print-config"])
     assert result.exit_code == 0
     assert result.output == default_toml_text()
+
+
+def test_cli_generates_and_reports_json(tmp_path) -> None:
+    out = tmp_path / "desk"
+    result = CliRunner().invoke(cli, ["generate", "--out", str(out), "--tickets", "150",
+                                      "--seed", "9", "--start", "2024-02-01", "--end",
+                                      "2024-02-29", "--format", "csv,parquet", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["row_counts"]["tickets"] == 150 and report["seed"] == 9
+    assert (report["start"], report["end"]) == ("2024-02-01", "2024-02-29")
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [f"{t}.{f}" for t in ("events", "tickets", "sla_metrics", "ownership", "business_impact")
+         for f in ("csv", "parquet")] + ["manifest.json"])
+    same = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "again"), "--tickets",
+                                    "150", "--seed", "9", "--start", "2024-02-01", "--end",
+                                    "2024-02-29", "--format", "csv,parquet"])
+    assert same.exit_code == 0 and "150" in same.output
+    assert (out / "events.csv").read_bytes() == (tmp_path / "again" / "events.csv").read_bytes()

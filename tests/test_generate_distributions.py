@@ -20,6 +20,7 @@ from ticketlens.generate.simulate import prepare, run
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     return shared_desk(tmp_path_factory)
 
+
 HOUR = 3600
 
 

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import json
 import re
+import tomllib
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -13,12 +14,14 @@ import pytest
 
 import ticketlens
 from test_generate_support import TABLES, Desk, shared_desk
+from ticketlens.generate.config import default_toml_text
 from ticketlens.schema import ACTIVITIES, CATEGORIES, DEPARTMENTS, EVENT_LOG_COLUMNS, PRIORITIES
 
 
 @pytest.fixture(scope="session")
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     return shared_desk(tmp_path_factory)
+
 
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 TICKET_ID = re.compile(r"TKT-(\d{8})-(\d{3,})")
@@ -138,3 +141,17 @@ def test_output_replaces_an_earlier_desk_but_refuses_other_folders(tmp_path) -> 
         ticketlens.generate(other, tickets=10)
     assert (other / "notes.txt").read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk", "mine"]  # no temp leftovers
+
+
+def test_event_log_is_bare_csv_unless_a_value_needs_quotes(desk, tmp_path) -> None:
+    """Like the brief's sample: no quotes in events.csv. A configured name with a comma makes
+    the writer quote text fields, and the file still reads back exactly."""
+    assert '"' not in (desk.out / "events.csv").read_text()[:2_000_000]
+    techs = [dict(t) for t in tomllib.loads(default_toml_text())["technician"]]
+    techs[0]["name"] = 'Johnson, Chris "CJ"'
+    out = tmp_path / "quoted"
+    ticketlens.generate(out, tickets=300, seed=4, config={"technician": techs})
+    with (out / "events.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert 'Johnson, Chris "CJ"' in {r["assigned_to"] for r in rows}
+    assert all(len(r) == len(EVENT_LOG_COLUMNS) for r in rows)

@@ -15,6 +15,7 @@ from test_generate_support import Desk, business_seconds, read_desk, shared_desk
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     return shared_desk(tmp_path_factory)
 
+
 L1 = ("Chris Johnson", "Sam Williams", "Pat Anderson")
 
 

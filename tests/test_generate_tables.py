@@ -14,6 +14,7 @@ from test_generate_support import Desk, shared_desk
 def desk(tmp_path_factory: pytest.TempPathFactory) -> Desk:
     return shared_desk(tmp_path_factory)
 
+
 STATUS_OF_LAST = """CASE WHEN last_activity = 'Ticket Closed' THEN 'Closed'
      WHEN last_activity = 'Ticket Resolved' THEN 'Resolved'
      WHEN last_activity IN ('Awaiting User Response', 'Awaiting Parts', 'On Hold',

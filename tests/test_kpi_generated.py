@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
-from sla_support import GENERATED_TICKETS, generated_workspace
 
 import ticketlens
+from sla_support import GENERATED_TICKETS, generated_workspace
 from ticketlens.filters import TicketFilter
 
 
@@ -38,7 +38,7 @@ def test_mttr_by_priority_equals_pandas(report_and_facts) -> None:
 
 
 def test_teams_come_from_the_generated_ownership_table(report_and_facts) -> None:
-    _, report, facts = report_and_facts
+    _, report, _ = report_and_facts
     teams = report["kpi_segments"].query("dimension == 'team'").set_index("value")["tickets"]
     assert {"Service Desk", "Database Admin", "Network Ops"} <= set(teams.index)
     assert teams.sum() == GENERATED_TICKETS

@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sla_support import workspace_with
-from test_sla_golden import ESCALATED, OPEN, PAUSED, RAISED, REOPENED
 
 import ticketlens
+from sla_support import workspace_with
+from test_sla_golden import ESCALATED, OPEN, PAUSED, RAISED, REOPENED
 from ticketlens.cli import cli
 from ticketlens.filters import TicketFilter
 from ticketlens.kpi.tables import KPI_TABLES

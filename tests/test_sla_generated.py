@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from sla_support import GENERATED_TICKETS, generated_workspace
-from test_sla_calendar import reference_business_seconds
 
 import ticketlens
+from sla_support import GENERATED_TICKETS, generated_workspace
+from test_sla_calendar import reference_business_seconds
 from ticketlens.sla.policy import load_policy
 
 
@@ -103,9 +103,7 @@ def _reference_resolution(events: pd.DataFrame, policy, as_of: datetime) -> floa
             state = "stopped"
         elif state == "running" and a in metric.pause:
             state = "paused"
-        elif state == "paused" and a in metric.resume:
-            state = "running"
-        elif state == "stopped" and a in metric.reopen:
+        elif (state == "paused" and a in metric.resume) or (state == "stopped" and a in metric.reopen):
             state = "running"
         last = ts
     if state == "running":

@@ -7,8 +7,8 @@ import tomllib
 
 import pytest
 from click.testing import CliRunner
-from sla_support import ev, policy_with, workspace_with
 
+from sla_support import ev, policy_with, workspace_with
 from ticketlens.cli import cli
 from ticketlens.errors import ConfigError
 from ticketlens.sla.policy import (
@@ -132,7 +132,7 @@ def test_a_policy_in_its_own_vocabulary_validates_against_it() -> None:
 
 
 def test_missing_policy_file_is_a_clear_error() -> None:
-    with pytest.raises(ConfigError, match="neither a preset .* nor an existing TOML file"):
+    with pytest.raises(ConfigError, match=r"neither a preset .* nor an existing TOML file"):
         load_policy("no-such-policy.toml")
 
 

@@ -36,7 +36,8 @@ def _source_table(source: SourceSummary) -> Table:
         for warning in source.warnings:
             table.add_row("note", warning)
         return table
-    table.add_row("time zone", f"{source.tz} ({source.tz_origin}); stored as UTC instants")
+    table.add_row("time zone", f"{source.tz} (from {source.tz_origin}) for timestamps without "
+                               "an offset; stored as absolute instants")
     if source.timestamp_format:
         table.add_row("timestamps", f"{source.timestamp_format} — {source.timestamp_evidence}")
     identity = "✓" if source.balanced else "✗ MISMATCH"

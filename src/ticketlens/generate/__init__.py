@@ -1,5 +1,7 @@
 """Synthetic service desk: seeded, realistic, messy ticket lifecycles and linked tables."""
 
-from ticketlens.generate.api import GenerateResult, generate
+from ticketlens.generate.api import TABLES, GenerateResult, generate
+from ticketlens.generate.config import DeskConfig, default_toml_text, load_config
 
-__all__ = ["GenerateResult", "generate"]
+__all__ = ["TABLES", "DeskConfig", "GenerateResult", "default_toml_text", "generate",
+           "load_config"]

@@ -24,8 +24,16 @@ from ticketlens.generate.tables import (
     ticket_facts,
     tickets_table,
 )
+from ticketlens.generate.texts import NOTE_POOL
 from ticketlens.generate.writer import FORMATS, StagedFolder, TableSink, write_manifest
-from ticketlens.schema import SCHEMA_VERSION
+from ticketlens.schema import (
+    ACTIVITIES,
+    CATEGORIES,
+    DEPARTMENTS,
+    PRIORITIES,
+    SCHEMA_VERSION,
+    UNASSIGNED,
+)
 
 TABLES = ("events", "tickets", "sla_metrics", "ownership", "business_impact")
 _SCHEMAS = {"events": EVENT_SCHEMA, "tickets": TICKET_SCHEMA, "sla_metrics": SLA_METRICS_SCHEMA,
@@ -75,7 +83,9 @@ def generate(
     sim = prepare(desk)
     out = Path(out)
     with StagedFolder(out) as staged:
-        sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats) for name in TABLES}
+        sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats,
+                                 quoting=_quoting(sim) if name == "events" else "needed")
+                 for name in TABLES}
         try:
             _write_chunks(sim, sinks, progress)
         finally:
@@ -88,6 +98,15 @@ def generate(
     return GenerateResult(out=out, row_counts=counts, seed=desk.window.seed,
                           start=desk.window.start, end=desk.window.end, teams=sim.roster.teams,
                           technicians=len(sim.roster.names), files=files)
+
+
+def _quoting(sim: Simulation) -> str:
+    """The event log is written bare, like the brief's CSV, unless some text in it (a
+    configured technician's name, say) holds a comma, a quote or a line break."""
+    texts = (*sim.roster.names, *NOTE_POOL.strings, *ACTIVITIES, *PRIORITIES, *CATEGORIES,
+             *DEPARTMENTS, UNASSIGNED)
+    special = any(c in text for text in texts for c in ',"\n\r')
+    return "needed" if special else "none"
 
 
 def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) -> None:

@@ -314,10 +314,20 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     return Journey(present, time, holder.astype(np.int32), priority, never, vip)
 
 
+_CHANGE_SLOTS = frozenset(("assigned", "workload_l1", "escalated_l2", "workload_l2", "reroute",
+                           "ping", "pong", "escalated_l3", "escalated_manager", "de_escalated"))
+_CHANGES = np.array([name in _CHANGE_SLOTS for name, *_ in SLOTS])
+
+
 def _forward_fill(change: np.ndarray) -> np.ndarray:
-    index = np.where(change >= 0, np.arange(change.shape[1]), 0)
-    np.maximum.accumulate(index, axis=1, out=index)
-    return np.take_along_axis(change, index, axis=1)
+    """Holder after each slot: the latest assignment change so far (-1 before any)."""
+    holder = np.empty_like(change)
+    current = np.full(change.shape[0], -1, dtype=change.dtype)
+    for s in range(change.shape[1]):
+        if _CHANGES[s]:
+            current = np.where(change[:, s] >= 0, change[:, s], current)
+        holder[:, s] = current
+    return holder
 
 
 def _times(created: np.ndarray, present: np.ndarray, seconds: np.ndarray,

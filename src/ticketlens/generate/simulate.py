@@ -124,13 +124,14 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     table_draws = rng.random((n, len(TABLE_DRAWS)))
     department = choose(config.mix.department, DEPARTMENTS, table_draws[:, 0])
 
+    # Workload balancing on the journeys as first laid out, then the final layout with the
+    # moves (a moved ticket's later steps depend on who holds it).
     nobody = np.full(n, -1, dtype=np.int64)
     args = (draws, config, roster, sim.clock)
     first_pass = lay_out(*args, nobody, nobody)
     category = draws.category.astype(np.int64)
     to_l1 = rebalance(first_pass, S["assigned"], carried, roster, category, draws.u("balance1"))
-    second_pass = lay_out(*args, to_l1, nobody)
-    to_l2 = rebalance(second_pass, S["escalated_l2"], carried, roster, category,
+    to_l2 = rebalance(first_pass, S["escalated_l2"], carried, roster, category,
                       draws.u("balance2"))
     journey = lay_out(*args, to_l1, to_l2)
 

@@ -95,7 +95,7 @@ NOTES: dict[str, Pool] = {
     "resume_l2": ("Specialist reviewing the case history.", "L2 picked up the escalation."),
     "reroute": ("Outside my area; reassigning to the right specialist.",
                 "Wrong queue; moving to the owning team."),
-    "ping": ("Sending back: this looks like an application issue, not infrastructure.",
+    "ping": ("Sending back: this looks like an application issue rather than infrastructure.",
              "Not ours after all; returning to the previous team."),
     "pong": ("Returned again: the logs point to the other side.",
              "Bounced back; please own this one."),

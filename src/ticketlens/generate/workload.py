@@ -91,7 +91,7 @@ class LoadIndex:
                 - self._end_sum[np.searchsorted(self._ends, key, side="right")])
 
 
-BATCH = 512  # checkpoint decisions taken together; later batches see earlier moves
+BATCH = 1024  # checkpoint decisions taken together; later batches see earlier moves
 
 
 def rebalance(journey: Journey, slot: int, carried: Intervals, roster: Roster,

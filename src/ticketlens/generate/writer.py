@@ -1,7 +1,8 @@
 """Writing a desk folder: streamed CSV/Parquet per table, into a temporary folder that is moved
 into place only when everything is written (no half-written output on error).
 
-Deterministic bytes: CSV through Arrow's writer (fixed header, quoting only where needed);
+Deterministic bytes: CSV through Arrow's writer (fixed header; text quoted unless it is known
+to need no quotes);
 Parquet with one row group per chunk, fixed compression, and no timestamps in its metadata.
 """
 
@@ -26,9 +27,14 @@ _ROW_GROUP = 1 << 20
 
 
 class TableSink:
-    """One table, streamed chunk by chunk into each requested format."""
+    """One table, streamed chunk by chunk into each requested format.
 
-    def __init__(self, folder: Path, name: str, schema: pa.Schema, formats: tuple[str, ...]):
+    ``quoting`` is Arrow's CSV quoting: "needed" quotes every text field, "none" writes them
+    bare (only valid when no value holds a comma, quote or line break).
+    """
+
+    def __init__(self, folder: Path, name: str, schema: pa.Schema, formats: tuple[str, ...],
+                 quoting: str = "needed"):
         self.name, self.schema, self.rows = name, schema, 0
         self.files: list[Path] = []
         self._csv = None
@@ -40,7 +46,7 @@ class TableSink:
             # Arrow quotes header names; the brief's header is the bare column list.
             self._csv_file.write((",".join(schema.names) + "\n").encode())
             self._csv = pacsv.CSVWriter(self._csv_file, schema, write_options=pacsv.WriteOptions(
-                include_header=False, quoting_style="needed", batch_size=65536))
+                include_header=False, quoting_style=quoting, batch_size=65536))
             self.files.append(path)
         if "parquet" in formats:
             path = folder / f"{name}.parquet"

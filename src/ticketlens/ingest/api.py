@@ -244,7 +244,7 @@ def _ingest_one(
     if detection.format == "events":
         source_tz, tz_origin = resolve_tz(path, tz)
     else:
-        source_tz, tz_origin = tz or "UTC", "--tz" if tz else "default (UTC)"
+        source_tz, tz_origin = tz or "UTC", "--tz" if tz else "default"
     options = ReadOptions(tz=source_tz, dayfirst=dayfirst, timestamp_format=formats,
                           encoding=encoding, delimiter=delimiter)
     name = source_name or path.resolve().name

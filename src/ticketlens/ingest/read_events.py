@@ -87,8 +87,8 @@ def resolve_tz(path: Path, requested: str | None) -> tuple[str, str]:
             "given: drop --tz (the manifest is authoritative for a generated desk)"
         )
     if declared:
-        return declared, f"manifest.json ({declared})"
-    return requested or "UTC", "--tz" if requested else "default (UTC)"
+        return declared, "manifest.json"
+    return requested or "UTC", "--tz" if requested else "default"
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str, options: ReadOptions,

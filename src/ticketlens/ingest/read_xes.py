@@ -8,7 +8,8 @@ validates in bulk like every other format. ``source_row`` is the physical line o
 Mapping: trace ``concept:name`` → ticket id, event ``concept:name`` → activity,
 ``time:timestamp`` → timestamp, ``org:resource`` → assigned to; every other event attribute is
 kept in ``attributes``, every other trace attribute becomes a case attribute. Nested attribute
-values are kept under ``parent/child`` keys; list and container attributes keep their children.
+values are kept under ``parent/child`` keys (lists and containers keep their children);
+``<global>`` defaults and classifiers are not event data and are skipped.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class _XesStream:
         elif tag in VALUE_TAGS or tag in NESTING_TAGS:
             key = attrs.get("key", "")
             if tag in VALUE_TAGS and "value" in attrs and self._inside_log_element():
-                full = "/".join([*self.path, key]) if self.path else key
+                full = "/".join(p for p in (*self.path, key) if p) if self.path else key
                 target = self.event if self.event is not None else self.trace_attrs
                 target[full] = attrs["value"]
             self.path.append(key)

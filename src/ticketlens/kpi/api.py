@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ import pandas as pd
 from ticketlens.errors import ConfigError
 from ticketlens.filters import TicketFilter
 from ticketlens.kpi.tables import KPI_TABLES, build_tables
-from ticketlens.sla.api import compute_and_store, store, stored_run
+from ticketlens.sla.api import compute_and_store, progress_steps, store, stored_run
 from ticketlens.sla.policy import Policy, load_policy
 from ticketlens.workspace import DEFAULT_DB, Workspace, open_workspace
 
@@ -73,7 +72,7 @@ def kpi(
     if unknown or not formats:
         raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
                           f"choose from {', '.join(FORMATS)}")
-    with open_workspace(db, must_exist=True) as ws, _progress(progress) as step:
+    with open_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
         chosen, as_of, recomputed = _facts_for(ws, policy, step)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step)
@@ -122,12 +121,3 @@ def write_tables(tables: dict[str, pd.DataFrame], out: Path,
     return out
 
 
-@contextmanager
-def _progress(enabled: bool) -> Iterator:
-    if not enabled:
-        yield lambda _msg: None
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status("kpi: starting") as status:
-        yield lambda msg: status.update(f"kpi: {msg}")

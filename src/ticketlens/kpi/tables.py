@@ -48,14 +48,20 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
     metric = resolution_metric(policy)
     try:
         note("staging segment")
+        names = _metric_names(con, policy)
         if segment.is_empty:  # every ticket, also those known only from case attributes
-            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
-                        "SELECT ticket_id FROM sla_facts")
+            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment (ticket_id VARCHAR)")
+            where = ""
         else:  # the segment's SQL comes from TicketFilter, with user values as parameters
             con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
                         f"SELECT DISTINCT ticket_id FROM ({select})", params)
-        con.execute(_sql("stg_facts.sql"))
-        _stage_verdicts(con, policy)
+            where = "SEMI JOIN segment s USING (ticket_id)"
+        verdicts = "".join(f'\n        f."{m}_breached", f."{m}_status",' for m in names)
+        con.execute(_sql("stg_facts.sql").replace("{verdicts}", verdicts)
+                    .replace("{segment}", where))
+        parts = [_sql("stg_verdicts.sql").replace("{metric}", m) for m in names]
+        con.execute("CREATE OR REPLACE TEMP TABLE _kpi_verdicts AS "
+                    + "\nUNION ALL\n".join(f"({part})" for part in parts))
         con.register("_kpi_roles", roles_table(policy))
         tables: dict[str, pd.DataFrame] = {}
         for name, params_ in (
@@ -81,19 +87,18 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
     return tables
 
 
-def _stage_verdicts(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """One row per ticket and metric. Metric names are validated identifiers (policy.py), and
-    are checked again here before they become column names in the query."""
+def _metric_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> list[str]:
+    """The policy's metric names, which become column names in the KPI queries: validated
+    identifiers (policy.py), checked again here against the stored facts."""
     columns = {row[0] for row in con.execute("DESCRIBE sla_facts").fetchall()}
-    parts = []
+    names = []
     for metric in policy.metrics:
         name = metric.name
         if not _IDENTIFIER.match(name) or f"{name}_breached" not in columns:
             raise AnalysisError(f"sla_facts has no columns for metric {name!r}: recompute them "
                                 "with `ticketlens sla`")
-        parts.append(_sql("stg_verdicts.sql").replace("{metric}", name))
-    body = "\nUNION ALL\n".join(f"({part})" for part in parts)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _kpi_verdicts AS {body}")
+        names.append(name)
+    return names
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:

@@ -11,7 +11,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from ticketlens.sla.engine import NO_CREATION, FactsResult, compute_facts
+from ticketlens.sla.assemble import NO_CREATION
+from ticketlens.sla.engine import FactsResult, compute_facts
 from ticketlens.sla.policy import Policy, load_policy, policy_from_json, policy_json
 from ticketlens.workspace import DEFAULT_DB, Workspace, open_workspace
 
@@ -51,7 +52,8 @@ def sla(
         result, summary = compute_and_store(ws, policy, as_of, step)
     facts = result.facts
     facts.attrs.update(
-        summary=summary.drop(columns=["policy_source"]).to_dict("records"),
+        summary=summary.drop(columns=["policy_source"]).assign(
+            as_of=result.as_of.isoformat()).to_dict("records"),
         policy=policy.name,
         as_of=result.as_of.isoformat(),
         unknown_activities=result.unknown_activities,
@@ -130,16 +132,22 @@ def summarize(result: FactsResult) -> pd.DataFrame:
 
 
 @contextmanager
-def _progress(enabled: bool) -> Iterator:
-    """A rich status line naming the current step (only when ``enabled``)."""
+def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A rich progress bar advanced once per named step (only when ``enabled``)."""
     if not enabled:
         yield lambda _msg: None
         return
     from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    console = Console(stderr=True)
-    with console.status("sla: starting") as status:
-        yield lambda msg: status.update(f"sla: {msg}")
+    columns = (TextColumn(f"{label}: {{task.description}}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=total)
+        yield lambda msg: bar.update(task, advance=1, description=msg)
+
+
+def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    return progress_steps("sla", 3, enabled)
 
 
 __all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "TECHNICIANS_TABLE",

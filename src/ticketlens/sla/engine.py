@@ -22,16 +22,15 @@ import pyarrow as pa
 
 from ticketlens.errors import AnalysisError
 from ticketlens.schema import (
-    Activity,
     CASE_ATTR_CHANNEL,
     CASE_ATTR_CSAT,
     CASE_ATTR_SOURCE_SLA,
     CASE_ATTR_SYSTEM,
     CASE_ATTR_TEAM,
+    Activity,
 )
 from ticketlens.sla import clocks, tickets
 from ticketlens.sla.assemble import (
-    NO_CREATION,
     Dictionaries,
     facts_table,
     metric_counts,
@@ -128,9 +127,10 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
     created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
     con.execute(_sql("stg_tickets.sql"), {"as_of": as_of})
     con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
-    coded = con.execute(_sql("stg_events.sql"), {
-        "as_of": as_of, **created, "created_activities": sorted(life.created)}).fetchnumpy()
-    coded = {k: np.asarray(v) for k, v in coded.items()}
+    staged = con.sql(_sql("stg_events.sql"), params={
+        "as_of": as_of, **created, "created_activities": sorted(life.created)}).to_arrow_table()
+    coded = {name: staged.column(name).to_numpy() for name in staged.column_names}
+    del staged
     if len(coded["tix"]) == 0:
         raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
                             "--as-of")
@@ -145,19 +145,17 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
         "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
         "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
     }).to_arrow_table()
-    act = coded["act"].astype(np.int64)
+    # codes stay int32 (DuckDB INTEGER): every table lookup works on them as they are
+    act = coded["act"]
     ev = EventArrays(
-        tix=coded["tix"].astype(np.int64),
-        ts=coded["ts_us"].astype(np.int64),
+        tix=coded["tix"],
+        ts=coded["ts_us"].astype(np.int64, copy=False),
         act=clocks.lookup(_code_map(values["activity"], policy.activities), act),
-        prio=clocks.lookup(_code_map(values["priority"], policy.priorities),
-                           coded["prio"].astype(np.int64)),
-        holder=coded["holder"].astype(np.int64),
+        prio=clocks.lookup(_code_map(values["priority"], policy.priorities), coded["prio"]),
+        holder=coded["holder"],
         n_tickets=int(n_with_events),
     )
-    raw = RawCodes(priority=coded["prio"].astype(np.int64),
-                   category=coded["cat"].astype(np.int64),
-                   department=coded["dept"].astype(np.int64))
+    raw = RawCodes(priority=coded["prio"], category=coded["cat"], department=coded["dept"])
     dictionaries = Dictionaries(values["activity"], values["priority"], values["person"],
                                 values["category"], values["department"])
     return _Staged(ev, raw, dictionaries, int(n_total), attributes,
@@ -167,7 +165,7 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
 def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray:
     """Data code → policy code (-1 when the value is not in the policy's vocabulary)."""
     position = {name: i for i, name in enumerate(vocabulary)}
-    table = np.full(len(data_values) + 1, -1, dtype=np.int64)
+    table = np.full(len(data_values) + 1, -1, dtype=np.int32)
     for i, value in enumerate(data_values):
         table[i] = position.get(value, -1)
     return table
@@ -239,20 +237,19 @@ def _compute(staged: _Staged, policy: Policy, as_of: datetime) -> FactsResult:
         technicians=technicians_table(d, tiers, policy),
         ticket_technicians=ticket_technicians_table(held, ticket_ids, d),
         unknown_activities=unknown_activities,
-        unknown_priorities=_unknown_priorities(table, policy),
+        unknown_priorities=_unknown_priorities(life, has_creation, policy, d),
         metric_counts=counts,
     )
 
 
-def _unknown_priorities(table: pa.Table, policy: Policy) -> dict[str, int]:
-    """Tickets measured (with a creation event) whose last priority has no target anywhere."""
-    import pyarrow.compute as pc
-
-    measured = table.filter(table.column("has_creation"))
-    priority = pc.fill_null(measured.column("priority"), "(none)")
+def _unknown_priorities(life: dict[str, np.ndarray], has_creation: np.ndarray,
+                        policy: Policy, d: Dictionaries) -> dict[str, int]:
+    """Tickets measured (with a creation event) whose last priority has a target nowhere."""
     targeted = {p for m in policy.metrics for p in m.targets}
-    counts = pc.value_counts(priority).to_pylist()
-    return {c["values"]: c["counts"] for c in counts if c["values"] not in targeted}
+    codes = life["priority"][has_creation[: len(life["priority"])]]
+    counts = np.bincount(codes + 1, minlength=len(d.priorities) + 1)  # slot 0: no priority
+    names = ["(none)", *d.priorities]
+    return {names[i]: int(n) for i, n in enumerate(counts) if n and names[i] not in targeted}
 
 
 def insert_events(con: duckdb.DuckDBPyConnection, events: pd.DataFrame | pa.Table,

@@ -160,7 +160,9 @@ def ticket_technicians(ev: EventArrays, policy: Policy, people: int) -> TicketTe
     held = ffill(ev, ev.holder >= 0, ev.holder, -1)
     before = previous(ev, held, -1)
     named = ev.holder >= 0
-    pairs = np.unique(ev.tix[named].astype(np.int64) * span + ev.holder[named])
+    # events come grouped by ticket, so a stable sort of the keys is nearly free (timsort)
+    keys = np.sort(ev.tix[named].astype(np.int64) * span + ev.holder[named], kind="stable")
+    pairs = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
 
     def per_pair(mask: np.ndarray, who: np.ndarray) -> np.ndarray:
         keep = mask & (who >= 0)
