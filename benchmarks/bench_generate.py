@@ -122,23 +122,27 @@ def ours(tickets: int, out: Path, formats: tuple[str, ...], repeats: int) -> Mea
     )
 
 
+def _show(m: Measurement) -> Measurement:
+    print(m.row(), flush=True)
+    return m
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
     big, mid, faker_n = (200_000, 50_000, 1_000) if quick else (1_000_000, 250_000, 10_000)
     root = Path(tempfile.mkdtemp(prefix="bench-generate-"))
     try:
         print(f"generate benchmark (fresh process per run; medians of 3){' [quick]' * quick}")
-        m_big = ours(big, root / "big", ("csv",), 3)
+        m_big = _show(ours(big, root / "big", ("csv",), 3))
         events = json.loads((root / "big" / "manifest.json").read_text())["row_counts"]["events"]
-        m_mid = ours(mid, root / "mid", ("csv",), 3)
-        m_both = ours(big, root / "both", ("csv", "parquet"), 1)
+        shutil.rmtree(root / "big")
+        m_mid = _show(ours(mid, root / "mid", ("csv",), 3))
+        m_both = _show(ours(big, root / "both", ("csv", "parquet"), 1))
         shutil.rmtree(root / "both")
         (root / "faker").mkdir()
-        m_faker = measure(f"Faker row-by-row loop     {faker_n:>9,} csv",
-                          work=f"faker_desk({str(root / 'faker')!r}, {faker_n})",
-                          setup=FAKER_LOOP, repeats=3)
-        for m in (m_big, m_mid, m_both, m_faker):
-            print(m.row())
+        m_faker = _show(measure(f"Faker row-by-row loop     {faker_n:>9,} csv",
+                                work=f"faker_desk({str(root / 'faker')!r}, {faker_n})",
+                                setup=FAKER_LOOP, repeats=3))
         speedup = ratio(m_faker, m_big, per_baseline=faker_n, per_ours=big)
         print()
         print(f"{big:,} tickets -> {events:,} events in {m_big.median_s:.1f} s: "

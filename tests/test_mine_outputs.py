@@ -196,3 +196,21 @@ def test_cli_tables_and_files(desk_db: Path, tmp_path: Path) -> None:
     copied = tmp_path / "my-model.toml"
     assert runner.invoke(cli, ["mine", "model", "--out", str(copied)]).exit_code == 0
     assert mine.load_model(copied).activities == _MODEL.activities
+
+
+def test_long_trace_path_gives_the_same_answers(desk_db: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Traces too long for the sequence fingerprint are sorted within each ticket instead:
+    forcing that path must not change a single number."""
+    from ticketlens.mine import source
+
+    fast_variants, fast_dfg = mine.variants(desk_db), mine.dfg(desk_db)
+    fast_conformance = mine.conformance(desk_db).tickets
+    monkeypatch.setattr(source, "_FINGERPRINT_BITS", 10)  # 2 x 2 slots: every ticket is longer
+    slow_variants, slow_dfg = mine.variants(desk_db), mine.dfg(desk_db)
+    pd.testing.assert_frame_equal(
+        fast_variants.assign(activities=fast_variants["activities"].map(list)),
+        slow_variants.assign(activities=slow_variants["activities"].map(list)))
+    pd.testing.assert_frame_equal(fast_dfg.edges, slow_dfg.edges)
+    pd.testing.assert_frame_equal(fast_dfg.activities, slow_dfg.activities)
+    pd.testing.assert_frame_equal(fast_conformance, mine.conformance(desk_db).tickets)

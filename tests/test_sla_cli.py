@@ -6,9 +6,9 @@ import json
 
 import pandas as pd
 from click.testing import CliRunner
+
 from sla_support import workspace_with
 from test_sla_golden import OPEN, PAUSED
-
 from ticketlens.cli import cli
 
 

@@ -264,7 +264,7 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
         ("source", "from", "text"), ("source_tier", "tier", "text"), ("target", "to", "text"),
         ("target_tier", "tier", "text"), ("handovers", "handovers", "int"),
         ("cases", "tickets", "int"), ("mean_delay_s", "mean delay", "seconds"),
-        ("median_delay_s", "median delay", "seconds"),
+        ("max_delay_s", "max delay", "seconds"),
     ], limit)
     _show("Skill mismatch: first assignee vs resolving tier", result.skill_mismatch, [
         ("first_tier", "tier", "text"), ("first_assignee", "first assignee", "text"),

@@ -175,10 +175,11 @@ def stage_event_log(
         "source_row",
         f"{value_sql(raw, mapping.case, mapping, params)} AS ticket_id",
         f"{_activity_sql(raw, mapping, params)} AS activity",
-        f"{value_sql(raw, mapping.timestamp, mapping, params)} AS ts_text",
     ]
     ts_value = value_sql(raw, mapping.timestamp, mapping, params)
     select.append(f"{instant_sql(ts_value, spec, options, params)} AS ts")
+    # The text is kept only where it did not parse (for the quarantine): no 10 M-string copy.
+    select.append(f"CASE WHEN ts IS NULL THEN {ts_value} END AS ts_text")
     for name, column in event_cols.items():
         if column is None:
             select.append(f"CAST(NULL AS VARCHAR) AS {name}")
@@ -208,7 +209,8 @@ def stage_event_log(
         FROM {typed} WHERE ticket_id IS NOT NULL AND activity IS NULL
         UNION ALL
         SELECT source_row, $ts_col, NULL, 'missing timestamp'
-        FROM {typed} WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts_text IS NULL
+        FROM {typed}
+        WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NULL AND ts_text IS NULL
         UNION ALL
         SELECT source_row, $ts_col, ts_text, 'timestamp does not match ' || $fmt
         FROM {typed}

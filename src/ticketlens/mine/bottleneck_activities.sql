@@ -2,37 +2,34 @@
 -- event (the dwell in the status the activity starts: "Awaiting Parts" waits for parts):
 -- total, per affected ticket, per occurrence, and its share of all waiting. A ticket's last
 -- event has no next event and adds nothing.
-WITH steps AS (
-    SELECT ticket_id, activity, wait_s
-    FROM mine_steps
-    WHERE next_activity IS NOT NULL
-),
-grouped AS (
+WITH grouped AS (
     SELECT
-        activity,
-        count(*)                    AS occurrences,
-        count(DISTINCT ticket_id)   AS cases,
-        sum(wait_s)                 AS total_dwell_s,
-        avg(wait_s)                 AS mean_dwell_s,
-        median(wait_s)              AS median_dwell_s,
-        quantile_cont(wait_s, 0.9)  AS p90_dwell_s,
-        max(wait_s)                 AS max_dwell_s
-    FROM steps
-    GROUP BY activity
+        source_code,
+        count(*)                              AS occurrences,
+        count(*) FILTER (WHERE first_source)  AS cases,
+        sum(wait_s)                           AS total_dwell_s,
+        avg(wait_s)                           AS mean_dwell_s,
+        quantile_cont(wait_s, [0.5, 0.9])     AS quantiles,
+        max(wait_s)                           AS max_dwell_s
+    FROM mine_pairs
+    GROUP BY source_code
+),
+decoder AS (
+    SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
 ),
 final AS (
     SELECT
-        activity,
+        names[source_code]                                     AS activity,
         occurrences,
         cases,
         total_dwell_s,
         total_dwell_s / cases                                  AS per_case_dwell_s,
         mean_dwell_s,
-        median_dwell_s,
-        p90_dwell_s,
+        quantiles[1]                                           AS median_dwell_s,
+        quantiles[2]                                           AS p90_dwell_s,
         max_dwell_s,
         total_dwell_s / nullif(sum(total_dwell_s) OVER (), 0)  AS share_of_waiting
-    FROM grouped
+    FROM grouped, decoder
 )
 SELECT * FROM final
 ORDER BY total_dwell_s DESC, activity;

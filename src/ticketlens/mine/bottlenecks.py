@@ -110,6 +110,7 @@ def bottlenecks(
     )
     with event_log(db, segment, progress=progress) as log:
         log.register("mine_state_map", states)
+        log.prepare_pairs()
         transitions = log.frame("bottleneck_transitions.sql")
         activities = log.frame("bottleneck_activities.sql")
         split = log.frame("time_split.sql", {"closing": list(closing_activities)})

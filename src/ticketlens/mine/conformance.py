@@ -20,10 +20,9 @@ import pandas as pd
 from ticketlens.filters import TicketFilter
 from ticketlens.mine.alignment import Alignments, align, build_automaton
 from ticketlens.mine.model import ReferenceModel, check_activities, load_model
-from ticketlens.mine.source import DbLike, EventLog, event_log, load_sql
+from ticketlens.mine.source import DbLike, event_log
 from ticketlens.schema import CASE_ATTR_TEAM
 
-_CODE_BASE = 256  # trace characters are chr(256 + code): see stg_conformance_traces.sql
 KINDS = ("skipped", "inserted", "out_of_order")
 
 
@@ -83,22 +82,24 @@ def conformance(
     reference = model if isinstance(model, ReferenceModel) else load_model(model)
     with event_log(db, segment, progress=progress) as log:
         check_activities(reference, log.workspace_activities())
-        activities = log.activities()
-        log.con.execute(load_sql("stg_conformance_traces.sql"),
-                        {"anywhere": list(reference.anywhere)})
-        variants = log.frame("conformance_variants.sql")
-        traces, extra = _decode(variants["trace"], activities, reference)
+        log.prepare_traces(skip=reference.anywhere)
+        log.run_script("stg_conformance.sql")
+        traces = log.frame_sql(
+            "SELECT t.trace_id, t.cases, list_transform(t.seq, lambda code: d.names[code]) "
+            "AS activities FROM mine_conformance_traces t, (SELECT list(activity ORDER BY "
+            "code) AS names FROM mine_activity_codes) d ORDER BY t.trace_id")
         automaton = build_automaton(reference, strict_end=strict_end)
+        encoded, extra = _encode(traces["activities"], reference)
         with log.step("alignments"):
-            aligned = align(traces, automaton, extra)
-        results, deviations = _per_trace(variants, aligned, activities)
+            aligned = align(encoded, automaton, extra)
+        results, deviations = _per_trace(traces, aligned, reference)
         log.register("mine_conformance_results", results)
         params = {"team_attribute": CASE_ATTR_TEAM}
-        tickets = log.frame("conformance_tickets.sql", {**params, "end": list(reference.end)})
+        tickets = log.frame("conformance_tickets.sql", params)
         by_team = log.frame("conformance_by_team.sql", params)
         by_technician = log.frame("conformance_by_technician.sql")
         cases, described = log.cases, log.segment.describe()
-        _drop(log)
+        activities = log.activities()
     modelled = set(reference.activities) | set(reference.anywhere)
     return Conformance(
         tickets=tickets,
@@ -113,48 +114,40 @@ def conformance(
     )
 
 
-def _drop(log: EventLog) -> None:
-    log.con.execute("DROP TABLE IF EXISTS mine_conformance_traces")
-
-
-def _decode(trace_codes: pd.Series, activities: list[str], model: ReferenceModel
+def _encode(traces: pd.Series, model: ReferenceModel
             ) -> tuple[list[np.ndarray], tuple[str, ...]]:
-    """Trace strings → arrays of model indices (log-only activities after the model's)."""
-    model_index = {name: i for i, name in enumerate(model.activities)}
-    extra = tuple(a for a in activities if a not in model_index and a not in model.anywhere)
-    lookup = np.array([model_index.get(a, len(model_index) + extra.index(a) if a in extra else -1)
-                       for a in activities], dtype=np.int64)
-    texts = trace_codes.tolist()
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    codes = lookup[points.astype(np.int64) - _CODE_BASE]
-    return np.split(codes, np.cumsum(lengths)[:-1]) if len(texts) else [], extra
+    """Activity sequences → arrays of model indices (log-only activities after the model's)."""
+    index = {name: i for i, name in enumerate(model.activities)}
+    seen = sorted({a for trace in traces for a in trace} - set(index))
+    index.update({name: len(model.activities) + k for k, name in enumerate(seen)})
+    return [np.array([index[a] for a in trace], dtype=np.int64) for trace in traces], tuple(seen)
 
 
-def _per_trace(variants: pd.DataFrame, aligned: Alignments, activities: list[str]
+def _per_trace(traces: pd.DataFrame, aligned: Alignments, model: ReferenceModel
                ) -> tuple[pd.DataFrame, pd.DataFrame]:
     deviations = aligned.deviations
+    count = len(traces)
     counts = (pd.crosstab(deviations["trace"], deviations["kind"])
-              .reindex(index=range(len(variants)), columns=list(KINDS), fill_value=0))
+              .reindex(index=range(count), columns=list(KINDS), fill_value=0))
     labels = deviations["kind"].str.replace("_", "-") + " " + deviations["activity"]
     text = labels.groupby(deviations["trace"]).agg(", ".join)
+    ends = set(model.end)
     results = pd.DataFrame({
-        "trace": variants["trace"],
+        "trace_id": traces["trace_id"].to_numpy(),
         "fitting": aligned.cost == 0,
         "cost": aligned.cost,
         "inserted": counts["inserted"].to_numpy(),
         "skipped": counts["skipped"].to_numpy(),
         "out_of_order": counts["out_of_order"].to_numpy(),
-        "deviations": text.reindex(range(len(variants)), fill_value="").to_numpy(),
+        "complete": [len(t) > 0 and t[-1] in ends for t in traces["activities"]],
+        "deviations": text.reindex(range(count), fill_value="").to_numpy(),
     })
-    names = np.array(activities, dtype=object)
-    decoded = [list(names[np.frombuffer(t.encode("utf-32-le"), dtype=np.uint32) - _CODE_BASE])
-               for t in variants["trace"]]
     index = deviations["trace"].to_numpy()
+    activities = traces["activities"].to_numpy()
     detail = deviations.assign(
-        trace_rank=index + 1,
-        cases=variants["cases"].to_numpy()[index],
-        trace=[decoded[i] for i in index],
+        trace_rank=traces["trace_id"].to_numpy()[index],
+        cases=traces["cases"].to_numpy()[index],
+        trace=[list(activities[i]) for i in index],
     )[["trace_rank", "trace", "cases", "position", "kind", "activity"]]
     return results, detail
 

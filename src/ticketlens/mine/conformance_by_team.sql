@@ -8,8 +8,8 @@ WITH teams AS (
 ),
 tickets AS (
     SELECT coalesce(m.team, '(no team)') AS team, r.*
-    FROM mine_conformance_traces t
-    JOIN mine_conformance_results r USING (trace)
+    FROM mine_ticket_traces t
+    JOIN mine_conformance_results r USING (trace_id)
     LEFT JOIN teams m USING (ticket_id)
 ),
 final AS (

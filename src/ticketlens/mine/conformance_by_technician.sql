@@ -15,8 +15,8 @@ final AS (
         count(*) FILTER (WHERE r.skipped > 0)        AS with_skipped,
         count(*) FILTER (WHERE r.out_of_order > 0)   AS with_out_of_order
     FROM handled h
-    JOIN mine_conformance_traces t USING (ticket_id)
-    JOIN mine_conformance_results r USING (trace)
+    JOIN mine_ticket_traces t USING (ticket_id)
+    JOIN mine_conformance_results r USING (trace_id)
     GROUP BY h.technician
 )
 SELECT * FROM final

@@ -1,6 +1,6 @@
 -- Mart. Grain: one row per ticket: whether it fits the reference model, its alignment cost and
 -- deviations (from mine_conformance_results, one row per trace), whether it reached an end
--- activity ($end), and its team (case attribute `team`, NULL when the source has none).
+-- activity, and its team (case attribute `team`, NULL when the source has none).
 WITH teams AS (
     SELECT ticket_id, min(value) AS team
     FROM case_attributes
@@ -16,10 +16,10 @@ final AS (
         r.inserted,
         r.skipped,
         r.out_of_order,
-        list_contains($end, t.last_activity) AS complete,
+        r.complete,
         r.deviations
-    FROM mine_conformance_traces t
-    JOIN mine_conformance_results r USING (trace)
+    FROM mine_ticket_traces t
+    JOIN mine_conformance_results r USING (trace_id)
     LEFT JOIN teams m USING (ticket_id)
 )
 SELECT * FROM final

@@ -66,8 +66,14 @@ def dfg(
     with event_log(db, segment, progress=progress) as log:
         if coverage is not None:
             log.keep_top_variants(coverage)
-        edges = log.frame("dfg_edges_performance.sql" if performance else "dfg_edges.sql")
+        else:
+            log.prepare_traces()
         nodes = log.frame("dfg_nodes.sql")
+        if performance:
+            log.prepare_pairs()
+            edges = log.frame("dfg_edges_performance.sql")
+        else:  # frequencies follow from the variants alone: no pass over event pairs
+            edges = log.frame("dfg_edges.sql")
         cases, events, described = log.cases, log.events, log.segment.describe()
     kept = edges[edges["frequency"] >= min_frequency].reset_index(drop=True)
     return DirectlyFollowsGraph(

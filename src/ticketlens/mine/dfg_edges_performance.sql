@@ -1,25 +1,37 @@
--- Mart. Grain: one row per directly-follows edge (source activity -> target activity), with
--- the waiting time between the two events (seconds from the source event's timestamp to the
--- target event's): mean, median, 90th percentile (linear interpolation), min, max, total.
-WITH steps AS (
-    SELECT ticket_id, activity AS source, next_activity AS target, wait_s
-    FROM mine_steps
-    WHERE next_activity IS NOT NULL
+-- Mart. Grain: one row per directly-follows edge (source activity -> target activity), from
+-- the consecutive-event pairs, with the waiting time between the two events (seconds from the
+-- source event's timestamp to the target event's): mean, median, 90th percentile (linear
+-- interpolation), min, max, total.
+WITH grouped AS (
+    SELECT
+        source_code,
+        target_code,
+        count(*)                                  AS frequency,
+        count(*) FILTER (WHERE first_edge)        AS cases,
+        avg(wait_s)                               AS mean_s,
+        quantile_cont(wait_s, [0.5, 0.9])         AS quantiles,
+        min(wait_s)                               AS min_s,
+        max(wait_s)                               AS max_s,
+        sum(wait_s)                               AS total_s
+    FROM mine_pairs
+    GROUP BY source_code, target_code
+),
+decoder AS (
+    SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
 ),
 final AS (
     SELECT
-        source,
-        target,
-        count(*)                          AS frequency,
-        count(DISTINCT ticket_id)         AS cases,
-        avg(wait_s)                       AS mean_s,
-        median(wait_s)                    AS median_s,
-        quantile_cont(wait_s, 0.9)        AS p90_s,
-        min(wait_s)                       AS min_s,
-        max(wait_s)                       AS max_s,
-        sum(wait_s)                       AS total_s
-    FROM steps
-    GROUP BY source, target
+        names[source_code] AS source,
+        names[target_code] AS target,
+        frequency,
+        cases,
+        mean_s,
+        quantiles[1]       AS median_s,
+        quantiles[2]       AS p90_s,
+        min_s,
+        max_s,
+        total_s
+    FROM grouped, decoder
 )
 SELECT * FROM final
 ORDER BY frequency DESC, source, target;

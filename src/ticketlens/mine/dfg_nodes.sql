@@ -1,34 +1,38 @@
--- Mart. Grain: one row per activity: its events, the tickets containing it, and the tickets
--- that start and end with it (start and end activities of the directly-follows graph).
-WITH bounds AS (
-    SELECT
-        ticket_id,
-        arg_min(activity, event_seq) AS first_activity,
-        arg_max(activity, event_seq) AS last_activity
-    FROM mine_events
-    GROUP BY ticket_id
+-- Mart. Grain: one row per activity, counted from the variants: its events, the tickets
+-- containing it, and the tickets that start and end with it (start and end activities).
+WITH variants AS (
+    SELECT seq, cases FROM mine_variant_keys WHERE len(seq) > 0
 ),
 occurrences AS (
-    SELECT activity, count(*) AS events, count(DISTINCT ticket_id) AS cases
-    FROM mine_events
-    GROUP BY activity
+    SELECT code, sum(cases)::BIGINT AS events
+    FROM (SELECT unnest(seq) AS code, cases FROM variants)
+    GROUP BY code
+),
+presences AS (
+    SELECT code, sum(cases)::BIGINT AS cases
+    FROM (SELECT unnest(list_distinct(seq)) AS code, cases FROM variants)
+    GROUP BY code
 ),
 starts AS (
-    SELECT first_activity AS activity, count(*) AS start_cases FROM bounds GROUP BY 1
+    SELECT seq[1] AS code, sum(cases)::BIGINT AS start_cases FROM variants GROUP BY 1
 ),
 ends AS (
-    SELECT last_activity AS activity, count(*) AS end_cases FROM bounds GROUP BY 1
+    SELECT seq[-1] AS code, sum(cases)::BIGINT AS end_cases FROM variants GROUP BY 1
+),
+decoder AS (
+    SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
 ),
 final AS (
     SELECT
-        o.activity,
+        names[o.code]                AS activity,
         o.events,
-        o.cases,
-        coalesce(s.start_cases, 0) AS start_cases,
-        coalesce(e.end_cases, 0)   AS end_cases
+        p.cases,
+        coalesce(s.start_cases, 0)   AS start_cases,
+        coalesce(e.end_cases, 0)     AS end_cases
     FROM occurrences o
-    LEFT JOIN starts s USING (activity)
-    LEFT JOIN ends e USING (activity)
+    JOIN presences p USING (code)
+    LEFT JOIN starts s USING (code)
+    LEFT JOIN ends e USING (code), decoder
 )
 SELECT * FROM final
 ORDER BY events DESC, activity;

@@ -23,7 +23,7 @@ class HandoverNetwork:
     * ``network`` — one row per (``source``, ``target``) pair of ticket holders:
       ``source_tier``, ``target_tier`` (from the roster; empty when unknown), ``handovers``
       (times the target held the event directly after the source's), ``cases`` (tickets),
-      ``mean_delay_s``, ``median_delay_s``, ``max_delay_s`` (source's event to target's);
+      ``mean_delay_s``, ``max_delay_s`` (source's event to target's);
     * ``skill_mismatch`` — one row per (``first_assignee``, ``category``, ``resolved_tier``):
       ``first_tier``, ``first_skilled`` (category among the first assignee's skills),
       ``outcome`` (same / higher / lower tier, unresolved, unknown), ``tickets``,

@@ -1,17 +1,16 @@
 -- Filter. Grain: one row per ticket whose variant is among the most frequent variants that
 -- together cover the fraction $coverage of tickets (Disco-style "paths" slider).
 CREATE OR REPLACE TEMP TABLE mine_kept AS
-WITH grouped AS (
-    SELECT trace, count(*) AS cases FROM mine_traces GROUP BY trace
-),
-ranked AS (
+WITH ranked AS (
     SELECT
-        trace,
-        sum(cases) OVER (ORDER BY cases DESC, trace ROWS UNBOUNDED PRECEDING) - cases AS before,
+        k0, k1, codes,
+        sum(cases) OVER (ORDER BY cases DESC, seq ROWS UNBOUNDED PRECEDING) - cases AS before,
         sum(cases) OVER ()                                                         AS total
-    FROM grouped
+    FROM mine_variant_keys
 )
 SELECT t.ticket_id
-FROM mine_traces t
-JOIN ranked r USING (trace)
+FROM mine_ticket_keys t
+JOIN ranked r
+  ON t.k0 IS NOT DISTINCT FROM r.k0 AND t.k1 IS NOT DISTINCT FROM r.k1
+ AND t.codes IS NOT DISTINCT FROM r.codes
 WHERE r.before < $coverage * r.total;

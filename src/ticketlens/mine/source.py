@@ -1,14 +1,19 @@
 """The event log every mining analysis reads: a workspace, narrowed to a segment of tickets.
 
-``event_log(db, segment)`` opens the workspace read-only and defines two temporary views on its
-connection, the staging layer of every analysis:
+``event_log(db, segment)`` opens the workspace read-only and defines the staging layer of the
+analyses as temporary views and small tables on its connection:
 
-* ``mine_events`` — one row per event of the tickets in the segment, with the timestamp also as
-  epoch microseconds (``t_us``) and the holder of the ticket as ``resource``;
-* ``mine_steps`` — one row per event with the next event of the same ticket beside it
-  (``lead()`` over ``event_seq``, which ingest assigned once: no analysis sorts by timestamp again).
+* ``mine_events`` — one row per event of the tickets in the segment (``stg_events.sql``);
+* ``mine_activity_codes`` — a small integer per activity (``stg_codes.sql``);
+* ``mine_pairs`` — one row per pair of consecutive events of a ticket (``stg_pairs.sql``);
+* ``mine_ticket_keys`` / ``mine_variant_keys`` — each ticket's activity sequence as an exact
+  key, and one row per distinct key with its tickets (``stg_keys_*.sql``,
+  ``stg_variant_keys.sql``).
 
-The marts (one ``.sql`` file per table, beside the module that runs it) read only these views.
+Events are ordered once, at ingest (``event_seq``). No analysis sorts the whole log again: each
+is one hash aggregation by ticket — either order-free (sequence fingerprints) or with a sort
+of the few events inside each ticket. The marts (one ``.sql`` file per table, beside the module
+that runs it) read only this staging layer.
 """
 
 from __future__ import annotations
@@ -30,11 +35,8 @@ from ticketlens.workspace import open_workspace
 
 DbLike = str | os.PathLike[str] | duckdb.DuckDBPyConnection
 
-_STAGING = ("stg_events.sql", "stg_steps.sql")
-# Dropped again when the caller lent us its own connection (dependents first).
-_TEMP_VIEWS = (
-    "mine_traces", "mine_activity_codes", "mine_steps", "mine_events", "mine_segment_events",
-)
+# A fingerprint holds two 126-bit halves of fixed-width code slots (see stg_slots.sql).
+_FINGERPRINT_BITS = 126
 
 
 def load_sql(name: str) -> str:
@@ -51,10 +53,12 @@ class EventLog:
     progress: Any = None  # a rich Progress while progress=True, else None
     registered: list[str] = field(default_factory=list)
     _counts: tuple[int, int] | None = None
+    _codes: bool = False
+    _decode: dict[str, int] = field(default_factory=dict)
 
     @property
     def cases(self) -> int:
-        """Tickets in the log (counted once, on first use: a full pass over the events)."""
+        """Tickets in the log (counted once, on first use)."""
         return self._count()[0]
 
     @property
@@ -70,7 +74,7 @@ class EventLog:
             # fetchall, not fetchone: DuckDB keeps a half-read result open and then refuses
             # to register tables on the connection.
             ((cases, events),) = self.con.execute(
-                "SELECT count(DISTINCT ticket_id), count(*) FROM mine_events"
+                "SELECT count(*) FILTER (WHERE event_seq = 0), count(*) FROM mine_events"
             ).fetchall()
             self._counts = (int(cases), int(events))
         return self._counts
@@ -82,8 +86,9 @@ class EventLog:
             reader = self.con.sql(load_sql(sql_file), params=dict(params or {})).arrow()
             return reader.read_all().to_pandas()
 
-    def frame_sql(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> pd.DataFrame:
-        return self.con.execute(sql, params).df()
+    def frame_sql(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        """Run a one-line query of the package (no user text in ``sql``) as a DataFrame."""
+        return self.con.sql(sql, params=dict(params or {})).arrow().read_all().to_pandas()
 
     def activities(self) -> list[str]:
         rows = self.con.execute("SELECT DISTINCT activity FROM mine_events ORDER BY 1").fetchall()
@@ -93,22 +98,55 @@ class EventLog:
         rows = self.con.execute("SELECT DISTINCT activity FROM events ORDER BY 1").fetchall()
         return [r[0] for r in rows]
 
-    def run_script(self, sql_file: str) -> None:
-        """Run a staging file that (re)defines temporary views."""
-        self.con.execute(load_sql(sql_file))
+    def run_script(self, sql_file: str, params: Mapping[str, Any] | None = None) -> None:
+        """Run a staging file that (re)defines temporary views or tables."""
+        self.con.execute(load_sql(sql_file), dict(params or {}))
+
+    def prepare_codes(self) -> None:
+        if not self._codes:
+            self.run_script("stg_codes.sql")
+            self._codes = True
+
+    def prepare_pairs(self) -> None:
+        """Define ``mine_pairs``: consecutive event pairs with their waiting times."""
+        self.prepare_codes()
+        self.run_script("stg_pairs.sql")
+
+    def prepare_traces(self, skip: Sequence[str] = ()) -> dict[str, int]:
+        """Define ``mine_ticket_keys`` and build ``mine_variant_keys`` (activities in ``skip``
+        left out of the sequences). Returns the decoding parameters the marts need."""
+        self.prepare_codes()
+        with self.step("variants"):
+            self.run_script("stg_trace_codes.sql", {"skip": list(skip)})
+            ((codes, longest),) = self.con.execute(
+                "SELECT (SELECT count(*) FROM mine_trace_codes), "
+                "(SELECT coalesce(max(event_seq), 0) + 1 FROM mine_events)"
+            ).fetchall()
+            bits = max(1, int(codes).bit_length())
+            per = _FINGERPRINT_BITS // bits
+            decode = {"bits": bits, "per": per, "mask": (1 << bits) - 1}
+            if longest <= 2 * per:
+                self.run_script("stg_slots.sql", {"bits": bits, "per": per})
+                self.run_script("stg_keys_fingerprint.sql")
+            else:  # traces too long for the fingerprint: sort within each ticket instead
+                self.run_script("stg_keys_sorted.sql")
+            self.run_script("stg_variant_keys.sql", decode)
+        self._decode = decode
+        return decode
 
     def keep_top_variants(self, coverage: float) -> None:
         """Narrow the log to the tickets of the most frequent variants covering ``coverage``."""
-        self.run_script("stg_traces.sql")
+        self.prepare_traces()
         self.con.execute(load_sql("keep_variants.sql"), {"coverage": coverage})
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_kept USING (ticket_id)"
         )
         self._counts = None
+        self.prepare_traces()  # the variants of the narrowed log
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
-        """Make a small Python-side table (roster, state map, model) visible to the SQL."""
+        """Make a small Python-side table (roster, state map, results) visible to the SQL."""
         self.con.register(name, frame)
         self.registered.append(name)
 
@@ -149,15 +187,18 @@ def _define_views(con: duckdb.DuckDBPyConnection, segment: TicketFilter) -> None
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_segment USING (ticket_id)"
         )
-    for name in _STAGING:
-        con.execute(load_sql(name))
+    con.execute(load_sql("stg_events.sql"))
 
 
-def _drop_views(con: duckdb.DuckDBPyConnection) -> None:
-    for view in _TEMP_VIEWS:
-        con.execute(f"DROP VIEW IF EXISTS {view}")
-    for table in ("mine_segment", "mine_kept"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave a lent connection as we found it: drop every mine_* temporary view and table."""
+    views = con.execute("SELECT view_name FROM duckdb_views() "
+                        "WHERE temporary AND starts_with(view_name, 'mine_')").fetchall()
+    tables = con.execute("SELECT table_name FROM duckdb_tables() "
+                         "WHERE temporary AND starts_with(table_name, 'mine_')").fetchall()
+    for kind, names in (("VIEW", views), ("TABLE", tables)):
+        for (name,) in names:
+            con.execute(f'DROP {kind} IF EXISTS "{name}" CASCADE')
 
 
 @contextmanager
@@ -184,9 +225,9 @@ def event_log(
         if owned:
             con.close()
         else:
-            _drop_views(con)
             for name in log.registered if log else ():
                 con.unregister(name)
+            _drop_temporaries(con)
 
 
 @contextmanager

@@ -40,6 +40,7 @@ def variants(
         raise AnalysisError(f"top must be a positive number of variants, got {top}")
     check_fraction(coverage, "coverage")
     with event_log(db, segment, progress=progress) as log:
-        log.run_script("stg_traces_collapsed.sql" if collapse_loops else "stg_traces.sql")
-        frame = log.frame("variants.sql", {"top": top, "coverage": coverage})
+        log.prepare_traces()
+        frame = log.frame("variants_collapsed.sql" if collapse_loops else "variants.sql",
+                          {"top": top, "coverage": coverage})
     return frame[list(VARIANT_COLUMNS)]

@@ -2,36 +2,25 @@
 -- broken by the sequence itself (activity names compared in order) so ranks are stable.
 -- $top / $coverage (NULL = no limit) keep the top-k variants or the most frequent variants
 -- until they cover that fraction of tickets (the variant crossing the line is kept).
-WITH grouped AS (
-    SELECT
-        trace,
-        count(*)             AS cases,
-        avg(throughput_s)    AS mean_throughput_s,
-        median(throughput_s) AS median_throughput_s,
-        min(ticket_id)       AS example_ticket
-    FROM mine_traces
-    GROUP BY trace
-),
-ranked AS (
+WITH ranked AS (
     SELECT
         *,
-        row_number() OVER (ORDER BY cases DESC, trace)                   AS variant,
-        sum(cases) OVER (ORDER BY cases DESC, trace ROWS UNBOUNDED PRECEDING) AS covered,
-        sum(cases) OVER ()                                                AS total
-    FROM grouped
+        row_number() OVER (ORDER BY cases DESC, seq)                         AS variant,
+        sum(cases) OVER (ORDER BY cases DESC, seq ROWS UNBOUNDED PRECEDING)  AS covered,
+        sum(cases) OVER ()                                                   AS total
+    FROM mine_variant_keys
 ),
 decoder AS (
-    SELECT map_from_entries(list(struct_pack(k := code, v := activity))) AS names
-    FROM mine_activity_codes
+    SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
 ),
 final AS (
     SELECT
         variant,
-        list_transform(string_split(trace, ''), lambda c: names[c]) AS activities,
-        length(trace)                          AS length,
+        list_transform(seq, lambda code: names[code]) AS activities,
+        len(seq)                                      AS length,
         cases,
-        cases / total                          AS share,
-        covered / total                        AS cumulative_share,
+        cases / total                                 AS share,
+        covered / total                               AS cumulative_share,
         mean_throughput_s,
         median_throughput_s,
         example_ticket
