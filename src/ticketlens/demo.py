@@ -1,9 +1,108 @@
-"""STUB — the end-to-end demo, wired up once the verbs exist."""
+"""``ticketlens demo``: the whole product on a generated desk, end to end.
+
+generate → ingest → sla → kpi → mine, into one folder (default ``./ticketlens-demo/``):
+
+* ``desk/``               the generated event log and linked tables (CSV + Parquet)
+* ``ticketlens.duckdb``   the workspace holding the ingested events, SLA facts and KPI tables
+* ``kpi/``                every KPI table as Parquet and CSV
+* ``process-map.svg``     the frequency process map (when Graphviz's ``dot`` is installed)
+"""
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 
-def demo(out: str | Path = "ticketlens-demo") -> object:
-    raise NotImplementedError("demo")
+from ticketlens.errors import InputError
+from ticketlens.schema import PRIORITY_RANK
+
+DEFAULT_OUT = Path("ticketlens-demo")
+DEFAULT_TICKETS = 3_000
+DEFAULT_SEED = 42
+_DEMO_MARK = ".ticketlens-demo"
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What the demo made, and the headline numbers it found."""
+
+    out: Path
+    desk: Path
+    db: Path
+    row_counts: dict[str, int]
+    events_loaded: int
+    tickets: int
+    breach: pd.DataFrame        # per SLA metric: tickets with a verdict, breached, breach rate
+    by_priority: pd.DataFrame   # resolution SLA breach rate per priority
+    overall: pd.Series          # the kpi_segments row for all tickets (MTTR, FRT, rates)
+    top_variants: pd.DataFrame
+    process_map: Path | None
+
+
+def _prepare(out: Path) -> None:
+    """Reuse ``out`` only when it is empty or an earlier demo: never clobber user data."""
+    if out.exists() and any(out.iterdir()):
+        if not (out / _DEMO_MARK).exists():
+            raise InputError(
+                f"{out} exists and is not a ticketlens demo folder: "
+                "choose another --out or empty it first"
+            )
+        shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / _DEMO_MARK).write_text("made by `ticketlens demo`; safe to delete\n", encoding="utf-8")
+
+
+def demo(
+    out: str | Path = DEFAULT_OUT,
+    *,
+    tickets: int = DEFAULT_TICKETS,
+    seed: int = DEFAULT_SEED,
+    progress: bool = False,
+) -> DemoResult:
+    """Generate a desk of ``tickets`` tickets into ``out`` and run every analysis on it.
+
+    >>> result = demo("ticketlens-demo")  # doctest: +SKIP
+    >>> result.breach  # doctest: +SKIP
+    """
+    # Imported here so `import ticketlens` stays light and the verbs stay the single source.
+    from ticketlens import mine
+    from ticketlens.generate import generate
+    from ticketlens.ingest import ingest
+    from ticketlens.kpi import kpi
+    from ticketlens.sla import sla
+
+    out = Path(out)
+    _prepare(out)
+    desk = out / "desk"
+    db = out / "ticketlens.duckdb"
+    generated = generate(desk, tickets=tickets, seed=seed, formats=("csv", "parquet"),
+                         progress=progress)
+    summary = ingest([desk], db=db, progress=progress)
+    sla(db, progress=progress)
+    report = kpi(db, out=out / "kpi", progress=progress)
+    top_variants = mine.variants(db, top=5)
+    picture = out / "process-map.svg"
+    process_map = mine.process_map(db, picture, coverage=0.8) if shutil.which("dot") else None
+
+    breach = report["kpi_breach"]
+    overall_breach = breach[breach["dimension"] == "overall"]
+    by_priority = breach[(breach["dimension"] == "priority") & (breach["metric"] == "resolution")]
+    by_priority = by_priority.sort_values("value", key=lambda v: v.map(PRIORITY_RANK))
+    segments = report["kpi_segments"]
+    overall = segments[segments["dimension"] == "overall"].iloc[0]
+    return DemoResult(
+        out=out,
+        desk=desk,
+        db=db,
+        row_counts=dict(generated.row_counts),
+        events_loaded=summary.workspace_events,
+        tickets=summary.workspace_cases,
+        breach=overall_breach.reset_index(drop=True),
+        by_priority=by_priority.reset_index(drop=True),
+        overall=overall,
+        top_variants=top_variants,
+        process_map=process_map,
+    )

@@ -102,15 +102,13 @@ def load_source(
             con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
                         f"WHERE {keep}")
     else:
-        # Fresh source, repeats kept: count them with a hash aggregate, no window needed.
-        duplicates = _one(
-            con,
-            "SELECT count(*) - count(DISTINCT hash(ticket_id, ts, activity, assigned_to, "
-            "priority, category, department, notes, event_id, attributes)) FROM stage_events",
-        )
+        duplicates = None
         con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
                     "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
     con.execute(_sql("load_ordered.sql"))
+    if duplicates is None:
+        # Fresh source, repeats kept: compare whole events only where ticket and instant tie.
+        duplicates = _one(con, _sql("load_duplicates.sql"))
     new_events = _one(con, "SELECT count(*) FROM stage_seq")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
