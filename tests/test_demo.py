@@ -1,0 +1,44 @@
+"""`ticketlens demo`: the whole pipeline on a generated desk, from one command."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from ticketlens.cli import cli
+from ticketlens.demo import demo
+
+
+@pytest.fixture(scope="module")
+def demo_result(tmp_path_factory):
+    return demo(tmp_path_factory.mktemp("demo") / "out", tickets=400, seed=3)
+
+
+def test_demo_writes_desk_workspace_and_kpis(demo_result) -> None:
+    """The demo leaves the generated desk, a workspace and the KPI files behind."""
+    assert (demo_result.desk / "events.csv").exists()
+    assert (demo_result.desk / "manifest.json").exists()
+    assert demo_result.row_counts["tickets"] == 400
+    assert demo_result.tickets == 400
+    assert any((demo_result.out / "kpi").glob("kpi_breach.*"))
+
+
+def test_demo_headline_matches_the_workspace(demo_result) -> None:
+    """The breach figures it prints are the workspace's own SLA facts, not a second count."""
+    con = duckdb.connect(str(demo_result.db), read_only=True)
+    events = con.execute("SELECT count(*) FROM events").fetchone()[0]
+    con.close()
+    assert events == demo_result.events_loaded == demo_result.row_counts["events"]
+    resolution = demo_result.breach.set_index("metric").loc["resolution"]
+    assert resolution["breached"] == demo_result.by_priority["breached"].sum()
+    assert list(demo_result.by_priority["value"]) == ["Critical", "High", "Medium", "Low"]
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path) -> None:
+    """A non-empty folder that is not an earlier demo is never overwritten."""
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path), "--tickets", "50"])
+    assert result.exit_code == 2
+    assert "not a ticketlens demo folder" in result.output
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
