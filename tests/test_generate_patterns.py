@@ -149,7 +149,7 @@ def test_pattern_workload_reassignment_moves_from_busy_to_free(desk) -> None:
     assert np.median(busy - limit.to_numpy()) >= 0
 
 
-@pytest.mark.parametrize(("capacity", "expect_moves"), [(1000, False), (40, True)])
+@pytest.mark.parametrize(("capacity", "expect_moves"), [(1000, False), (30, True)])
 def test_workload_moves_follow_capacity_not_a_random_rate(tmp_path, capacity, expect_moves):
     """Nobody is ever over a huge capacity: no balancing moves at all; a tight one: many."""
     out = tmp_path / "desk"
@@ -277,3 +277,35 @@ def test_doubling_a_rate_doubles_the_pattern(tmp_path) -> None:
         _, ev = read_desk(out)
         counts.append((ev["activity"] == "Priority Changed").sum())
     assert 1.6 < counts[1] / counts[0] < 2.4
+
+
+def test_skill_and_experience_scale_the_work_of_the_same_tickets() -> None:
+    """A controlled run: the same tickets laid out once with Chris and once with Pat holding
+    them. Access work takes Chris (proficiency 0.7, 0.2 years in the job: x1.4 ramp-up) exactly
+    (1.4 / 0.7) / (1 / 1.0) = 2 times as long as Pat (1.0, 4 years)."""
+    from ticketlens.generate.config import load_config
+    from ticketlens.generate.journey import S, lay_out
+    from ticketlens.generate.simulate import prepare, run
+
+    sim = prepare(load_config().with_overrides(tickets=3000, seed=6))
+    chunk = next(run(sim))
+    d, n = chunk.draws, chunk.tickets
+    names = list(sim.roster.names)
+    laid = {}
+    for who in ("Chris Johnson", "Pat Anderson"):
+        forced = np.full(n, names.index(who), dtype=np.int64)
+        laid[who] = lay_out(d, sim.config, sim.roster, sim.clock, forced, np.full(n, -1))
+    chris, pat = laid["Chris Johnson"], laid["Pat Anderson"]
+    plain = ~(chris.present[:, S["escalated_l2"]] | pat.present[:, S["escalated_l2"]]
+              | chris.present[:, S["weekend"]] | chris.vip | chris.never_responds)
+    rows = np.flatnonzero(plain & (d.category == 4) & (d.priority != 0))  # Access, non-critical
+    proposed = S["proposed"]
+    before = np.argmax(np.where(chris.present[rows, :proposed], np.arange(proposed), -1), axis=1)
+
+    def work(j) -> np.ndarray:
+        to_b = sim.clock.to_business
+        return to_b(j.time[rows, proposed]) - to_b(j.time[rows, before])
+
+    assert len(rows) > 100
+    assert np.allclose(work(chris) / work(pat), 2.0, atol=0.02)
+    assert (chris.holder[rows, proposed] == names.index("Chris Johnson")).all()

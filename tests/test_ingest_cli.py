@@ -20,7 +20,7 @@ def test_ingest_prints_detection_zone_and_accounting(real_data: Path, tmp_path: 
     assert code == 0, out
     text = " ".join(out.split())
     assert "mapping 'helpdesk'" in text
-    assert "UTC (from default)" in text
+    assert "UTC (default; --tz to change)" in text
     assert "read 21,348 = loaded 21,348 + quarantined 0 ✓" in text
     assert "127 (kept; --dedupe drops them)" in text
     assert "21,348 events, 4,580 tickets" in text
@@ -91,3 +91,12 @@ def test_info_without_workspace_is_a_clear_error(tmp_path: Path) -> None:
     code, out = _run("info", "--db", str(tmp_path / "none.duckdb"))
     assert code == 2
     assert "no workspace at" in out and "ticketlens ingest PATH" in out
+
+
+def test_progress_display_does_not_change_the_result(real_data: Path, tmp_path: Path) -> None:
+    """progress=True (what the CLI sets on a terminal) draws on stderr and loads the same."""
+    import ticketlens
+
+    summary = ticketlens.ingest(real_data / "bpic2013_closed_problems.csv",
+                                db=tmp_path / "w.db", progress=True)
+    assert (summary.rows_read, summary.rows_loaded) == (6_660, 6_660)

@@ -7,8 +7,8 @@ ingest refuses with a TicketlensError and the workspace is left untouched.
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from pathlib import Path
 
 import duckdb

@@ -103,7 +103,7 @@ def test_team_filter_works_on_the_attached_team(tmp_path: Path) -> None:
 
 
 def test_manifest_zone_conflicting_with_tz_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="manifest.json says .* Europe/Paris"):
+    with pytest.raises(ConfigError, match=r"manifest.json says .* Europe/Paris"):
         ticketlens.ingest(TINY, db=tmp_path / "ws.duckdb", tz="UTC")
 
 

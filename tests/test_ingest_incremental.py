@@ -57,7 +57,7 @@ def test_same_bytes_with_other_options_are_refused(tmp_path: Path) -> None:
     path.write_text("id,what,when\nT1,a,2024-01-01 10:00:00\n")
     db = tmp_path / "ws.duckdb"
     ticketlens.ingest(path, db=db, columns=FLAGS)
-    with pytest.raises(InputError, match="already ingested as source #1 .* different reading"):
+    with pytest.raises(InputError, match=r"already ingested as source #1 .* different reading"):
         ticketlens.ingest(path, db=db, columns=FLAGS, tz="Europe/Paris")
 
 
@@ -138,7 +138,7 @@ def test_one_ingest_call_is_all_or_nothing(tmp_path: Path) -> None:
     (tmp_path / "good.csv").write_text("id,what,when\nT1,a,2024-05-01 10:00:00\n")
     (tmp_path / "bad.csv").write_text("id,what,when\nT2,a,13/05/2024 10:00\nT3,b,05/13/2024 9:00\n")
     db = tmp_path / "ws.duckdb"
-    with pytest.raises(InputError, match="bad.csv"):
+    with pytest.raises(InputError, match=r"bad.csv"):
         ticketlens.ingest([tmp_path / "good.csv", tmp_path / "bad.csv"], db=db, columns=FLAGS)
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]

@@ -88,7 +88,7 @@ def test_unknown_toml_key_names_the_file_and_key(tmp_path: Path) -> None:
 
 
 def test_both_shapes_at_once_is_a_config_error() -> None:
-    with pytest.raises(ConfigError, match="either activity \\+ timestamp .* or \\[events\\]"):
+    with pytest.raises(ConfigError, match=r"either activity \+ timestamp .* or \[events\]"):
         load_mapping({"case": "id", "activity": "a", "timestamp": "t",
                       "events": {"Ticket Created": "created"}})
 

@@ -65,7 +65,7 @@ def test_proof_of_day_first_can_be_far_down_the_file(tmp_path: Path) -> None:
 def test_undecidable_dates_stop_and_ask(tmp_path: Path) -> None:
     path = _log(tmp_path, ["05/03/2016 10:00", "06/03/2016 10:00", "01/12/2016 09:00"])
     db = tmp_path / "ws.duckdb"
-    with pytest.raises(InputError, match="ambiguous.*pass --dayfirst or --monthfirst"):
+    with pytest.raises(InputError, match=r"ambiguous.*pass --dayfirst or --monthfirst"):
         ticketlens.ingest(path, db=db, columns=FLAGS)
     assert not db.exists() or duckdb.connect(str(db)).execute(
         "SELECT count(*) FROM events").fetchall() == [(0,)]
@@ -78,7 +78,7 @@ def test_undecidable_dates_stop_and_ask(tmp_path: Path) -> None:
 
 def test_contradicting_dates_are_refused(tmp_path: Path) -> None:
     path = _log(tmp_path, ["13/03/2016 10:00", "03/13/2016 10:00"])
-    with pytest.raises(InputError, match="mix day-first .*line 2.* and month-first .*line 3"):
+    with pytest.raises(InputError, match=r"mix day-first .*line 2.* and month-first .*line 3"):
         ticketlens.ingest(path, db=tmp_path / "ws.duckdb", columns=FLAGS)
 
 

@@ -36,8 +36,10 @@ def _source_table(source: SourceSummary) -> Table:
         for warning in source.warnings:
             table.add_row("note", warning)
         return table
-    table.add_row("time zone", f"{source.tz} (from {source.tz_origin}) for timestamps without "
-                               "an offset; stored as absolute instants")
+    origin = "default; --tz to change" if source.tz_origin == "default" else \
+        f"from {source.tz_origin}"
+    table.add_row("time zone", f"{source.tz} ({origin}) for timestamps without an offset; "
+                               "stored as absolute instants")
     if source.timestamp_format:
         table.add_row("timestamps", f"{source.timestamp_format} — {source.timestamp_evidence}")
     identity = "✓" if source.balanced else "✗ MISMATCH"
@@ -147,15 +149,13 @@ def _print_info(data: WorkspaceInfo) -> None:
     console.print(f"[bold]{data.db}[/bold]: {data.events:,} events, {data.cases:,} tickets, "
                   f"{_when(data.first_timestamp)} → {_when(data.last_timestamp)}")
     sources = Table(title="sources", title_justify="left")
-    for column in ("#", "name", "format", "rows read", "loaded", "quarantined", "events",
-                   "tickets", "tz", "ingested"):
-        sources.add_column(column, justify="right" if column in (
-            "#", "rows read", "loaded", "quarantined", "events", "tickets") else "left")
+    for column in ("#", "name", "format", "rows", "loaded", "quar.", "events", "tickets", "tz"):
+        sources.add_column(column, justify="left" if column in (
+            "name", "format", "tz") else "right", overflow="fold")
     for s in data.sources:
         sources.add_row(str(s["source_id"]), s["name"], s["format"], f"{s['rows_read']:,}",
                         f"{s['rows_loaded']:,}", f"{s['rows_quarantined']:,}",
-                        f"{s['events']:,}", f"{s['cases']:,}", s["tz"],
-                        _when(s["ingested_at"]))
+                        f"{s['events']:,}", f"{s['cases']:,}", s["tz"])
     console.print(sources)
     for title, rows, unit in (("activities", data.activities, "events"),
                               ("case attributes", data.case_attributes, "tickets"),

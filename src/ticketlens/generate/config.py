@@ -149,6 +149,8 @@ class DeskConfig:
     systems: Systems
     technicians: tuple[Technician, ...]
     unskilled_proficiency: float
+    new_hire_slowdown: float
+    ramp_up_years: float
     source: str = "default desk.toml"
     source_sha256: str = ""
 
@@ -311,12 +313,15 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
                       tuple(by_category))
 
     roster = section("roster")
-    reject_unknown_keys(roster, ("unskilled_proficiency",), f"{where}: [roster]")
+    reject_unknown_keys(roster, ("unskilled_proficiency", "new_hire_slowdown", "ramp_up_years"),
+                        f"{where}: [roster]")
     unskilled = _proficiency(roster["unskilled_proficiency"],
                              f"{where}: [roster] unskilled_proficiency")
+    slowdown = _non_negative(roster["new_hire_slowdown"], f"{where}: [roster] new_hire_slowdown")
+    ramp_up = _positive(roster["ramp_up_years"], f"{where}: [roster] ramp_up_years")
     technicians = _technicians(raw["technician"], where)
     return DeskConfig(window, calendar, mix, timing, patterns, workload, systems, technicians,
-                      unskilled, where, sha)
+                      unskilled, slowdown, ramp_up, where, sha)
 
 
 def _technicians(items: Any, where: str) -> tuple[Technician, ...]:

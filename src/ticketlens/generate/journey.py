@@ -275,7 +275,7 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
         draw_span(t.resolution_complex_hours, u[:, S["proposed"]]))
     escalated = esc1 | esc3
     extra = np.where(escalated, 1.0 + draw_span(t.escalation_extra, d.u("extra")), 1.0)
-    work = base * extra / proficiency
+    work = base * extra * roster.ramp_up[resolver] / proficiency
     # A weekend warrior does half the remaining work in the weekend session.
     dur[:, S["proposed"]] = np.where(weekend, 0.5, 1.0) * work * HOUR
     minutes("resolved", t.confirm_hours, HOUR)

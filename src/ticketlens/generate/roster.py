@@ -44,6 +44,7 @@ class Roster:
     skilled: np.ndarray              # (size, categories) bool: category listed in skills
     escalation_factor: np.ndarray    # (size,)
     mistake_factor: np.ndarray       # (size,)
+    ramp_up: np.ndarray              # (size,) work-time multiplier for inexperience (>= 1)
     capacity: np.ndarray             # (size,) concurrent open tickets before balancing
     members_by_tier: tuple[np.ndarray, ...]  # member indices of each tier, in roster order
     best_l2: np.ndarray              # (categories,) member index of the most skilled L2
@@ -102,6 +103,9 @@ def build_roster(config: DeskConfig) -> Roster:
         skilled=skilled,
         escalation_factor=np.array([t.escalation_factor for t in techs]),
         mistake_factor=np.array([t.mistake_factor for t in techs]),
+        ramp_up=np.array([1 + config.new_hire_slowdown
+                          * max(0.0, 1 - t.experience_years / config.ramp_up_years)
+                          for t in techs]),
         capacity=np.array([config.workload.capacity[TIERS.index(t.tier)] for t in techs]),
         members_by_tier=by_tier,
         best_l2=l2_rank[0],

@@ -21,18 +21,17 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from ticketlens.errors import ConfigError, InputError, SchemaError, TicketlensError
-from ticketlens.ingest.csvfile import RawTable, read_delimited
 from ticketlens.ingest.detect import Detection, detect
 from ticketlens.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
 from ticketlens.ingest.mapping import Mapping, load_mapping, with_flags
-from ticketlens.ingest.parquetfile import read_parquet
 from ticketlens.ingest.progress import IngestProgress
+from ticketlens.ingest.read_csv import read_table, stage_csv
 from ticketlens.ingest.read_events import desk_sha256, resolve_tz, stage_desk
-from ticketlens.ingest.read_servicenow import servicenow_details
+from ticketlens.ingest.read_servicenow import stage_servicenow
 from ticketlens.ingest.read_tickets import stage_ticket_table
 from ticketlens.ingest.read_xes import stage_xes
 from ticketlens.ingest.scan import FileScan, scan_file, sha256_of
-from ticketlens.ingest.stage import ReadOptions, Staged, stage_event_log
+from ticketlens.ingest.stage import ReadOptions, Staged
 from ticketlens.ingest.summary import IngestSummary, SourceSummary, WorkspaceInfo
 from ticketlens.ingest.workspace_info import workspace_info
 from ticketlens.workspace import DEFAULT_DB, open_workspace
@@ -79,35 +78,24 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _read_table(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
-                progress: IngestProgress, scan: FileScan | None) -> RawTable:
-    if detection.container == "parquet":
-        return read_parquet(con, detection.path, "raw")
-    mapping = detection.mapping
-    return read_delimited(
-        con, detection.path, "raw",
-        delimiter=options.delimiter or (mapping.delimiter if mapping else None),
-        encoding=options.encoding or (mapping.encoding if mapping else None),
-        on_bytes=progress.bytes_done, scan=scan,
-    )
-
-
 def _stage(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
            progress: IngestProgress, scan: FileScan | None) -> Staged:
-    where = str(detection.path)
+    """Dispatch to the reader of the detected format; all end in the same staging tables."""
+    path, where = detection.path, str(detection.path)
     if detection.format == "xes":
-        return stage_xes(con, detection.path, options, on_bytes=progress.bytes_done)
+        return stage_xes(con, path, options, on_bytes=progress.bytes_done)
     if detection.format == "events":
-        return stage_desk(con, detection.path, options, where, scan)
-    raw = _read_table(con, detection, options, progress, scan)
-    progress.step("validating")
-    assert detection.mapping is not None
-    if detection.format == "ticket-table":
-        return stage_ticket_table(con, raw, detection.mapping, options, where)
-    staged = stage_event_log(con, raw, detection.mapping, options, "stage", where)
+        return stage_desk(con, path, options, where, scan)
+    mapping = detection.mapping
+    assert mapping is not None
     if detection.format == "servicenow":
-        staged.details.update(servicenow_details(con))
-    return staged
+        return stage_servicenow(con, path, detection.container, mapping, options,
+                                progress.bytes_done, scan)
+    if detection.format == "ticket-table":
+        raw = read_table(con, path, detection.container, mapping, options,
+                         progress.bytes_done, scan)
+        return stage_ticket_table(con, raw, mapping, options, where)
+    return stage_csv(con, path, detection.container, mapping, options, progress.bytes_done, scan)
 
 
 def _detect(path: Path, format: str, mapping: Mapping | None, flags: MappingType[str, Any],
@@ -191,6 +179,11 @@ def ingest(
                     source_name=source_name, not_before=not_before, not_after=not_after,
                 ))
             new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
+            if any(s.events_loaded for s in summaries):
+                # Lets analyses that store results (sla_facts, ...) see they are now stale.
+                con.execute("DELETE FROM meta WHERE key = 'events_changed_at'")
+                con.execute("INSERT INTO meta VALUES ('events_changed_at', $t)",
+                            {"t": datetime.now(UTC).isoformat()})
             quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
                 {"ids": new_ids},

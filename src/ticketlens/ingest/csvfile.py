@@ -209,8 +209,10 @@ def read_delimited(
     else:
         # Quote characters inside unquoted fields make the byte-level boundaries disagree with
         # the parser; number records instead, and say so.
-        good_lines = np.arange(good, dtype=np.int64) + 2
         reject_lines = np.array([r[0] for r in reject_rows], dtype=np.int64)
+        # Good rows take the record numbers the parser's rejects do not use, in order.
+        candidates = np.arange(2, 2 + good + len(reject_lines), dtype=np.int64)
+        good_lines = candidates[~np.isin(candidates, reject_lines)][:good]
         line_numbers = "record"
         data_records = good + len({r[0] for r in reject_rows})
         warnings.append(

@@ -12,11 +12,27 @@ reassignment / reopen / modification counts. Every column also stays on each eve
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from ticketlens.ingest.mapping import Mapping
+from ticketlens.ingest.read_csv import stage_csv
+from ticketlens.ingest.scan import FileScan
+from ticketlens.ingest.stage import ReadOptions, Staged
 from ticketlens.schema import CASE_ATTR_SOURCE_SLA
+
+
+def stage_servicenow(
+    con: duckdb.DuckDBPyConnection, path: Path, container: str, mapping: Mapping,
+    options: ReadOptions, on_bytes: Callable[[int], None] | None = None,
+    scan: FileScan | None = None,
+) -> Staged:
+    staged = stage_csv(con, path, container, mapping, options, on_bytes, scan)
+    staged.details.update(servicenow_details(con))
+    return staged
 
 
 def servicenow_details(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

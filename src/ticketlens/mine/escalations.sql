@@ -2,10 +2,13 @@
 -- the chain of tiers it went through, starting at the first assignee's tier. The tier after a
 -- step is the new holder's tier from the roster, else the tier an escalation names
 -- (Escalated to L2 -> L2), else '?' (a de-escalation to someone the roster does not know).
-WITH per_ticket_start AS (
+WITH candidates AS (
+    SELECT * FROM mine_events
+    SEMI JOIN (SELECT ticket_id FROM mine_rework_tickets WHERE escalation) USING (ticket_id)
+),
+per_ticket_start AS (
     SELECT ticket_id, arg_min(resource, event_seq) FILTER (WHERE resource IS NOT NULL) AS first_assignee
-    FROM mine_events
-    SEMI JOIN (SELECT ticket_id FROM mine_events WHERE list_contains($steps, activity)) USING (ticket_id)
+    FROM candidates
     GROUP BY ticket_id
 ),
 steps AS (
@@ -16,7 +19,7 @@ steps AS (
         coalesce(r.tier, CASE e.activity WHEN $to_l2 THEN 'L2' WHEN $to_l3 THEN 'L3'
                                          WHEN $to_manager THEN 'Manager' END, '?') AS tier,
         r.tier_rank
-    FROM mine_events e
+    FROM candidates e
     LEFT JOIN mine_roster r ON r.resource = e.resource
     WHERE list_contains($steps, e.activity)
 ),

@@ -3,13 +3,17 @@
 -- tier are left out). Runs of one holder count once; a return after exactly one other holder
 -- (A -> B -> A) is `direct` ping-pong, after two or more (A -> B -> C -> A) `indirect`.
 -- `via` lists the holders in between; `away_s` is the time from leaving A to coming back.
-WITH held AS (
+-- Only the tickets stg_bounced.sql found returning are scanned.
+WITH candidates AS (
+    SELECT * FROM mine_events SEMI JOIN mine_bounced USING (ticket_id)
+),
+held AS (
     SELECT 'technician' AS level, ticket_id, event_seq, t_us, ts, resource AS holder
-    FROM mine_events
+    FROM candidates
     WHERE resource IS NOT NULL
     UNION ALL
     SELECT 'tier' AS level, e.ticket_id, e.event_seq, e.t_us, e.ts, r.tier AS holder
-    FROM mine_events e
+    FROM candidates e
     JOIN mine_roster r ON r.resource = e.resource
 ),
 runs AS (

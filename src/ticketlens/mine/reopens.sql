@@ -3,7 +3,8 @@
 -- closing activity ($closing, e.g. Ticket Closed) that is not itself a closure. The false
 -- closure is the most recent closure or resolution ($closing + $resolving) before it;
 -- `resolved_by` held the ticket at its most recent resolution (else at that closure).
--- `reclosed_at` is the next closure after the reopen (NULL: still open).
+-- `reclosed_at` is the next closure after the reopen (NULL: still open). Only the tickets
+-- stg_rework.sql found reopening are scanned.
 WITH marked AS (
     SELECT
         ticket_id,
@@ -26,6 +27,7 @@ WITH marked AS (
         first_value(CASE WHEN list_contains($closing, activity) THEN ts END IGNORE NULLS)
             OVER (per_ticket ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)   AS reclosed_at
     FROM mine_events
+    SEMI JOIN (SELECT ticket_id FROM mine_rework_tickets WHERE reopen) USING (ticket_id)
     WINDOW per_ticket AS (PARTITION BY ticket_id ORDER BY event_seq)
 ),
 final AS (

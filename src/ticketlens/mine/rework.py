@@ -77,6 +77,15 @@ def rework(
     """
     with event_log(db, segment, progress=progress) as log:
         coverage = register_roster(log, roster)
+        log.prepare_traces()
+        with log.step("rework candidates"):
+            log.run_script("stg_rework_variants.sql", {
+                "reopen": list(reopen_activities),
+                "closing": list(closing_activities),
+                "steps": list(ESCALATION_STEPS),
+            })
+            log.run_script("stg_rework_tickets.sql")
+            log.run_script("stg_bounced.sql")
         repeats = log.frame("repeats.sql")
         reopens = log.frame("reopens.sql", {
             "reopen": list(reopen_activities),
