@@ -138,12 +138,18 @@ def test_one_ingest_call_is_all_or_nothing(tmp_path: Path) -> None:
     (tmp_path / "good.csv").write_text("id,what,when\nT1,a,2024-05-01 10:00:00\n")
     (tmp_path / "bad.csv").write_text("id,what,when\nT2,a,13/05/2024 10:00\nT3,b,05/13/2024 9:00\n")
     db = tmp_path / "ws.duckdb"
+    (tmp_path / "earlier.csv").write_text("id,what,when\nT0,a,2024-04-01 10:00:00\n")
+    ticketlens.ingest(tmp_path / "earlier.csv", db=db, columns=FLAGS)
+    before = _snapshot(db)
     with pytest.raises(InputError, match=r"bad.csv"):
         ticketlens.ingest([tmp_path / "good.csv", tmp_path / "bad.csv"], db=db, columns=FLAGS)
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM events").fetchall() == [(0,)]
-        assert con.execute("SELECT count(*) FROM sources").fetchall() == [(0,)]
+    assert _snapshot(db) == before
     assert not (tmp_path / "ws.quarantine.csv").exists()
+    # A refused first ingest does not even leave an empty workspace file behind.
+    fresh = tmp_path / "fresh.duckdb"
+    with pytest.raises(InputError, match=r"bad.csv"):
+        ticketlens.ingest([tmp_path / "good.csv", tmp_path / "bad.csv"], db=fresh, columns=FLAGS)
+    assert not fresh.exists()
 
 
 def test_dedupe_counts_and_drops_repeats(tmp_path: Path) -> None:

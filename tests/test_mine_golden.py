@@ -235,6 +235,17 @@ def test_dfg_frequency_cases_performance_and_noise_sliders() -> None:
     assert covered.cases == 1
 
 
+def test_segment_by_team_and_creation_window() -> None:
+    """--team uses the `team` case attribute; --from/--to the ticket's first event."""
+    rows = [("T1", 0, "A", "x"), ("T1", 500, "B", "x"), ("T2", 120, "A", "y"),
+            ("T3", 240, "A", "z")]
+    db = workspace_with(rows, attributes=[("T1", "team", "Net"), ("T2", "team", "Apps")])
+    assert mine.dfg(db, segment=TicketFilter(team=("Net",))).events == 2
+    window = TicketFilter(start=T0 + pd.Timedelta(minutes=60).to_pytimedelta(),
+                          end=T0 + pd.Timedelta(minutes=240).to_pytimedelta())
+    assert mine.variants(db, segment=window)["example_ticket"].tolist() == ["T2"]
+
+
 def test_segment_filter_keeps_whole_tickets() -> None:
     rows = [("T1", 0, "A", "x", "Network", "High"), ("T1", 5, "B", "x", "Network", "Low"),
             ("T2", 0, "A", "x", "Software", "High")]

@@ -102,8 +102,7 @@ def _detect(path: Path, format: str, mapping: Mapping | None, flags: MappingType
             encoding: str | None) -> Detection:
     given = {k: v for k, v in flags.items() if v not in (None, (), [])}
     if mapping is not None or not given:
-        base = detect(path, format, with_flags(mapping, given), encoding)
-        return base
+        return detect(path, format, with_flags(mapping, given), encoding)
     # Flags refine a recognised layout, or alone describe an unknown one.
     try:
         found = detect(path, format, None, encoding)
@@ -164,10 +163,12 @@ def ingest(
     not_before = _instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE)
     not_after = _instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1))
     detections = [_detect(p, format, base_mapping, flags, encoding) for p in items]
+    created = not Path(db).exists()
     workspace = open_workspace(db)
     summaries: list[SourceSummary] = []
     quarantine_target: Path | None = None
     temp_quarantine: Path | None = None
+    succeeded = False
     try:
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
         workspace.con.execute("SET enable_progress_bar = false")
@@ -196,7 +197,7 @@ def ingest(
             temp_quarantine.replace(quarantine_target)
         totals = workspace.con.execute(
             "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchall()[0]
-        assert totals is not None
+        succeeded = True
     except duckdb.Error as exc:
         if os.environ.get("TICKETLENS_DEBUG"):
             raise
@@ -205,6 +206,10 @@ def ingest(
         if temp_quarantine is not None and temp_quarantine.exists():
             temp_quarantine.unlink()
         workspace.close()
+        if created and not succeeded:
+            # A refused first ingest leaves no empty workspace file behind.
+            for leftover in (Path(db), Path(f"{db}.wal")):
+                leftover.unlink(missing_ok=True)
     return IngestSummary(
         db=str(db), sources=tuple(summaries),
         quarantine_file=str(quarantine_target) if quarantine_target else None,

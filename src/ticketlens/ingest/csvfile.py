@@ -41,6 +41,21 @@ _REJECT_REASONS = {
 }
 
 
+ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-16": "utf-16", "utf16": "utf-16",
+             "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
+
+
+def reader_encoding(encoding: str | None) -> str:
+    """The encoding name DuckDB's reader takes, or a clear refusal."""
+    name = (encoding or "utf-8").lower().replace("_", "-")
+    if name not in ENCODINGS:
+        raise InputError(
+            f"unknown or unsupported --encoding {encoding!r}: use utf-8, utf-16 or latin-1 "
+            "(a Windows-1252 export reads as latin-1, except for symbols such as €)"
+        )
+    return ENCODINGS[name]
+
+
 @dataclass
 class RawTable:
     """A delimited file read into the connection as text columns."""
@@ -119,6 +134,7 @@ def parse_header(header: str, delimiter: str) -> tuple[list[str], list[str]]:
 
 def peek_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str]:
     """Header names and delimiter from the first bytes only (format detection)."""
+    encoding = reader_encoding(encoding)
     with path.open("rb") as fh:
         head = fh.read(256 * 1024)
     if head[:2] == b"\x1f\x8b":
@@ -139,8 +155,6 @@ def peek_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str]:
             f"{path}: the header line is not valid {encoding} (byte {exc.start}): "
             "pass --encoding latin-1 (or the file's real encoding)"
         ) from None
-    except LookupError:
-        raise InputError(f"unknown --encoding {encoding!r}: use utf-8, utf-16 or latin-1") from None
     text = stripped.decode(python_encoding, errors="replace")
     # A quoted header field may span lines; csv handles that given enough text.
     delimiter = detect_delimiter(text.split("\n", 1)[0])
@@ -162,7 +176,7 @@ def read_delimited(
 
     ``scan``: the file's scan when the caller already made it (one pass over the bytes).
     """
-    encoding = encoding or "utf-8"
+    encoding = reader_encoding(encoding)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes): nothing to ingest")
     scan = scan or scan_file(path, on_bytes=on_bytes)

@@ -122,6 +122,9 @@ def stage_desk(
                                "outside the ticketlens vocabulary")
     staged.details["events_file"] = events_file.name
     staged.details["manifest"] = manifest.name if manifest else None
+    if manifest is None or manifest_tz(manifest) is None:
+        staged.warnings.append(f"no time zone in a manifest.json beside {events_file.name}: its "
+                               f"timestamps were read in {options.tz}")
     if path.is_dir():
         staged.sha256 = desk_sha256(path)
         staged.details["linked_tables"] = _attach_linked(con, linked, options)
@@ -183,8 +186,8 @@ def _attach_linked(
             ref = raw.column_ref(column)
             if column.endswith("_at"):
                 # Instants as absolute ISO 8601 UTC text, like every other source's.
-                fmt = params.add(list(LINKED_FORMAT.formats)).removeprefix("$")
-                tz = params.add(options.tz).removeprefix("$")
+                fmt = params.add(list(LINKED_FORMAT.formats))
+                tz = params.add(options.tz)
                 parsed = parse_sql(ref, LINKED_FORMAT, tz, fmt)
                 ref = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {ref})"
             values.append(ref)

@@ -199,8 +199,8 @@ def _stage(
                     timestamp_evidence=XES_FORMATS.evidence)
     params = Params()
     aware = f"try_strptime(ts_text, {params.add(list(XES_FORMATS.formats))})"
-    naive = parse_sql("ts_text", XES_NAIVE, params.add(options.tz)[1:],
-                      params.add(list(XES_NAIVE.formats))[1:])
+    naive = parse_sql("ts_text", XES_NAIVE, params.add(options.tz),
+                      params.add(list(XES_NAIVE.formats)))
     con.execute(
         "CREATE TEMP TABLE xes_typed AS SELECT *, "
         f"coalesce({aware.replace('ts_text', _clean('ts_text'))}, {naive}) AS ts FROM xes_raw",

@@ -76,7 +76,7 @@ class ReadOptions:
 
 
 class Params:
-    """Named bound parameters for one generated statement."""
+    """Named bound parameters for one generated statement: values are never spliced into SQL."""
 
     def __init__(self) -> None:
         self.values: dict[str, Any] = {}
@@ -127,8 +127,8 @@ def instant_sql(
 ) -> str:
     if spec is None:
         return "CAST(NULL AS TIMESTAMPTZ)"
-    fmt = params.add(list(spec.formats)).removeprefix("$")
-    tz = "" if spec.aware else params.add(options.tz).removeprefix("$")
+    fmt = params.add(list(spec.formats))
+    tz = "" if spec.aware else params.add(options.tz)
     return parse_sql(value, spec, tz, fmt)
 
 

@@ -75,10 +75,14 @@ def clean_sql(value_sql: str) -> str:
     )
 
 
-def parse_sql(value_sql: str, spec: TimestampFormat, tz_param: str, fmt_param: str) -> str:
-    """A TIMESTAMPTZ expression (NULL where the value does not parse)."""
-    parsed = f"try_strptime({clean_sql(value_sql)}, ${fmt_param})"
-    return parsed if spec.aware else f"timezone(${tz_param}, {parsed})"
+def parse_sql(value_sql: str, spec: TimestampFormat, tz_ref: str, fmt_ref: str) -> str:
+    """A TIMESTAMPTZ expression (NULL where the value does not parse).
+
+    ``tz_ref``/``fmt_ref``: SQL references to the bound zone and format list (``$p1`` or
+    ``getvariable('...')``); the zone is unused when the values carry their offset.
+    """
+    parsed = f"try_strptime({clean_sql(value_sql)}, {fmt_ref})"
+    return parsed if spec.aware else f"timezone({tz_ref}, {parsed})"
 
 
 def explicit_format(formats: str | tuple[str, ...] | list[str]) -> TimestampFormat:

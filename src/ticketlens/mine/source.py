@@ -170,6 +170,9 @@ def _connect(db: DbLike) -> tuple[duckdb.DuckDBPyConnection, bool]:
     path = Path(db)
     workspace = open_workspace(path, read_only=True)
     workspace.require_events()
+    # DuckDB's own progress bar writes to stdout (it would corrupt --json output); long work
+    # shows the rich progress display instead, on stderr.
+    workspace.con.execute("SET enable_progress_bar = false")
     return workspace.con, True
 
 
