@@ -34,7 +34,9 @@ OURS = {
     "dfg": "mine.dfg(DB, performance=False)",
     "performance dfg": "mine.dfg(DB)",
     "variants": "mine.variants(DB)",
-    "handover": "mine.handover(DB, include_self=True, include_unassigned=True)",
+    # pm4py's network semantics (self-handovers, nobody's events) and no skill-mismatch view:
+    # the same work as discover_handover_of_work_network.
+    "handover": "mine.handover(DB, include_self=True, include_unassigned=True, mismatch=False)",
 }
 PM4PY = {
     "dfg": "pm4py.discover_dfg(df)",

@@ -85,7 +85,7 @@ def _print_summary(summary: IngestSummary) -> None:
 @click.option("--map", "mapping", metavar="FILE|NAME",
               help="Column mapping: a TOML file, or a built-in name (servicenow, helpdesk, "
                    "bpic2013, customer_support, jira, zendesk, xes_csv, events).")
-@click.option("--tz", help="Time zone of timestamps without an offset (default UTC, or the "
+@click.option("--tz", metavar="ZONE", help="Time zone of timestamps without an offset (default UTC, or the "
                            "generated desk's manifest).")
 @click.option("--dayfirst/--monthfirst", default=None,
               help="Day/month order when the data cannot tell (05/03/2016).")
@@ -98,8 +98,8 @@ def _print_summary(summary: IngestSummary) -> None:
 @click.option("--source", "source_name", metavar="NAME",
               help="Source identity (default: the file name); a newer export under the same "
                    "name adds only new events.")
-@click.option("--encoding", help="Text encoding of CSV input (default utf-8; e.g. latin-1).")
-@click.option("--delimiter", help="Field delimiter of CSV input (default: from the header).")
+@click.option("--encoding", metavar="NAME", help="Text encoding of CSV input (default utf-8; e.g. latin-1).")
+@click.option("--delimiter", metavar="CHAR", help="Field delimiter of CSV input (default: from the header).")
 @click.option("--case", metavar="COLUMN", help="Column with the case (ticket) id.")
 @click.option("--activity", multiple=True, metavar="COLUMN",
               help="Column with the activity; repeat to join several (status + sub-status).")

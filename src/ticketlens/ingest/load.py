@@ -10,7 +10,7 @@ the same occurrence number among its exact repeats.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
 from typing import Any
@@ -57,7 +57,6 @@ class LoadResult:
     case_attributes: int
     merged_tickets: int
     quarantine_reasons: dict[str, int]
-    details: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

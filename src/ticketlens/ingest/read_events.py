@@ -22,7 +22,7 @@ from ticketlens.errors import ConfigError, InputError
 from ticketlens.ingest.csvfile import RawTable, read_delimited
 from ticketlens.ingest.detect import desk_events_file
 from ticketlens.ingest.mapping import builtin
-from ticketlens.ingest.parquetfile import read_parquet
+from ticketlens.ingest.parquetfile import parquet_columns, read_parquet
 from ticketlens.ingest.scan import FileScan, sha256_of
 from ticketlens.ingest.stage import Params, ReadOptions, Staged, stage_event_log
 from ticketlens.ingest.timestamps import TimestampFormat, parse_sql
@@ -107,9 +107,15 @@ def stage_desk(
     events_file, manifest, linked = desk_files(path)
     raw = _read(con, events_file, "raw", options, scan if events_file == path else None)
     mapping = builtin("events")
-    if events_file.suffix == ".parquet":
-        # Parquet timestamps come back as ISO text (see parquetfile), not the CSV's pattern.
-        mapping = replace(mapping, timestamp_format=())
+    if raw.delimiter == "":
+        # Parquet: a typed timestamp comes back as ISO text (see parquetfile), not as the
+        # CSV's pattern; a text column keeps the CSV's pattern.
+        kinds = dict(parquet_columns(con, events_file))
+        kind = kinds.get("timestamp", "VARCHAR")
+        if kind.startswith("TIMESTAMP WITH TIME ZONE"):
+            mapping = replace(mapping, timestamp_format=("%Y-%m-%d %H:%M:%S.%f%z",))
+        elif kind.startswith("TIMESTAMP"):
+            mapping = replace(mapping, timestamp_format=("%Y-%m-%d %H:%M:%S.%f",))
     staged = stage_event_log(con, raw, mapping, options, "stage", where)
     unknown = con.execute(
         "SELECT count(*), count(DISTINCT activity) FROM stage_events "
@@ -128,7 +134,6 @@ def stage_desk(
     if path.is_dir():
         staged.sha256 = desk_sha256(path)
         staged.details["linked_tables"] = _attach_linked(con, linked, options)
-        staged.has_case_attributes = True
     return staged
 
 
@@ -141,6 +146,7 @@ def _attach_linked(
         "value VARCHAR, reason VARCHAR)"
     )
     tables = {name: _read(con, file, f"linked_{name}", options) for name, file in linked.items()}
+    con.execute("CREATE TEMP TABLE stage_tickets AS SELECT DISTINCT ticket_id FROM stage_events")
     seen: dict[str, int] = {}
     for raw in tables.values():
         for column in raw.columns:
@@ -205,19 +211,17 @@ def _attach_linked(
             """,
             params.values,
         )
-        counts = con.execute(
-            f"SELECT count(DISTINCT {ticket}), count(DISTINCT {ticket}), "
-            f"count(DISTINCT {ticket}) FILTER (WHERE {ticket} NOT IN "
-            "(SELECT ticket_id FROM stage_events)) "
-            f"FROM {raw.view}"
+        tickets, without_events = con.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE e.ticket_id IS NULL) "
+            f"FROM (SELECT DISTINCT {ticket} AS ticket_id FROM {raw.view} "
+            f"WHERE {ticket} IS NOT NULL) t LEFT JOIN stage_tickets e USING (ticket_id)"
         ).fetchall()[0]
-        assert counts is not None
         report[table] = {
             "file": file,
             "rows_read": raw.rows_read,
-            "rows_attached": int(counts[0]),
-            "rows_quarantined": raw.rows_read - int(counts[0]),
-            "tickets": int(counts[1]),
-            "tickets_without_events": int(counts[2]),
+            "rows_attached": int(tickets),
+            "rows_quarantined": raw.rows_read - int(tickets),
+            "tickets": int(tickets),
+            "tickets_without_events": int(without_events),
         }
     return report

@@ -133,7 +133,6 @@ def stage_ticket_table(
             {"names": attribute_names},
         )
     con.execute(f"CREATE TEMP TABLE {staged.created} (ticket_id VARCHAR, created TIMESTAMPTZ)")
-    staged.has_case_attributes = bool(attribute_columns)
     consistency = _consistency(con, ok, mapping, instants)
     staged.warnings.extend(consistency.pop("consistency_warnings"))  # type: ignore[arg-type]
     staged.details.update(consistency)

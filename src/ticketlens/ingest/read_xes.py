@@ -243,7 +243,6 @@ def _stage(
         con.execute(f"INSERT INTO {staged.case} SELECT ticket_id, name, "
                     "last(value ORDER BY position) FROM xes_case_rows GROUP BY ticket_id, name")
         con.unregister("xes_case_rows")
-        staged.has_case_attributes = True
     con.execute(f"CREATE TEMP TABLE {staged.created} (ticket_id VARCHAR, created TIMESTAMPTZ)")
     naive_count = con.execute(
         f"SELECT count(*) FROM xes_typed WHERE ts IS NOT NULL AND "

@@ -43,7 +43,6 @@ class Staged:
     timestamp_format: str | None = None
     timestamp_evidence: str | None = None
     has_created: bool = False
-    has_case_attributes: bool = False
     details: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
@@ -327,7 +326,6 @@ def _stage_case_attributes(
         ).fetchall()[0][0]
         if changed:
             varying[name] = int(changed)
-    staged.has_case_attributes = True
     if varying:
         staged.details["case_attributes_changing_within_ticket"] = varying
     con.execute(f"DROP TABLE {per_ticket}")

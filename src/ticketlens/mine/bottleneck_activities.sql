@@ -6,7 +6,6 @@ WITH grouped AS (
     SELECT
         source_code,
         count(*)                              AS occurrences,
-        count(*) FILTER (WHERE first_source)  AS cases,
         sum(wait_s)                           AS total_dwell_s,
         avg(wait_s)                           AS mean_dwell_s,
         quantile_cont(wait_s, [0.5, 0.9])     AS quantiles,
@@ -19,17 +18,19 @@ decoder AS (
 ),
 final AS (
     SELECT
-        names[source_code]                                     AS activity,
+        names[g.source_code]                                   AS activity,
         occurrences,
-        cases,
+        v.cases,
         total_dwell_s,
-        total_dwell_s / cases                                  AS per_case_dwell_s,
+        total_dwell_s / v.cases                                AS per_case_dwell_s,
         mean_dwell_s,
         quantiles[1]                                           AS median_dwell_s,
         quantiles[2]                                           AS p90_dwell_s,
         max_dwell_s,
         total_dwell_s / nullif(sum(total_dwell_s) OVER (), 0)  AS share_of_waiting
-    FROM grouped, decoder
+    FROM grouped g
+    JOIN mine_variant_edges v ON v.source_code = g.source_code AND v.target_code IS NULL,
+         decoder
 )
 SELECT * FROM final
 ORDER BY total_dwell_s DESC, activity;

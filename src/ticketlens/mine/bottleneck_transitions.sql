@@ -1,12 +1,12 @@
 -- Mart. Grain: one row per transition (activity -> next activity in the same ticket), with
 -- the waiting time between the two events: total, per affected ticket (total / tickets with
--- the transition), per occurrence (mean, median, p90, max) and its share of all waiting.
+-- the transition, from mine_variant_edges), per occurrence (mean, median, p90, max) and its
+-- share of all waiting.
 WITH grouped AS (
     SELECT
         source_code,
         target_code,
         count(*)                              AS occurrences,
-        count(*) FILTER (WHERE first_edge)    AS cases,
         sum(wait_s)                           AS total_wait_s,
         avg(wait_s)                           AS mean_wait_s,
         quantile_cont(wait_s, [0.5, 0.9])     AS quantiles,
@@ -19,18 +19,19 @@ decoder AS (
 ),
 final AS (
     SELECT
-        names[source_code]                                    AS source,
-        names[target_code]                                    AS target,
+        names[g.source_code]                                  AS source,
+        names[g.target_code]                                  AS target,
         occurrences,
-        cases,
+        v.cases,
         total_wait_s,
-        total_wait_s / cases                                  AS per_case_wait_s,
+        total_wait_s / v.cases                                AS per_case_wait_s,
         mean_wait_s,
         quantiles[1]                                          AS median_wait_s,
         quantiles[2]                                          AS p90_wait_s,
         max_wait_s,
         total_wait_s / nullif(sum(total_wait_s) OVER (), 0)  AS share_of_waiting
-    FROM grouped, decoder
+    FROM grouped g
+    JOIN mine_variant_edges v USING (source_code, target_code), decoder
 )
 SELECT * FROM final
 ORDER BY total_wait_s DESC, source, target;

@@ -105,12 +105,14 @@ def bottlenecks(
     """
     if rank_by not in ("total", "per_case"):
         raise AnalysisError(f"rank_by must be 'total' or 'per_case', got {rank_by!r}")
-    states = pd.DataFrame(
-        {"activity": [str(a) for a in STATE_AFTER], "state": list(STATE_AFTER.values())}
-    )
+    states = pd.DataFrame({
+        "activity": [str(a) for a in STATE_AFTER],
+        # 1.. in STATES order; 0 = keeps the state before (see time_split.sql)
+        "code": [STATES.index(s) + 1 if s else 0 for s in STATE_AFTER.values()],
+    })
     with event_log(db, segment, progress=progress) as log:
         log.register("mine_state_map", states)
-        log.prepare_pairs()
+        log.prepare_pairs(reused=True)
         transitions = log.frame("bottleneck_transitions.sql")
         activities = log.frame("bottleneck_activities.sql")
         split = log.frame("time_split.sql", {"closing": list(closing_activities)})

@@ -48,6 +48,7 @@ def handover(
     include_unassigned: bool = False,
     roster: str | Path | None = None,
     resolved_activities: tuple[str, ...] = RESOLVED_ACTIVITIES,
+    mismatch: bool = True,
     progress: bool = False,
 ) -> HandoverNetwork:
     """The technician → technician handover network and the skill-mismatch view.
@@ -57,6 +58,8 @@ def handover(
     ``Unassigned``); ``include_self`` also counts a holder followed by itself. With both set the
     counts are pm4py's handover-of-work network (``beta=0``) before its normalisation.
     ``roster`` is a desk TOML with ``[[technician]]`` blocks (default: the default desk).
+    ``mismatch=False`` skips the skill-mismatch view (its table is then empty): the network
+    alone, as pm4py computes it.
 
     >>> handover("ws.duckdb").network.head()  # doctest: +SKIP
     """
@@ -67,6 +70,7 @@ def handover(
             "include_unassigned": include_unassigned,
             "unassigned": UNASSIGNED,
         })
-        mismatch = log.frame("skill_mismatch.sql", {"resolved": list(resolved_activities)})
-        return HandoverNetwork(network, mismatch, coverage, log.cases, log.segment.describe())
+        view = log.frame("skill_mismatch.sql", {"resolved": list(resolved_activities),
+                                                 "skip": not mismatch})
+        return HandoverNetwork(network, view, coverage, log.cases, log.segment.describe())
 

@@ -2,6 +2,7 @@
 -- technician took first in a category, whether that category is among their skills, and at
 -- which tier the ticket was resolved (holder at its last resolution event, $resolved).
 -- Tiers come from the roster (mine_roster); a name it lacks has tier NULL, never a guess.
+-- $skip: return no rows (the caller wants the handover network only).
 WITH per_ticket AS (
     SELECT
         ticket_id,
@@ -11,6 +12,7 @@ WITH per_ticket AS (
                                                                             AS resolver,
         bool_or(list_contains($resolved, activity))                        AS resolved
     FROM mine_events
+    WHERE NOT $skip
     GROUP BY ticket_id
 ),
 placed AS (

@@ -55,6 +55,7 @@ class EventLog:
     _counts: tuple[int, int] | None = None
     _codes: bool = False
     _decode: dict[str, int] = field(default_factory=dict)
+    _skip: tuple[str, ...] | None = None  # activities left out of the traces prepared last
 
     @property
     def cases(self) -> int:
@@ -107,10 +108,20 @@ class EventLog:
             self.run_script("stg_codes.sql")
             self._codes = True
 
-    def prepare_pairs(self) -> None:
-        """Define ``mine_pairs``: consecutive event pairs with their waiting times."""
-        self.prepare_codes()
+    def prepare_pairs(self, *, reused: bool = False) -> None:
+        """Define ``mine_pairs`` (consecutive event pairs with their waiting times) and
+        ``mine_variant_edges`` (the tickets showing each pair, from the variants). ``reused``:
+        several marts read the pairs, so compute them once into a temporary table."""
+        if self._skip != ():
+            self.prepare_traces()
+        self.run_script("stg_variant_edges.sql")
         self.run_script("stg_pairs.sql")
+        if reused:
+            with self.step("event pairs"):
+                self.con.execute("CREATE OR REPLACE TEMP TABLE mine_pairs_kept AS "
+                                 "SELECT * FROM mine_pairs")
+                self.con.execute("CREATE OR REPLACE TEMP VIEW mine_pairs AS "
+                                 "SELECT * FROM mine_pairs_kept")
 
     def prepare_traces(self, skip: Sequence[str] = ()) -> dict[str, int]:
         """Define ``mine_ticket_keys`` and build ``mine_variant_keys`` (activities in ``skip``
@@ -132,6 +143,7 @@ class EventLog:
                 self.run_script("stg_keys_sorted.sql")
             self.run_script("stg_variant_keys.sql", decode)
         self._decode = decode
+        self._skip = tuple(skip)
         return decode
 
     def keep_top_variants(self, coverage: float) -> None:

@@ -93,5 +93,6 @@ def _open(temp: Path, out: Path) -> Iterator[IO[bytes]]:
             yield raw
             return
         # mtime=0 and no file name in the header: the same input gives the same bytes.
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                           compresslevel=6) as packed:
             yield packed

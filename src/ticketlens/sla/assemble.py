@@ -97,7 +97,8 @@ def metric_counts(clock: dict[str, np.ndarray], n_total: int, has_creation: np.n
     return counts
 
 
-def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array, attributes: pa.Table,
+def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
+                attributes: dict[str, pa.Array],
                 life: dict[str, np.ndarray], held: TicketTechnicians, tiers: np.ndarray,
                 escalations: dict[str, np.ndarray], waits: dict[str, np.ndarray],
                 metrics: dict[str, dict[str, np.ndarray]], calendar_names: Sequence[str],
@@ -124,10 +125,10 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array, attributes: 
         "initial_priority": text(life["initial_priority"], d.priorities),
         "category": text(life["category"], d.categories),
         "department": text(life["department"], d.departments),
-        "team": attributes.column("team"),
-        "system": attributes.column("system"),
-        "channel": attributes.column("channel"),
-        "csat": attributes.column("csat"),
+        "team": attributes["team"],
+        "system": attributes["system"],
+        "channel": attributes["channel"],
+        "csat": attributes["csat"],
         "created_at": instants(life["created_us"]),
         "first_response_at": instants(life["first_response_us"]),
         "first_resolved_at": instants(life["first_resolved_us"]),
@@ -160,7 +161,7 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array, attributes: 
         columns[f"waiting_{name}_s"] = numbers(pad(seconds, n_total, 0.0))
     for name, clock in metrics.items():
         columns.update(_metric(name, clock, n_total, has_creation, calendar_names))
-    columns["source_made_sla"] = attributes.column("source_made_sla")
+    columns["source_made_sla"] = attributes["source_made_sla"]
     return pa.table(columns)
 
 

@@ -12,11 +12,17 @@ Between two consecutive events of a ticket lies a *segment* in the state after t
 (the last segment of an open clock runs to the as-of instant). Business time of a segment is
 the difference of two cumulative-working-time lookups of the calendar of the priority in force;
 breach and warning instants are inverse lookups.
+
+Speed: every pass is one numpy operation over all events, so the number of passes is the cost.
+Work shared by the clocks — each calendar's cumulative working time at every event, the
+priority in force, segment lengths — is computed once per run (``Timeline``); per-ticket values
+reach the events with ``np.repeat`` over the ticket run lengths (a sequential copy) rather than
+a gather.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,7 +36,10 @@ NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
 
 @dataclass
 class EventArrays:
-    """One ticket's events contiguous and time-ordered; codes index the policy's vocabulary."""
+    """One ticket's events contiguous and time-ordered; codes index the policy's vocabulary.
+
+    Every ticket ``0 .. n_tickets - 1`` has at least one event.
+    """
 
     tix: np.ndarray  # int32 ticket index, non-decreasing
     ts: np.ndarray  # int64 microseconds since the epoch (UTC)
@@ -43,39 +52,69 @@ class EventArrays:
         n = len(self.tix)
         # int32 positions: half the memory traffic of int64 in every grouped pass
         self.index = np.arange(n, dtype=np.int32)
-        self.first = np.searchsorted(self.tix, np.arange(self.n_tickets), side="left")
-        self.last = np.append(self.first[1:], n) - 1
+        self.counts = np.bincount(self.tix, minlength=self.n_tickets)  # events per ticket
+        self.first = np.zeros(self.n_tickets, dtype=np.int64)
+        np.cumsum(self.counts[:-1], out=self.first[1:])
+        self.last = self.first + self.counts - 1
         # index of the first event of each event's ticket
-        self.gstart = self.first.astype(np.int32)[self.tix]
+        self.gstart = self.per_event(self.first.astype(np.int32))
         self.is_last = np.zeros(n, dtype=bool)
         self.is_last[self.last] = True
-        following = np.append(self.ts[1:], 0)
-        self.next_ts = np.where(self.is_last, self.ts, following)
+        self.next_ts = np.empty_like(self.ts)
+        self.next_ts[:-1] = self.ts[1:]
+        self.next_ts[self.last] = self.ts[self.last]
+        # wall length of the segment each event starts (0 after a ticket's last event)
+        self.step = self.next_ts - self.ts
+
+    def per_event(self, per_ticket: np.ndarray) -> np.ndarray:
+        """A per-ticket array spread to every event of the ticket."""
+        return np.repeat(per_ticket, self.counts)
 
 
 # --- grouped primitives ---------------------------------------------------------------------
 
 
+def last_position(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
+    """Per event: the index of the latest event (this one included) of the same ticket where
+    ``mask`` holds; below ``ev.gstart`` when there is none."""
+    pos = np.where(mask, ev.index, np.int32(-1))
+    np.maximum.accumulate(pos, out=pos)
+    return pos
+
+
 def ffill(ev: EventArrays, mask: np.ndarray, values: np.ndarray, default: object) -> np.ndarray:
     """Per event: ``values`` at the latest event (this one included) of the same ticket
     where ``mask`` holds, else ``default``."""
-    pos = np.where(mask, ev.index, -1)
-    np.maximum.accumulate(pos, out=pos)
-    valid = pos >= ev.gstart
-    return np.where(valid, values[np.maximum(pos, 0)], default)
+    pos = last_position(ev, mask)
+    # pos -1 reads values[-1]; the where() discards it with every other out-of-ticket position
+    return np.where(pos >= ev.gstart, values[pos], default)
+
+
+def ffill_flag(ev: EventArrays, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``ffill`` of a boolean with default False."""
+    pos = last_position(ev, mask)
+    out = values[pos]
+    out &= pos >= ev.gstart
+    return out
 
 
 def previous(ev: EventArrays, values: np.ndarray, default: object) -> np.ndarray:
     """Per event: ``values`` at the ticket's previous event, ``default`` at its first."""
     shifted = np.empty_like(values)
     shifted[1:] = values[:-1]
-    if len(values):
-        shifted[0] = default
-    return np.where(ev.index == ev.gstart, default, shifted)
+    shifted[ev.first] = default
+    return shifted
 
 
 def per_ticket_sum(ev: EventArrays, values: np.ndarray) -> np.ndarray:
     return np.add.reduceat(values, ev.first) if len(values) else np.zeros(0, values.dtype)
+
+
+def per_ticket_count(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
+    """Per ticket: events where ``mask`` holds (int64)."""
+    if not len(mask):
+        return np.zeros(0, np.int64)
+    return np.add.reduceat(mask.view(np.int8), ev.first, dtype=np.int64)
 
 
 def per_ticket_min(ev: EventArrays, values: np.ndarray) -> np.ndarray:
@@ -84,6 +123,20 @@ def per_ticket_min(ev: EventArrays, values: np.ndarray) -> np.ndarray:
 
 def per_ticket_max(ev: EventArrays, values: np.ndarray) -> np.ndarray:
     return np.maximum.reduceat(values, ev.first) if len(values) else np.zeros(0, values.dtype)
+
+
+def per_ticket_any(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
+    return np.logical_or.reduceat(mask, ev.first) if len(mask) else np.zeros(0, bool)
+
+
+def first_where(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
+    """Per ticket: index of its first event where ``mask`` holds (``len(mask)`` if none)."""
+    return per_ticket_min(ev, np.where(mask, ev.index, np.int32(len(mask))))
+
+
+def last_where(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
+    """Per ticket: index of its last event where ``mask`` holds (-1 if none)."""
+    return per_ticket_max(ev, np.where(mask, ev.index, np.int32(-1)))
 
 
 def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -100,7 +153,12 @@ def activity_flags(policy: Policy, names: frozenset[str]) -> np.ndarray:
     return table
 
 
-# --- clocks -----------------------------------------------------------------------------------
+def flags(ev: EventArrays, policy: Policy, names: frozenset[str]) -> np.ndarray:
+    """Per event: is its activity one of ``names``."""
+    return lookup(activity_flags(policy, names), ev.act)
+
+
+# --- what every clock shares ------------------------------------------------------------------
 
 
 @dataclass
@@ -119,78 +177,162 @@ class Calendars:
         return self.names.index(name)
 
 
-def run_clock(ev: EventArrays, policy: Policy, metric: Metric, calendars: Calendars,
-              as_of_us: int) -> dict[str, np.ndarray]:
+@dataclass
+class Timeline:
+    """The events, the calendars and the as-of instant, with what every clock reuses."""
+
+    ev: EventArrays
+    calendars: Calendars
+    as_of_us: int
+    _cum: dict[int, np.ndarray] = field(default_factory=dict)
+    _step: dict[int, np.ndarray] = field(default_factory=dict)
+    _in_force: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def cumulative_at_events(self, c: int) -> np.ndarray:
+        """Calendar ``c``'s cumulative working µs at every event's instant."""
+        if c not in self._cum:
+            self._cum[c] = self.calendars.functions[c].cumulative(self.ev.ts)
+        return self._cum[c]
+
+    def business_step(self, c: int) -> np.ndarray:
+        """Working µs of calendar ``c`` from each event to the ticket's next one (0 after its
+        last): the difference of two cumulative lookups, both already at hand."""
+        if c not in self._step:
+            cum = self.cumulative_at_events(c)
+            step = np.empty_like(cum)
+            step[:-1] = cum[1:]
+            step -= cum
+            step[self.ev.last] = 0
+            self._step[c] = step
+        return self._step[c]
+
+    def business_to_as_of(self, c: int, rows: np.ndarray) -> np.ndarray:
+        """Working µs of calendar ``c`` from the events ``rows`` to the as-of instant."""
+        fn = self.calendars.functions[c]
+        now = fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]
+        return now - self.cumulative_at_events(c)[rows]
+
+    def priority_in_force(self) -> np.ndarray:
+        """Per event: the priority at that event (events without one carry the last known; a
+        ticket's leading unknowns take its first known priority)."""
+        if "retarget" not in self._in_force:
+            ev = self.ev
+            known = ev.prio >= 0
+            pos = last_position(ev, known)
+            first_known = first_where(ev, known)
+            # before the first known priority: the first known one (or none at all)
+            pos = np.where(pos >= ev.gstart, pos, ev.per_event(first_known))
+            prio = np.append(ev.prio, np.array([-1], dtype=ev.prio.dtype))  # slot len: none
+            self._in_force["retarget"] = prio[pos]
+        return self._in_force["retarget"]
+
+    def segment_priority(self, metric: Metric, first_start: np.ndarray,
+                         start_at: np.ndarray) -> np.ndarray:
+        """The priority whose target governs each segment.
+
+        ``retarget``: the priority in force at the segment's event; ``initial``: the priority
+        at the clock's start; ``final``: the priority at the ticket's last event.
+        """
+        in_force = self.priority_in_force()
+        if metric.on_priority_change == "retarget":
+            return in_force
+        ev = self.ev
+        if metric.on_priority_change == "final":
+            if "final" not in self._in_force:
+                self._in_force["final"] = ev.per_event(in_force[ev.last])
+            return self._in_force["final"]
+        started = start_at < len(ev.ts)
+        at_start = np.where(started, in_force[np.where(started, start_at, 0)], -1)
+        return ev.per_event(at_start.astype(in_force.dtype))
+
+
+# --- clocks -----------------------------------------------------------------------------------
+
+
+def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndarray]:
     """Per-ticket columns of one metric (see docs/sla.md for each column)."""
-    def flags(names: frozenset[str]) -> np.ndarray:
-        return lookup(activity_flags(policy, names), ev.act)
+    ev, as_of_us = tl.ev, tl.as_of_us
+    n = len(ev.ts)
+    start, stop = flags(ev, policy, metric.start), flags(ev, policy, metric.stop)
+    pause, resume = flags(ev, policy, metric.pause), flags(ev, policy, metric.resume)
+    reopen = flags(ev, policy, metric.reopen)
 
-    start, stop = flags(metric.start), flags(metric.stop)
-    pause, resume, reopen = flags(metric.pause), flags(metric.resume), flags(metric.reopen)
-    starts_seen = np.cumsum(start)
-    starts_seen = starts_seen - (starts_seen[ev.gstart] - start[ev.gstart])
-    started = starts_seen > 0
-    first_start = start & (starts_seen == 1)
+    start_at = first_where(ev, start)  # per ticket; n when the clock never starts
+    has_start = start_at < n
+    started = ev.index >= ev.per_event(start_at.astype(np.int32))
+    first_start = np.zeros(n, dtype=bool)
+    first_start[start_at[has_start]] = True
 
-    stopped = ffill(ev, started & (stop | reopen | first_start), stop, False) & started
+    stopped = ffill_flag(ev, started & (stop | reopen | first_start), stop)
+    stopped &= started
     stopped_before = previous(ev, stopped, False)
-    paused = ffill(ev, started & (pause | resume | reopen | first_start), pause, False)
-    paused &= started & ~stopped
-    state = np.where(~started, NOT_STARTED,
-                     np.where(stopped, STOPPED, np.where(paused, PAUSED, RUNNING)))
+    paused = ffill_flag(ev, started & (pause | resume | reopen | first_start), pause)
+    paused &= started
+    paused &= ~stopped
+    # NOT_STARTED 0, RUNNING 1, PAUSED 2, STOPPED 3 (paused and stopped never both hold)
+    state = started.view(np.int8) * (1 + paused.view(np.int8) + 2 * stopped.view(np.int8))
     reopened = reopen & stopped_before
     effective_stop = stop & started & ~stopped_before
     if metric.on_reopen == "full":
         # Zendesk's "full resolution time": the time between a stop and a later reopen counts.
-        last_reopen = per_ticket_max(ev, np.where(reopened, ev.index, -1))[ev.tix]
-        state = np.where((state == STOPPED) & (ev.index < last_reopen), RUNNING, state)
+        last_reopen = ev.per_event(last_where(ev, reopened))
+        state = np.where((state == STOPPED) & (ev.index < last_reopen), np.int8(RUNNING), state)
     running, pausing = state == RUNNING, state == PAUSED
     clock_open = running | pausing
+    last = ev.last
+    open_at_end = clock_open[last]
+    end_rows = last[open_at_end]  # last events whose segment runs on to the as-of instant
 
-    # Segment ends: the next event, or the as-of instant for a clock still open at the end.
-    seg_end = np.where(ev.is_last & clock_open, as_of_us, ev.next_ts)
-    wall = seg_end - ev.ts
-
-    seg_prio = _segment_priority(ev, metric, first_start)
-    target_us, cal_idx = _target_tables(policy, metric, calendars)
+    seg_prio = tl.segment_priority(metric, first_start, start_at)
+    target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
     seg_target = lookup(target_us, seg_prio)
     seg_cal = lookup(cal_idx, seg_prio)
-    business = np.zeros(len(ev.ts), dtype=np.int64)
-    for c, fn in enumerate(calendars.functions):
-        m = clock_open & (seg_cal == c)
-        if m.any():
-            business[m] = fn.business(ev.ts[m], seg_end[m])
+    used = [int(c) for c in np.unique(cal_idx)]
+    business = tl.business_step(used[0])
+    for c in used[1:]:
+        business = np.where(seg_cal == c, tl.business_step(c), business)
+    business = np.where(clock_open, business, 0)
+    for c in used:
+        rows = end_rows[seg_cal[end_rows] == c] if len(used) > 1 else end_rows
+        business[rows] = tl.business_to_as_of(c, rows)
 
     # Elapsed business time accumulates per cycle: the whole ticket, or each reopen anew.
     new_cycle = metric.on_reopen == "new_cycle"
-    cycle_start = (ev.index == ev.gstart) | (reopened if new_cycle else False)
-    cycle_first = np.maximum.accumulate(np.where(cycle_start, ev.index, 0))
     run_business = np.where(running, business, 0)
-    before = np.cumsum(run_business) - run_business
-    cum_before = before - before[cycle_first]
+    before = np.cumsum(run_business)
+    before -= run_business
+    if new_cycle:
+        cycle_start = (ev.index == ev.gstart) | reopened
+        cycle_first = np.maximum.accumulate(np.where(cycle_start, ev.index, np.int32(0)))
+        cum_before = before - before[cycle_first]
+    else:
+        cum_before = before - ev.per_event(before[ev.first])
+    del before
 
-    def crossing(threshold: np.ndarray, strict: bool) -> np.ndarray:
-        return _crossing(ev, threshold, strict, clock_open, running, cum_before, business,
-                         seg_cal, calendars)
-
-    has_target = seg_target >= 0
-    breach_at = crossing(seg_target, strict=True)
-    any_target = per_ticket_max(ev, has_target & started) > 0
-    last = ev.last
+    crossings = _Crossings(tl, clock_open & (seg_target >= 0), cum_before, run_business,
+                           seg_prio, seg_cal)
+    breach_at = crossings.first(target_us, strict=True)
+    any_target = per_ticket_any(ev, (seg_target >= 0) & started)
     last_target = seg_target[last]
     cycle_elapsed = cum_before[last] + run_business[last]
-    is_open = clock_open[last]
     left = np.where(last_target >= 0, last_target - cycle_elapsed, 0)
     breached = breach_at != NO_TIME
 
+    # wall time: the event steps, plus the open last segment up to the as-of instant
+    to_as_of = np.where(open_at_end, as_of_us - ev.ts[last], 0)
+    wall_running = per_ticket_sum(ev, np.where(running, ev.step, 0))
+    wall_running += np.where(running[last], to_as_of, 0)
+    wall_paused = per_ticket_sum(ev, np.where(pausing, ev.step, 0))
+    wall_paused += np.where(pausing[last], to_as_of, 0)
+    last_state = state[last]
     columns: dict[str, np.ndarray] = {
-        "status": state[last],  # index into STATUS_NAMES
-        "started_at": per_ticket_min(ev, np.where(first_start, ev.ts, NO_TIME)),
-        "stopped_at": np.where(state[last] == STOPPED,
+        "status": last_state,  # index into STATUS_NAMES
+        "started_at": np.where(has_start, ev.ts[np.where(has_start, start_at, 0)], NO_TIME),
+        "stopped_at": np.where(last_state == STOPPED,
                                per_ticket_max(ev, np.where(effective_stop, ev.ts, -1)), NO_TIME),
-        "wall_s": per_ticket_sum(ev, np.where(running, wall, 0)) / 1e6,
+        "wall_s": wall_running / 1e6,
         "business_s": per_ticket_sum(ev, run_business) / 1e6,
-        "paused_s": per_ticket_sum(ev, np.where(pausing, wall, 0)) / 1e6,
+        "paused_s": wall_paused / 1e6,
         "paused_business_s": per_ticket_sum(ev, np.where(pausing, business, 0)) / 1e6,
         "target_s": np.where(last_target >= 0, last_target / 1e6, np.nan),
         "calendar": seg_cal[last],  # index into calendars.names
@@ -200,44 +342,23 @@ def run_clock(ev: EventArrays, policy: Policy, metric: Metric, calendars: Calend
     }
     for fraction in policy.warn_at:
         scaled = np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
-        columns[f"warn_{round(fraction * 100)}_at"] = crossing(lookup(scaled, seg_prio),
-                                                               strict=False)
+        columns[f"warn_{round(fraction * 100)}_at"] = crossings.first(scaled, strict=False)
     columns["elapsed_fraction"] = np.where(last_target > 0, cycle_elapsed / np.maximum(
         last_target, 1), np.nan)
+    is_open = open_at_end
     columns["time_left_s"] = np.where(is_open & (last_target >= 0), left / 1e6, np.nan)
     due = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
     projecting = is_open & running[last] & (last_target >= 0) & (left > 0)
-    for c, fn in enumerate(calendars.functions):
-        m = projecting & (seg_cal[last] == c)
+    last_cal = seg_cal[last]
+    for c, fn in enumerate(tl.calendars.functions):
+        m = projecting & (last_cal == c)
         if m.any():
             now = fn.cumulative(np.full(int(m.sum()), as_of_us, dtype=np.int64))
             due[m] = fn.instant(now + left[m])
     columns["due_at"] = np.where(is_open & breached, breach_at, due)
     columns["cycles"] = np.where(
-        per_ticket_max(ev, started) > 0,
-        1 + per_ticket_sum(ev, reopened.astype(np.int64)) if new_cycle else 1, 0)
+        has_start, 1 + per_ticket_count(ev, reopened) if new_cycle else 1, 0)
     return columns
-
-
-def _segment_priority(ev: EventArrays, metric: Metric, first_start: np.ndarray) -> np.ndarray:
-    """The priority whose target governs each segment.
-
-    ``retarget``: the priority in force at the segment's event (events without one carry the
-    last known; a ticket's leading unknowns take its first known priority); ``initial``: the
-    priority at the clock's start; ``final``: the priority at the ticket's last event.
-    """
-    known = ev.prio >= 0
-    carried = ffill(ev, known, ev.prio, -1)
-    first_known = per_ticket_min(ev, np.where(known, ev.index, np.iinfo(np.int64).max))
-    has_known = first_known < len(ev.prio)
-    lead = np.where(has_known, ev.prio[np.minimum(first_known, len(ev.prio) - 1)], -1)
-    in_force = np.where(carried >= 0, carried, lead[ev.tix])
-    if metric.on_priority_change == "retarget":
-        return in_force
-    if metric.on_priority_change == "final":
-        return in_force[ev.last][ev.tix]
-    at_start = per_ticket_max(ev, np.where(first_start, in_force, -1))
-    return at_start[ev.tix]
 
 
 def _target_tables(policy: Policy, metric: Metric,
@@ -245,7 +366,7 @@ def _target_tables(policy: Policy, metric: Metric,
     """Per policy priority code (+ a last slot for unknown): target µs (-1: none), calendar."""
     default = calendars.index(policy.default_calendar)
     target_us = np.full(len(policy.priorities) + 1, -1, dtype=np.int64)
-    cal_idx = np.full(len(policy.priorities) + 1, default, dtype=np.int64)
+    cal_idx = np.full(len(policy.priorities) + 1, default, dtype=np.int16)
     for i, priority in enumerate(policy.priorities):
         target = metric.targets.get(priority)
         if target is not None:
@@ -254,48 +375,64 @@ def _target_tables(policy: Policy, metric: Metric,
     return target_us, cal_idx
 
 
-def _crossing(ev: EventArrays, threshold: np.ndarray, strict: bool, clock_open: np.ndarray,
-              running: np.ndarray, cum_before: np.ndarray, business: np.ndarray,
-              seg_cal: np.ndarray, calendars: Calendars) -> np.ndarray:
-    """Per ticket: the instant elapsed time first passes ``threshold``, else NO_TIME.
+class _Crossings:
+    """Per ticket: the instant elapsed time first passes a per-priority threshold.
 
-    ``strict``: elapsed must exceed the threshold (a breach: finishing exactly on the target is
-    in time); otherwise reaching it counts (a warning). Already past it at a segment's start
-    (after a re-target to a shorter target) means at the segment's start. Segments are in time
-    order within a ticket, so the first candidate segment holds the earliest crossing.
+    Only segments of an open clock with a target can cross, so those rows are gathered once
+    and every threshold (the breach, each warning) is searched among them.
     """
-    has = clock_open & (threshold >= 0)
-    if strict:
-        immediate = has & (cum_before > threshold)
-        within = has & running & (cum_before + business > threshold)
-    else:
-        immediate = has & (cum_before >= threshold)
-        within = has & running & (cum_before + business >= threshold)
-    candidates = np.flatnonzero(immediate | within)
-    at = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
-    if not len(candidates):
+
+    def __init__(self, tl: Timeline, has: np.ndarray, cum_before: np.ndarray,
+                 run_business: np.ndarray, seg_prio: np.ndarray, seg_cal: np.ndarray) -> None:
+        self.tl = tl
+        self.rows = np.flatnonzero(has)
+        self.cum_before = cum_before[self.rows]
+        # elapsed at the segment's end (a paused segment adds nothing)
+        self.after = self.cum_before + run_business[self.rows]
+        self.prio = seg_prio[self.rows]
+        self.tix = tl.ev.tix[self.rows]
+        self.cal = seg_cal
+
+    def first(self, threshold_by_priority: np.ndarray, strict: bool) -> np.ndarray:
+        """``strict``: elapsed must exceed the threshold (a breach: finishing exactly on the
+        target is in time); otherwise reaching it counts (a warning). Already past it at a
+        segment's start (after a re-target to a shorter target) means at the segment's start.
+        Segments are in time order within a ticket, so the first candidate segment holds the
+        earliest crossing."""
+        ev = self.tl.ev
+        at = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
+        threshold = lookup(threshold_by_priority, self.prio)
+        # passed by the segment's end (at its start, or within it while running)
+        passed = self.after > threshold if strict else self.after >= threshold
+        candidates = np.flatnonzero(passed)
+        if not len(candidates):
+            return at
+        tix = self.tix[candidates]
+        chosen = candidates[np.r_[True, tix[1:] != tix[:-1]]]
+        rows = self.rows[chosen]
+        before, limit = self.cum_before[chosen], threshold[chosen]
+        immediate = before > limit if strict else before >= limit
+        instant = ev.ts[rows]
+        later = ~immediate
+        row_cal = self.cal[rows]
+        for c, fn in enumerate(self.tl.calendars.functions):
+            m = later & (row_cal == c)
+            if m.any():
+                reach = self.tl.cumulative_at_events(c)[rows[m]] + (limit[m] - before[m])
+                instant[m] = np.maximum(instant[m], fn.instant(reach))
+        at[ev.tix[rows]] = instant
         return at
-    tix = ev.tix[candidates]
-    first = candidates[np.r_[True, tix[1:] != tix[:-1]]]
-    instant = ev.ts[first].copy()
-    later = ~immediate[first]
-    for c, fn in enumerate(calendars.functions):
-        m = later & (seg_cal[first] == c)
-        if m.any():
-            rows = first[m]
-            reach = fn.cumulative(ev.ts[rows]) + (threshold[rows] - cum_before[rows])
-            instant[m] = np.maximum(ev.ts[rows], fn.instant(reach))
-    at[ev.tix[first]] = instant
-    return at
 
 
-def run_wait(ev: EventArrays, policy: Policy, wait: Wait, as_of_us: int) -> np.ndarray:
+def run_wait(tl: Timeline, policy: Policy, wait: Wait) -> np.ndarray:
     """Per ticket: wall seconds spent in the waiting state (open waits run to the as-of)."""
-    enter = lookup(activity_flags(policy, wait.enter), ev.act)
+    ev = tl.ev
+    enter = flags(ev, policy, wait.enter)
     if wait.leave is None:
-        waiting = enter.copy()  # any other activity leaves the state
+        waiting = enter  # any other activity leaves the state
     else:
-        leave = lookup(activity_flags(policy, wait.leave), ev.act)
-        waiting = ffill(ev, enter | leave, enter, False)
-    seg_end = np.where(ev.is_last & waiting, as_of_us, ev.next_ts)
-    return per_ticket_sum(ev, np.where(waiting, seg_end - ev.ts, 0)) / 1e6
+        waiting = ffill_flag(ev, enter | flags(ev, policy, wait.leave), enter)
+    last = ev.last
+    total = per_ticket_sum(ev, np.where(waiting, ev.step, 0))
+    total += np.where(waiting[last], tl.as_of_us - ev.ts[last], 0)
+    return total / 1e6

@@ -118,7 +118,8 @@ class _Staged:
     raw: RawCodes
     dictionaries: Dictionaries
     n_total: int
-    attributes: pa.Table
+    ticket_ids: pa.Array
+    attributes: dict[str, pa.Array]
     activity_counts: np.ndarray
 
 
@@ -134,6 +135,9 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
     if len(coded["tix"]) == 0:
         raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
                             "--as-of")
+    order = _ticket_order(coded)
+    if order is not None:
+        coded = {name: values[order] for name, values in coded.items()}
     values: dict[str, list[str]] = {k: [] for k in
                                     ("activity", "priority", "person", "category", "department")}
     for kind, value in con.execute(
@@ -141,10 +145,8 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
         values[kind].append(value)
     n_total, n_with_events = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE has_events) FROM _sla_tickets").fetchall()[0]
-    attributes = con.sql(_sql("ticket_attributes.sql"), params={
-        "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
-        "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
-    }).to_arrow_table()
+    ticket_ids = con.sql("SELECT ticket_id FROM _sla_tickets ORDER BY tix").to_arrow_table()
+    attributes = _attributes(con, int(n_total))
     # codes stay int32 (DuckDB INTEGER): every table lookup works on them as they are
     act = coded["act"]
     ev = EventArrays(
@@ -158,8 +160,63 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
     raw = RawCodes(priority=coded["prio"], category=coded["cat"], department=coded["dept"])
     dictionaries = Dictionaries(values["activity"], values["priority"], values["person"],
                                 values["category"], values["department"])
-    return _Staged(ev, raw, dictionaries, int(n_total), attributes,
+    return _Staged(ev, raw, dictionaries, int(n_total),
+                   ticket_ids.column("ticket_id").combine_chunks(), attributes,
                    np.bincount(act, minlength=len(values["activity"])))
+
+
+def _ticket_order(coded: dict[str, np.ndarray]) -> np.ndarray | None:
+    """The permutation that puts the staged events in (ticket, time, event_seq) order.
+
+    Ingest numbers each ticket's events 0, 1, ... in time order, so ``pos`` (the ticket's
+    first place + event_seq) is normally each event's place already: one scatter, checked —
+    every place taken once, tickets in order, instants non-decreasing within a ticket. Anything
+    else (recorded creation events, a workspace whose event_seq does not follow time) is sorted.
+    """
+    pos, tix, ts, seq = coded["pos"], coded["tix"], coded["ts_us"], coded["event_seq"]
+    n = len(pos)
+    if n < 2**31 - 1 and int(seq.min()) >= 0 and int(pos.min()) >= 0 and int(pos.max()) < n:
+        order = np.full(n, -1, dtype=np.int32)
+        order[pos] = np.arange(n, dtype=np.int32)
+        if not (order < 0).any():  # n places, each taken: a permutation
+            tix_sorted, ts_sorted = tix[order], ts[order]
+            if not ((tix_sorted[1:] < tix_sorted[:-1])
+                    | ((tix_sorted[1:] == tix_sorted[:-1]) & (ts_sorted[1:] < ts_sorted[:-1]))
+                    ).any():
+                return order
+    return np.lexsort((seq, ts, tix))
+
+
+# the case attributes the facts carry, in ticket_attributes.sql's order: column, value column
+_ATTRIBUTES = (("team", "text_value"), ("system", "text_value"), ("channel", "text_value"),
+               ("csat", "number"), ("source_made_sla", "verdict"))
+
+
+def _attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
+    """Per ticket (tix order): the case attributes the facts carry; when several sources carry
+    one for a ticket, the most recently ingested source wins."""
+    rows = con.sql(_sql("ticket_attributes.sql"), params={
+        "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
+        "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
+    }).to_arrow_table()
+    attribute = rows.column("attribute").to_numpy()
+    tix = rows.column("tix").to_numpy()
+    source = rows.column("source_id").to_numpy()
+    out: dict[str, pa.Array] = {}
+    for code, (column, value_column) in enumerate(_ATTRIBUTES):
+        mine = np.flatnonzero(attribute == code)
+        values = rows.column(value_column).combine_chunks().take(pa.array(mine))
+        ticket, src = tix[mine], source[mine]
+        if len(ticket) and np.bincount(ticket).max() > 1:
+            # several sources carry it for some ticket: the greatest source_id wins
+            by_source = np.lexsort((src, ticket))
+            keep = by_source[np.r_[ticket[by_source][1:] != ticket[by_source][:-1], True]]
+        else:
+            keep = np.arange(len(ticket))
+        row_of = np.full(n_total, -1, dtype=np.int64)
+        row_of[ticket[keep]] = keep
+        out[column] = values.take(pa.array(row_of, mask=row_of < 0))
+    return out
 
 
 def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray:
@@ -212,13 +269,14 @@ def _compute(staged: _Staged, policy: Policy, as_of: datetime) -> FactsResult:
     ev, d = staged.ev, staged.dictionaries
     as_of_us = _to_us(as_of)
     calendars = Calendars.build(policy, int(ev.ts.min()), max(as_of_us, int(ev.ts.max())))
-    metrics = {m.name: clocks.run_clock(ev, policy, m, calendars, as_of_us)
-               for m in policy.metrics}
-    waits = {w.name: clocks.run_wait(ev, policy, w, as_of_us) for w in policy.waits}
+    timeline = clocks.Timeline(ev, calendars, as_of_us)
+    metrics = {m.name: clocks.run_clock(timeline, policy, m) for m in policy.metrics}
+    waits = {w.name: clocks.run_wait(timeline, policy, w) for w in policy.waits}
+    del timeline
     life = tickets.lifecycle(ev, policy, staged.raw)
     held = tickets.ticket_technicians(ev, policy, len(d.people))
     tiers = tickets.technician_tiers(ev, policy, len(d.people))
-    ticket_ids = staged.attributes.column("ticket_id").combine_chunks()
+    ticket_ids = staged.ticket_ids
     table = facts_table(policy, staged.n_total, ticket_ids, staged.attributes, life, held,
                         tiers, tickets.escalation_counts(ev, policy), waits, metrics,
                         calendars.names, d)

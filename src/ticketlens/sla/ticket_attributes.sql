@@ -1,34 +1,27 @@
--- Mart. Grain: one row per ticket (tix): the case attributes analyses slice by. When several
--- sources carry the same attribute for a ticket, the most recently ingested source wins. The
--- source's own SLA verdict is read as a boolean (true/t/1/yes/y, false/f/0/no/n; else NULL).
+-- Staging. Grain: one row per case attribute of a staged ticket that the facts carry (team,
+-- system, channel, csat, the source's own SLA verdict), from every source that has it. The
+-- engine keeps, per ticket and attribute, the row of the most recently ingested source. The
+-- value is typed here, row by row: text as it is, csat as a number (NULL when not one), the
+-- verdict as a boolean (true/t/1/yes/y, false/f/0/no/n; else NULL).
 WITH tickets AS (
-    SELECT * FROM _sla_tickets
+    SELECT ticket_id, tix FROM _sla_tickets
 ),
 attributes AS (
     SELECT ticket_id, name, value, source_id FROM case_attributes
     WHERE name IN ($team, $system, $channel, $csat, $made_sla)
 ),
-pivoted AS (
-    SELECT
-        ticket_id,
-        arg_max(value, source_id) FILTER (WHERE name = $team) AS team,
-        arg_max(value, source_id) FILTER (WHERE name = $system) AS system,
-        arg_max(value, source_id) FILTER (WHERE name = $channel) AS channel,
-        TRY_CAST(arg_max(value, source_id) FILTER (WHERE name = $csat) AS DOUBLE) AS csat,
-        lower(trim(arg_max(value, source_id) FILTER (WHERE name = $made_sla))) AS made_sla
-    FROM attributes
-    GROUP BY ticket_id
-),
 final AS (
     SELECT
         t.tix,
-        t.ticket_id,
-        p.team,
-        p.system,
-        p.channel,
-        p.csat,
-        CASE WHEN p.made_sla IN ('true', 't', '1', 'yes', 'y') THEN true
-             WHEN p.made_sla IN ('false', 'f', '0', 'no', 'n') THEN false END AS source_made_sla
-    FROM tickets t LEFT JOIN pivoted p USING (ticket_id)
+        CASE a.name WHEN $team THEN 0 WHEN $system THEN 1 WHEN $channel THEN 2 WHEN $csat THEN 3
+                    ELSE 4 END::TINYINT AS attribute,  -- the position of the name above
+        a.source_id,
+        CASE WHEN a.name IN ($team, $system, $channel) THEN a.value END AS text_value,
+        CASE WHEN a.name = $csat THEN TRY_CAST(a.value AS DOUBLE) END AS number,
+        CASE WHEN a.name = $made_sla THEN
+            CASE WHEN lower(trim(a.value)) IN ('true', 't', '1', 'yes', 'y') THEN true
+                 WHEN lower(trim(a.value)) IN ('false', 'f', '0', 'no', 'n') THEN false END
+        END AS verdict
+    FROM attributes a JOIN tickets t USING (ticket_id)
 )
-SELECT * FROM final ORDER BY tix
+SELECT * FROM final

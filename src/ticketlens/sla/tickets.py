@@ -2,11 +2,14 @@
 
 Same shape as ``clocks``: flat numpy arrays over all events in ticket order, reduced per ticket
 with ``reduceat`` — no loop over tickets or events. Codes index ``Codes`` dictionaries (the
-data's distinct values), -1 meaning "none".
+data's distinct values), -1 meaning "none". Events are time-ordered within a ticket, so the
+earliest (latest) instant of some kind of event is the instant of the first (last) such event:
+reductions run over int32 positions, not int64 instants.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,12 +17,12 @@ import numpy as np
 from ticketlens.sla.clocks import (
     NO_TIME,
     EventArrays,
-    activity_flags,
     ffill,
+    first_where,
+    flags,
+    last_where,
     lookup,
-    per_ticket_max,
-    per_ticket_min,
-    per_ticket_sum,
+    per_ticket_count,
     previous,
 )
 from ticketlens.sla.policy import Policy
@@ -37,52 +40,83 @@ class RawCodes:
     department: np.ndarray
 
 
-def _flags(ev: EventArrays, policy: Policy, names: frozenset[str]) -> np.ndarray:
-    return lookup(activity_flags(policy, names), ev.act)
-
-
-def _count(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    return per_ticket_sum(ev, mask.astype(np.int64))
-
-
 def _first_known(ev: EventArrays, codes: np.ndarray) -> np.ndarray:
-    at = per_ticket_min(ev, np.where(codes >= 0, ev.index, len(codes)))
+    at = first_where(ev, codes >= 0)
     return np.where(at < len(codes), codes[np.minimum(at, len(codes) - 1)], -1)
 
 
 def _last_known(ev: EventArrays, codes: np.ndarray) -> np.ndarray:
-    return ffill(ev, codes >= 0, codes, -1)[ev.last]
+    at = last_where(ev, codes >= 0)
+    return np.where(at >= 0, codes[at], -1)
+
+
+def _instant(ev: EventArrays, at: np.ndarray, none: int) -> np.ndarray:
+    """Per ticket: the instant of event ``at`` (``none`` where ``at`` is out of range)."""
+    valid = (at >= 0) & (at < len(ev.ts))
+    return np.where(valid, ev.ts[np.where(valid, at, 0)], none)
+
+
+def activity_counts(ev: EventArrays, policy: Policy,
+                    groups: Sequence[frozenset[str]]) -> list[np.ndarray]:
+    """Per ticket and group of activities: how many of its events are one of them.
+
+    One ``bincount`` over (ticket, activity) for every group at once; a group's count is the
+    sum of its activities' columns (groups may share activities).
+    """
+    names = sorted(set().union(*groups) & set(policy.activities)) if groups else []
+    if not names:
+        return [np.zeros(ev.n_tickets, np.int64) for _ in groups]
+    column = np.full(len(policy.activities) + 1, -1, dtype=np.int64)
+    for j, name in enumerate(names):
+        column[policy.activities.index(name)] = j
+    width = len(names)
+    col = lookup(column, ev.act)
+    counted = col >= 0
+    keys = ev.tix[counted].astype(np.int64) * width + col[counted]
+    table = np.bincount(keys, minlength=ev.n_tickets * width).reshape(ev.n_tickets, width)
+    out = []
+    for group in groups:
+        cols = [names.index(a) for a in names if a in group]
+        out.append(table[:, cols].sum(axis=1) if cols else np.zeros(ev.n_tickets, np.int64))
+    return out
 
 
 def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes) -> dict[str, np.ndarray]:
     """Instants (µs; NO_TIME or -1 for none), status kind, counts and last known values."""
     life = policy.lifecycle
-    created = _flags(ev, policy, life.created)
-    resolved = _flags(ev, policy, life.resolved)
-    closed = _flags(ev, policy, life.closed)
-    reopened = _flags(ev, policy, life.reopened)
-    escalated = _flags(ev, policy, frozenset(life.escalated))
-    kind = np.where(closed, CLOSED, np.where(resolved, RESOLVED, np.where(reopened, REOPENED, 0)))
-    done = ffill(ev, kind > 0, (kind == RESOLVED) | (kind == CLOSED), False)
+    resolved = flags(ev, policy, life.resolved)
+    closed = flags(ev, policy, life.closed)
+    reopened = flags(ev, policy, life.reopened)
+    kind_table = np.zeros(len(policy.activities) + 1, dtype=np.int8)
+    for i, name in enumerate(policy.activities):
+        kind_table[i] = (CLOSED if name in life.closed else RESOLVED if name in life.resolved
+                         else REOPENED if name in life.reopened else 0)
+    kind = lookup(kind_table, ev.act)
+    has_kind = kind > 0
+    done = ffill(ev, has_kind, resolved | closed, False)
+    last_kind_at = last_where(ev, has_kind)
+    assignments, reassignments, escalations, de_escalations, holds = activity_counts(
+        ev, policy, [life.assigned, life.reassigned, frozenset(life.escalated),
+                     life.de_escalated, life.hold])
     return {
-        "created_us": per_ticket_min(ev, np.where(created, ev.ts, NO_TIME)),
-        "first_response_us": per_ticket_min(
-            ev, np.where(_flags(ev, policy, life.first_response), ev.ts, NO_TIME)),
-        "first_resolved_us": per_ticket_min(ev, np.where(resolved, ev.ts, NO_TIME)),
-        "resolved_us": per_ticket_max(ev, np.where(resolved, ev.ts, -1)),
-        "closed_us": per_ticket_max(ev, np.where(closed, ev.ts, -1)),
+        "created_us": _instant(ev, first_where(ev, flags(ev, policy, life.created)), NO_TIME),
+        "first_response_us": _instant(
+            ev, first_where(ev, flags(ev, policy, life.first_response)), NO_TIME),
+        "first_resolved_us": _instant(ev, first_where(ev, resolved), NO_TIME),
+        "resolved_us": _instant(ev, last_where(ev, resolved), -1),
+        "closed_us": _instant(ev, last_where(ev, closed), -1),
         "last_event_us": ev.ts[ev.last],
-        "last_kind": ffill(ev, kind > 0, kind, 0)[ev.last],
-        "events": ev.last - ev.first + 1,
-        "assignments": _count(ev, _flags(ev, policy, life.assigned)),
-        "reassignments": _count(ev, _flags(ev, policy, life.reassigned)),
-        "escalations": _count(ev, escalated),
-        "de_escalations": _count(ev, _flags(ev, policy, life.de_escalated)),
+        "last_kind": np.where(last_kind_at >= 0, kind[last_kind_at], 0),
+        "events": ev.counts.astype(np.int64),
+        "assignments": assignments,
+        "reassignments": reassignments,
+        "escalations": escalations,
+        "de_escalations": de_escalations,
         # a reopen counts only when it finds the ticket resolved or closed (ServiceNow's
         # "Active" on an active incident is no reopen)
-        "reopens": _count(ev, reopened & previous(ev, done, False)),
+        "reopens": per_ticket_count(ev, reopened & previous(ev, done, False)),
         "priority_changes": priority_changes(ev, raw.priority),
-        "holds": _count(ev, _flags(ev, policy, life.hold)),
+        "holds": holds,
         "priority": _last_known(ev, raw.priority),
         "initial_priority": _first_known(ev, raw.priority),
         "category": _last_known(ev, raw.category),
@@ -96,15 +130,15 @@ def priority_changes(ev: EventArrays, raw_priority: np.ndarray) -> np.ndarray:
     """Per ticket: how often the priority value changed between events that carry one."""
     carried = ffill(ev, raw_priority >= 0, raw_priority, -1)
     before = previous(ev, carried, -1)
-    return _count(ev, (carried >= 0) & (before >= 0) & (carried != before))
+    return per_ticket_count(ev, (carried >= 0) & (before >= 0) & (carried != before))
 
 
 def escalation_counts(ev: EventArrays, policy: Policy) -> dict[str, np.ndarray]:
     """Per ticket and tier: escalations that moved the ticket to that tier."""
-    tiers = policy.lifecycle.tiers
-    reached = lookup(_tier_of_activity(policy), ev.act)
-    return {tier: _count(ev, reached == k) for k, tier in enumerate(tiers)
-            if tier in policy.lifecycle.escalated.values()}
+    life = policy.lifecycle
+    tiers = [t for t in life.tiers if t in life.escalated.values()]
+    groups = [frozenset(a for a, t in life.escalated.items() if t == tier) for tier in tiers]
+    return dict(zip(tiers, activity_counts(ev, policy, groups), strict=True))
 
 
 def _tier_of_activity(policy: Policy) -> np.ndarray:
@@ -132,7 +166,7 @@ def technician_tiers(ev: EventArrays, policy: Policy, people: int) -> np.ndarray
     best = np.argmax(votes * tiers + np.arange(tiers), axis=1)
     tier = np.where(votes.max(axis=1, initial=0) > 0, best, -1)
     if life.entry_tier is not None:
-        assigned = _flags(ev, policy, life.assigned) & (ev.holder >= 0)
+        assigned = flags(ev, policy, life.assigned) & (ev.holder >= 0)
         ever = np.bincount(ev.holder[assigned], minlength=people) > 0
         tier = np.where((tier < 0) & ever, life.tiers.index(life.entry_tier), tier)
     return tier
@@ -160,20 +194,22 @@ def ticket_technicians(ev: EventArrays, policy: Policy, people: int) -> TicketTe
     held = ffill(ev, ev.holder >= 0, ev.holder, -1)
     before = previous(ev, held, -1)
     named = ev.holder >= 0
-    # events come grouped by ticket, so a stable sort of the keys is nearly free (timsort)
-    keys = np.sort(ev.tix[named].astype(np.int64) * span + ev.holder[named], kind="stable")
-    pairs = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    keys = ev.tix[named].astype(np.int64) * span + ev.holder[named]
+    # the same holder on consecutive named events is one pair: drop repeats before sorting
+    if len(keys):
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    pairs = np.unique(keys)
 
     def per_pair(mask: np.ndarray, who: np.ndarray) -> np.ndarray:
         keep = mask & (who >= 0)
         keys = ev.tix[keep].astype(np.int64) * span + who[keep]
         return np.bincount(np.searchsorted(pairs, keys), minlength=len(pairs))
 
-    resolved = _flags(ev, policy, life.resolved)
-    reopened = _flags(ev, policy, life.reopened)
-    last_reopen = per_ticket_max(ev, np.where(reopened, ev.index, -1))[ev.tix]
-    escalated = _flags(ev, policy, frozenset(life.escalated))
-    last_resolution = per_ticket_max(ev, np.where(resolved, ev.index, -1))
+    resolved = flags(ev, policy, life.resolved)
+    reopened = flags(ev, policy, life.reopened)
+    last_reopen = ev.per_event(last_where(ev, reopened))
+    escalated = flags(ev, policy, frozenset(life.escalated))
+    last_resolution = last_where(ev, resolved)
     handoff = (held >= 0) & (before >= 0) & (held != before)
     pair_tix = pairs // span
     return TicketTechnicians(
@@ -184,5 +220,5 @@ def ticket_technicians(ev: EventArrays, policy: Policy, people: int) -> TicketTe
         escalations_raised=per_pair(escalated, before),
         assignees=np.bincount(pair_tix, minlength=ev.n_tickets),
         resolver=np.where(last_resolution >= 0, held[np.maximum(last_resolution, 0)], -1),
-        handoffs=_count(ev, handoff),
+        handoffs=per_ticket_count(ev, handoff),
     )
