@@ -68,3 +68,14 @@ CREATE TABLE IF NOT EXISTS event_flags (
     ticket_id  VARCHAR NOT NULL,
     flag       VARCHAR NOT NULL
 );
+
+-- One row per technician a source's roster names (a generated desk's manifest carries its
+-- roster): the tier and team a person works at, and the categories they are skilled in.
+-- Analyses take tiers from here; event logs alone name people, not tiers.
+CREATE TABLE IF NOT EXISTS technicians (
+    name       VARCHAR NOT NULL,
+    tier       VARCHAR NOT NULL,
+    team       VARCHAR,
+    skills     VARCHAR[],
+    source_id  INTEGER NOT NULL
+);

@@ -178,7 +178,9 @@ def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int]
                  "chunks": sim.chunks},
         "roster": [{"name": name, "tier": sim.config.technicians[i % sim.roster.size].tier,
                     "team": sim.roster.team_name[i % sim.roster.size],
-                    "desk_team": i // sim.roster.size}
+                    "desk_team": i // sim.roster.size,
+                    "skills": [category for category, _ in
+                               sim.config.technicians[i % sim.roster.size].skills]}
                    for i, name in enumerate(sim.roster.names)],
         "formats": list(formats),
         "files": {name: [f"{name}.{fmt}" for fmt in formats] for name in TABLES},

@@ -154,6 +154,7 @@ def load_source(
     cases, out_of_order, out_of_order_cases, first_ts, last_ts = stats
 
     case_attributes = _load_case_attributes(con, record, source_id)
+    _load_technicians(con, record, source_id)
     quarantined = _one(con, "SELECT count(DISTINCT source_row) FROM stage_rejects")
     con.execute(
         'INSERT INTO quarantine SELECT $sid, $file, source_row, "column", value, reason '
@@ -213,6 +214,20 @@ def _load_case_attributes(
     con.execute("INSERT INTO case_attributes SELECT ticket_id, name, value, $sid FROM stage_case",
                 {"sid": source_id})
     return int(_one(con, "SELECT count(*) FROM stage_case"))
+
+
+def _load_technicians(
+    con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int
+) -> None:
+    """A source's roster replaces the roster an earlier export of the same source gave."""
+    if not _exists(con, "stage_technicians"):
+        return
+    con.execute(
+        "DELETE FROM technicians WHERE source_id IN (SELECT source_id FROM sources WHERE name = $n)",
+        {"n": record.name},
+    )
+    con.execute("INSERT INTO technicians SELECT name, tier, team, skills, $sid "
+                "FROM stage_technicians", {"sid": source_id})
 
 
 def _insert_source_row(

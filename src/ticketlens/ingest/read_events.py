@@ -134,7 +134,21 @@ def stage_desk(
     if path.is_dir():
         staged.sha256 = desk_sha256(path)
         staged.details["linked_tables"] = _attach_linked(con, linked, options)
+    if manifest is not None:
+        staged.details["technicians"] = _stage_roster(con, manifest)
     return staged
+
+
+def _stage_roster(con: duckdb.DuckDBPyConnection, manifest: Path) -> int:
+    """The desk's roster (name, tier, team, skills) into ``stage_technicians``: how many."""
+    roster = json.loads(manifest.read_text(encoding="utf-8")).get("roster") or []
+    con.execute("CREATE TEMP TABLE stage_technicians "
+                "(name VARCHAR, tier VARCHAR, team VARCHAR, skills VARCHAR[])")
+    rows = [(p["name"], p["tier"], p.get("team"), p.get("skills")) for p in roster
+            if p.get("name") and p.get("tier")]
+    if rows:
+        con.executemany("INSERT INTO stage_technicians VALUES (?, ?, ?, ?)", rows)
+    return len(rows)
 
 
 def _attach_linked(
