@@ -253,3 +253,64 @@ def test_segment_filter_keeps_whole_tickets() -> None:
     graph = mine.dfg(db, segment=TicketFilter(priority=("Low",)))
     assert (graph.cases, graph.events) == (1, 2)  # priority in force at the last event
     assert mine.variants(db, segment=TicketFilter(category=("Software",)))["cases"].sum() == 1
+
+
+def test_progress_display_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    """progress=True shows steps on stderr only; the result is the same."""
+    db = workspace_with(BOUNCED + STRAIGHT)
+    assert mine.dfg(db, progress=True).edges.equals(mine.dfg(db).edges)
+    assert capsys.readouterr().out == ""
+
+
+# --- conformance -----------------------------------------------------------------------------
+
+HAPPY = [C, A, WS, RP, RES, CL]
+
+
+def _tickets(*traces: tuple[str, list[str], str]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
+    for name, activities, who in traces:
+        rows += ticket(name, [(10 * i, a, None if i == 0 else who)
+                              for i, a in enumerate(activities)])
+    return rows
+
+
+def test_conformance_deviations_by_kind() -> None:
+    """Against the shipped lifecycle: a skipped assignment, a reopen loop (inserted), a step
+    done too early (out of order), an open ticket checked as far as it got."""
+    db = workspace_with(_tickets(
+        ("T-HAPPY", HAPPY, PAT),
+        ("T-SKIP", [C, WS, RP, RES, CL], PAT),
+        ("T-REOPEN", [*HAPPY, RO, WR, RES, CL], SAM),
+        ("T-OPEN", [C, A, WS, PC, RP], PAT),
+        ("T-ORDER", [C, WS, A, RP, RES, CL], PAT),
+    ), attributes=[("T-HAPPY", "team", "Desk"), ("T-REOPEN", "team", "Desk")])
+    result = mine.conformance(db)
+    rows = result.tickets.set_index("ticket_id")
+    assert rows["fitting"].to_dict() == {"T-HAPPY": True, "T-OPEN": True, "T-ORDER": False,
+                                         "T-REOPEN": False, "T-SKIP": False}
+    assert rows.loc["T-SKIP", "deviations"] == "skipped Ticket Assigned"
+    assert rows.loc["T-REOPEN", "deviations"] == (
+        "inserted Ticket Reopened, inserted Work Resumed, inserted Ticket Resolved, "
+        "inserted Ticket Closed")
+    assert (rows.loc["T-ORDER", "out_of_order"], rows.loc["T-ORDER", "cost"]) == (1, 2)
+    assert not rows.loc["T-OPEN", "complete"]
+    assert result.unmodelled == [RO]
+    team = result.by_team.set_index("team")
+    assert team.loc["Desk", "conformance_rate"] == 0.5
+    assert team.loc["(no team)", "tickets"] == 3
+    sam = result.by_technician.set_index("technician").loc[SAM]
+    assert (sam["tickets"], sam["fitting"], sam["with_inserted"]) == (1, 0, 1)
+    strict = mine.conformance(db, strict_end=True).tickets.set_index("ticket_id")
+    assert strict.loc["T-OPEN", "deviations"] == "skipped Ticket Resolved, skipped Ticket Closed"
+
+
+def test_conformance_with_an_edited_model(tmp_path) -> None:
+    """A user's own model: unknown log activities are inserted; `anywhere` steps never count."""
+    model = tmp_path / "mine.toml"
+    model.write_text('[model]\nstart = ["Open"]\nend = ["Done"]\nanywhere = ["Note"]\n'
+                     '[transitions]\n"Open" = ["Work"]\n"Work" = ["Done"]\n', encoding="utf-8")
+    db = workspace_with(_tickets(("T1", ["Open", "Note", "Work", "Note", "Done"], "x"),
+                                 ("T2", ["Open", "Work", "Chat", "Done"], "x")))
+    rows = mine.conformance(db, model=model).tickets.set_index("ticket_id")
+    assert rows.loc["T1", "fitting"] and rows.loc["T2", "deviations"] == "inserted Chat"

@@ -84,10 +84,7 @@ def conformance(
         check_activities(reference, log.workspace_activities())
         log.prepare_traces(skip=reference.anywhere)
         log.run_script("stg_conformance.sql")
-        traces = log.frame_sql(
-            "SELECT t.trace_id, t.cases, list_transform(t.seq, lambda code: d.names[code]) "
-            "AS activities FROM mine_conformance_traces t, (SELECT list(activity ORDER BY "
-            "code) AS names FROM mine_activity_codes) d ORDER BY t.trace_id")
+        traces = log.frame("conformance_traces.sql")
         automaton = build_automaton(reference, strict_end=strict_end)
         encoded, extra = _encode(traces["activities"], reference)
         with log.step("alignments"):

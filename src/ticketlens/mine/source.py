@@ -87,10 +87,6 @@ class EventLog:
             reader = self.con.sql(load_sql(sql_file), params=dict(params or {})).arrow()
             return reader.read_all().to_pandas()
 
-    def frame_sql(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
-        """Run a one-line query of the package (no user text in ``sql``) as a DataFrame."""
-        return self.con.sql(sql, params=dict(params or {})).arrow().read_all().to_pandas()
-
     def activities(self) -> list[str]:
         rows = self.con.execute("SELECT DISTINCT activity FROM mine_events ORDER BY 1").fetchall()
         return [r[0] for r in rows]
@@ -250,10 +246,13 @@ def _progress(enabled: bool) -> Iterator[Any]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    # On stderr: stdout carries the tables or the --json result.
     with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
+        console=Console(stderr=True),
     ) as bar:
         yield bar
 

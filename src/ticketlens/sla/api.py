@@ -20,6 +20,7 @@ FACTS_TABLE = "sla_facts"
 SUMMARY_TABLE = "sla_summary"
 TECHNICIANS_TABLE = "sla_technicians"
 TICKET_TECHNICIANS_TABLE = "sla_ticket_technicians"
+_ROW_GROUP = 122_880  # DuckDB's rows per row group
 
 
 def sla(
@@ -106,6 +107,8 @@ def store(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Ta
     for i, column in enumerate(arrow.schema):
         if pa.types.is_null(column.type):
             arrow = arrow.set_column(i, column.name, arrow.column(i).cast(pa.string()))
+    # batches of a DuckDB row group each: the threads write row groups side by side, in order
+    arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=_ROW_GROUP), arrow.schema)
     con.register(view, arrow)
     try:
         con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")

@@ -49,6 +49,7 @@ class WorkingTime:
         lengths = self.ends - self.starts
         self.cum_after = np.cumsum(lengths)
         self.cum_before = self.cum_after - lengths
+        self._offset = self.cum_before - self.starts  # cumulative(t) = t + offset inside one
 
     @property
     def total_us(self) -> int:
@@ -61,12 +62,19 @@ class WorkingTime:
         t = np.asarray(t_us, dtype=np.int64)
         if self.calendar.is_always:
             return t - self.start_us
-        if len(t) and int(t.max()) > self.end_us:
+        if not len(t):
+            return np.zeros(0, dtype=np.int64)
+        earliest, latest = int(t.min()), int(t.max())
+        if latest > self.end_us:
             # Same origin, later end: values already computed stay valid.
-            self._lay_out(self.start_us, int(t.max()) + 31 * _US_PER_DAY)
-        if len(t) and int(t.min()) < self.start_us:
+            self._lay_out(self.start_us, latest + 31 * _US_PER_DAY)
+        if earliest < self.start_us:
             raise ValueError("instant before the calendar's layout: build it from the earliest")
         k = np.searchsorted(self.starts, t, side="right") - 1
+        if len(self.starts) and earliest >= int(self.starts[0]):
+            # every instant has a working interval at or before it (the layout starts early):
+            # cum_before[k] + min(t - starts[k], length[k]), in two gathers
+            return np.minimum(t + self._offset[k], self.cum_after[k])
         inside = k >= 0
         kk = np.where(inside, k, 0)
         within = np.clip(t - self.starts[kk], 0, self.ends[kk] - self.starts[kk])

@@ -130,14 +130,17 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
     con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
     staged = con.sql(_sql("stg_events.sql"), params={
         "as_of": as_of, **created, "created_activities": sorted(life.created)}).to_arrow_table()
+    # one buffer per column first: ChunkedArray.to_numpy concatenates far more slowly
+    staged = staged.combine_chunks()
     coded = {name: staged.column(name).to_numpy() for name in staged.column_names}
     del staged
     if len(coded["tix"]) == 0:
         raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
                             "--as-of")
     order = _ticket_order(coded)
-    if order is not None:
-        coded = {name: values[order] for name, values in coded.items()}
+    counts = np.bincount(coded["tix"])
+    coded = {name: coded[name][order] for name in ("ts_us", "act", "prio", "holder", "cat", "dept")}
+    coded["tix"] = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
     values: dict[str, list[str]] = {k: [] for k in
                                     ("activity", "priority", "person", "category", "department")}
     for kind, value in con.execute(
@@ -165,7 +168,7 @@ def _stage(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> _
                    np.bincount(act, minlength=len(values["activity"])))
 
 
-def _ticket_order(coded: dict[str, np.ndarray]) -> np.ndarray | None:
+def _ticket_order(coded: dict[str, np.ndarray]) -> np.ndarray:
     """The permutation that puts the staged events in (ticket, time, event_seq) order.
 
     Ingest numbers each ticket's events 0, 1, ... in time order, so ``pos`` (the ticket's
@@ -180,16 +183,20 @@ def _ticket_order(coded: dict[str, np.ndarray]) -> np.ndarray | None:
         order[pos] = np.arange(n, dtype=np.int32)
         if not (order < 0).any():  # n places, each taken: a permutation
             tix_sorted, ts_sorted = tix[order], ts[order]
+            same_ticket = tix_sorted[1:] == tix_sorted[:-1]
             if not ((tix_sorted[1:] < tix_sorted[:-1])
-                    | ((tix_sorted[1:] == tix_sorted[:-1]) & (ts_sorted[1:] < ts_sorted[:-1]))
-                    ).any():
+                    | (same_ticket & (ts_sorted[1:] < ts_sorted[:-1]))).any():
                 return order
     return np.lexsort((seq, ts, tix))
 
 
-# the case attributes the facts carry, in ticket_attributes.sql's order: column, value column
-_ATTRIBUTES = (("team", "text_value"), ("system", "text_value"), ("channel", "text_value"),
-               ("csat", "number"), ("source_made_sla", "verdict"))
+# the case attributes the facts carry, in ticket_attributes.sql's order
+_ATTRIBUTES = ("team", "system", "channel", "csat", "source_made_sla")
+_TYPED = {  # how a winning value is read (row by row, as DuckDB reads it)
+    "csat": "TRY_CAST(value AS DOUBLE)",
+    "source_made_sla": "CASE WHEN lower(trim(value)) IN ('true', 't', '1', 'yes', 'y') THEN true "
+                       "WHEN lower(trim(value)) IN ('false', 'f', '0', 'no', 'n') THEN false END",
+}
 
 
 def _attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
@@ -198,14 +205,14 @@ def _attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Ar
     rows = con.sql(_sql("ticket_attributes.sql"), params={
         "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
         "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
-    }).to_arrow_table()
+    }).to_arrow_table().combine_chunks()
     attribute = rows.column("attribute").to_numpy()
     tix = rows.column("tix").to_numpy()
     source = rows.column("source_id").to_numpy()
+    value = rows.column("value")
     out: dict[str, pa.Array] = {}
-    for code, (column, value_column) in enumerate(_ATTRIBUTES):
+    for code, column in enumerate(_ATTRIBUTES):
         mine = np.flatnonzero(attribute == code)
-        values = rows.column(value_column).combine_chunks().take(pa.array(mine))
         ticket, src = tix[mine], source[mine]
         if len(ticket) and np.bincount(ticket).max() > 1:
             # several sources carry it for some ticket: the greatest source_id wins
@@ -213,9 +220,17 @@ def _attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Ar
             keep = by_source[np.r_[ticket[by_source][1:] != ticket[by_source][:-1], True]]
         else:
             keep = np.arange(len(ticket))
+        winners = value.take(pa.array(mine[keep]))
+        if column in _TYPED:
+            con.register("_sla_winners", pa.table({"value": winners}))
+            try:
+                winners = con.sql(f"SELECT {_TYPED[column]} AS v FROM _sla_winners") \
+                    .to_arrow_table().column("v").combine_chunks()
+            finally:
+                con.unregister("_sla_winners")
         row_of = np.full(n_total, -1, dtype=np.int64)
-        row_of[ticket[keep]] = keep
-        out[column] = values.take(pa.array(row_of, mask=row_of < 0))
+        row_of[ticket[keep]] = np.arange(len(keep))
+        out[column] = winners.take(pa.array(row_of, mask=row_of < 0))
     return out
 
 

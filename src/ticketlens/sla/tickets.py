@@ -198,7 +198,9 @@ def ticket_technicians(ev: EventArrays, policy: Policy, people: int) -> TicketTe
     # the same holder on consecutive named events is one pair: drop repeats before sorting
     if len(keys):
         keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-    pairs = np.unique(keys)
+    # keys come grouped by ticket: a stable sort (timsort) finds the runs and merges little
+    keys = np.sort(keys, kind="stable")
+    pairs = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
 
     def per_pair(mask: np.ndarray, who: np.ndarray) -> np.ndarray:
         keep = mask & (who >= 0)
