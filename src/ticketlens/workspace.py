@@ -48,7 +48,9 @@ class Workspace:
         self.con.execute("COMMIT")
 
     def event_count(self) -> int:
-        return self.con.execute("SELECT count(*) FROM events").fetchone()[0]  # type: ignore[index]
+        # fetchall, not fetchone: DuckDB keeps a half-read result open, which blocks a later
+        # register() on the same connection.
+        return self.con.execute("SELECT count(*) FROM events").fetchall()[0][0]
 
     def require_events(self) -> None:
         """Raise a clear error when there is nothing to analyse yet."""

@@ -1,15 +1,14 @@
 """Who is at which tier: the desk roster the tier-level analyses need.
 
-Event logs record technician names, not tiers. Tiers come from a desk roster: the ``[[technician]]``
-blocks of a desk TOML (``ticketlens generate --config``'s format). Without a roster file the
-default desk's roster is used; a generated desk larger than one team repeats the roster's people
-under generated names, which are rebuilt here the same way the generator builds them. A name the
-roster does not hold gets no tier: it is counted and reported, never guessed.
+Event logs record technician names, not tiers. Tiers come from a roster, in this order: a desk
+TOML given as ``--roster`` (its ``[[technician]]`` blocks), else the workspace's ``technicians``
+table (a generated desk's roster, loaded by ingest from its manifest, every team of it), else the
+shipped default desk's roster. A name the roster does not hold gets no tier: it is counted and
+reported, never guessed.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,34 +58,35 @@ class RosterCoverage:
         return f"tiers from {self.source}: all {total} technicians known"
 
 
-def load_roster(path: str | Path | None = None, *, people: int = 0) -> Roster:
-    """The roster of the desk TOML at ``path`` (default: the shipped default desk).
-
-    ``people`` is how many distinct technicians the log holds: enough generated teams are
-    rebuilt to name them all (a generated desk of many teams reuses the roster's people).
-    """
+def load_roster(path: str | Path | None = None) -> Roster:
+    """The roster of the desk TOML at ``path`` (default: the shipped default desk)."""
     # Imported here: only the tier-level analyses need the generator's configuration code.
     from ticketlens.generate.config import load_config
-    from ticketlens.generate.roster import build_roster, team_count
 
     config = load_config(path)
-    size = len(config.technicians)
-    teams = max(1, math.ceil(people / size) + 1)
-    # The generator names its people per team; ask it for a desk with ``teams`` teams.
-    days = (config.window.end - config.window.start).days + 1
-    tickets = math.ceil(teams * days * config.workload.tickets_per_team_day)
-    sized = config.with_overrides(tickets=tickets)
-    if team_count(sized) < teams:  # pragma: no cover - guards a change in the generator's rule
-        sized = config
-    roster = build_roster(sized)
-    rows = []
-    for index, name in enumerate(roster.names):
-        tech = config.technicians[index % size]
-        rows.append((name, tech.tier, TIERS.index(tech.tier), tech.team,
-                     [category for category, _ in tech.skills]))
-    frame = pd.DataFrame(rows, columns=list(ROSTER_COLUMNS))
+    rows = [(tech.name, tech.tier, TIERS.index(tech.tier), tech.team,
+             [category for category, _ in tech.skills]) for tech in config.technicians]
     source = str(path) if path is not None else "the default desk roster (desk.toml)"
-    return Roster(source, frame)
+    return Roster(source, pd.DataFrame(rows, columns=list(ROSTER_COLUMNS)))
+
+
+def workspace_roster(log: EventLog) -> Roster | None:
+    """The roster the workspace's sources brought (table ``technicians``), if any."""
+    has_table = log.con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
+    ).fetchall()[0][0]
+    if not has_table:
+        return None
+    rows = log.con.execute(
+        "SELECT name, tier, team, skills FROM technicians "
+        "QUALIFY row_number() OVER (PARTITION BY name ORDER BY source_id DESC) = 1 ORDER BY name"
+    ).fetchall()
+    known = [(name, tier, TIERS.index(tier), team, list(skills or []))
+             for name, tier, team, skills in rows if tier in TIERS]
+    if not known:
+        return None
+    return Roster("the workspace's technicians table",
+                  pd.DataFrame(known, columns=list(ROSTER_COLUMNS)))
 
 
 def register_roster(log: EventLog, roster: str | Path | None) -> RosterCoverage:
@@ -94,6 +94,8 @@ def register_roster(log: EventLog, roster: str | Path | None) -> RosterCoverage:
     resources = [r for (r,) in log.con.execute(
         "SELECT DISTINCT resource FROM mine_events WHERE resource IS NOT NULL ORDER BY 1"
     ).fetchall()]
-    loaded = load_roster(roster, people=len(resources))
+    # An explicit roster file wins; then the roster the data brought; then the default desk's.
+    loaded = load_roster(roster) if roster is not None else (
+        workspace_roster(log) or load_roster(None))
     log.register("mine_roster", loaded.frame)
     return loaded.coverage(resources)
