@@ -41,6 +41,12 @@ def variants(
     check_fraction(coverage, "coverage")
     with event_log(db, segment, progress=progress) as log:
         log.prepare_traces()
-        frame = log.frame("variants_collapsed.sql" if collapse_loops else "variants.sql",
-                          {"top": top, "coverage": coverage})
+        rows = "mine_variant_keys"
+        if collapse_loops:
+            log.run_script("stg_variants_collapsed.sql")
+            rows = "mine_variants_collapsed"
+        log.con.execute(f"CREATE OR REPLACE TEMP VIEW mine_variant_rows AS "
+                        f"SELECT seq, cases, mean_throughput_s, median_throughput_s, "
+                        f"example_ticket FROM {rows}")
+        frame = log.frame("variants.sql", {"top": top, "coverage": coverage})
     return frame[list(VARIANT_COLUMNS)]

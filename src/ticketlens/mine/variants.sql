@@ -1,5 +1,7 @@
 -- Mart. Grain: one row per variant (distinct activity sequence), most frequent first; ties
 -- broken by the sequence itself (activity names compared in order) so ranks are stable.
+-- Reads mine_variant_rows: the plain variants (mine_variant_keys) or the loop-collapsed ones
+-- (stg_variants_collapsed.sql), chosen by variants.py.
 -- $top / $coverage (NULL = no limit) keep the top-k variants or the most frequent variants
 -- until they cover that fraction of tickets (the variant crossing the line is kept).
 WITH ranked AS (
@@ -8,7 +10,7 @@ WITH ranked AS (
         row_number() OVER (ORDER BY cases DESC, seq)                         AS variant,
         sum(cases) OVER (ORDER BY cases DESC, seq ROWS UNBOUNDED PRECEDING)  AS covered,
         sum(cases) OVER ()                                                   AS total
-    FROM mine_variant_keys
+    FROM mine_variant_rows
 ),
 decoder AS (
     SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
