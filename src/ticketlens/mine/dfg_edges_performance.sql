@@ -1,37 +1,5 @@
--- Mart. Grain: one row per directly-follows edge (source activity -> target activity), from
--- the consecutive-event pairs, with the waiting time between the two events (seconds from the
--- source event's timestamp to the target event's): mean, median, 90th percentile (linear
--- interpolation), min, max, total; `cases` (tickets with the edge) from mine_variant_edges.
-WITH grouped AS (
-    SELECT
-        source_code,
-        target_code,
-        count(*)                                  AS frequency,
-        avg(wait_s)                               AS mean_s,
-        quantile_cont(wait_s, [0.5, 0.9])         AS quantiles,
-        min(wait_s)                               AS min_s,
-        max(wait_s)                               AS max_s,
-        sum(wait_s)                               AS total_s
-    FROM mine_pairs
-    GROUP BY source_code, target_code
-),
-decoder AS (
-    SELECT list(activity ORDER BY code) AS names FROM mine_activity_codes
-),
-final AS (
-    SELECT
-        names[g.source_code] AS source,
-        names[g.target_code] AS target,
-        frequency,
-        v.cases,
-        mean_s,
-        quantiles[1]       AS median_s,
-        quantiles[2]       AS p90_s,
-        min_s,
-        max_s,
-        total_s
-    FROM grouped g
-    JOIN mine_variant_edges v USING (source_code, target_code), decoder
-)
-SELECT * FROM final
+-- Mart. Grain: one row per directly-follows edge (source activity -> target activity) with the
+-- waiting time between the two events (seconds from the source event's timestamp to the target
+-- event's): mean, median, 90th percentile, min, max, total; `cases` (tickets with the edge).
+SELECT * FROM mine_edge_waits
 ORDER BY frequency DESC, source, target;

@@ -105,8 +105,9 @@ class EventLog:
             self._codes = True
 
     def prepare_pairs(self, *, reused: bool = False) -> None:
-        """Define ``mine_pairs`` (consecutive event pairs with their waiting times) and
-        ``mine_variant_edges`` (the tickets showing each pair, from the variants). ``reused``:
+        """Define ``mine_pairs`` (consecutive event pairs with their waiting times),
+        ``mine_variant_edges`` (the tickets showing each pair, from the variants) and
+        ``mine_edge_waits`` (per edge: frequency, tickets, waiting-time statistics). ``reused``:
         several marts read the pairs, so compute them once into a temporary table."""
         if self._skip != ():
             self.prepare_traces()
@@ -118,6 +119,7 @@ class EventLog:
                                  "SELECT * FROM mine_pairs")
                 self.con.execute("CREATE OR REPLACE TEMP VIEW mine_pairs AS "
                                  "SELECT * FROM mine_pairs_kept")
+        self.run_script("stg_edge_waits.sql")
 
     def prepare_traces(self, skip: Sequence[str] = ()) -> dict[str, int]:
         """Define ``mine_ticket_keys`` and build ``mine_variant_keys`` (activities in ``skip``
