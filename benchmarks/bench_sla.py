@@ -5,23 +5,31 @@
 
 Measured, each in a fresh process (benchmarks/harness.py), medians of --repeats runs:
 
-* ours: `ticketlens.sla(db)` (per-ticket facts with business-hours clocks, policy `standard`)
-  and then `ticketlens.kpi(db)` (every KPI table), on a copy of the cached workspace.
-  Target on the 2-core machine at 1 M tickets: ≤ 30 s and ≤ 4 GB peak.
+* ours: `ticketlens.sla(db)` (per-ticket facts with business-hours clocks, policy `standard`,
+  stored in the workspace and returned as a DataFrame) and then `ticketlens.kpi(db)` (every
+  KPI table), on a copy of the cached workspace. Target on the 2-core machine at 1 M tickets:
+  ≤ 30 s and ≤ 4 GB peak.
+* ours, facts only (business hours), and ours, facts only with every target on the 24×7
+  calendar (the wall-clock facts the baselines compute, same 74 columns).
 * (a) the notebook style of the brief: pandas ``groupby().apply`` with a Python function per
   ticket computing wall-clock facts, on the first --notebook-tickets tickets (one run: slow).
   Target: per-ticket speed ratio ≥ 200×.
 * (b) a competent vectorised pandas version of the same wall-clock facts on all tickets.
   Target: ratio ≥ 3×.
 
-Both baselines read their events from Parquet in the untimed setup, ours reads the workspace
-inside the timed part, and ours computes strictly more (business-hours calendars, warnings,
-every KPI): so the ratios understate our advantage.
+Like for like, as far as the two sides allow: both baselines read their events from Parquet
+in the untimed setup and return an in-memory DataFrame of 11 wall-clock columns; ours reads
+the workspace inside the timed part, computes 74 columns (two clocks with warnings, waits,
+people, tiers) and writes them to the workspace file. Baseline (b) factorises the ticket key
+once and groups on integer codes: the first version of this script grouped on the string key
+in every step and mapped per-ticket values back through it, which made it ~2.8× slower than
+a competent pandas user would write it (and the ratio look better than it is).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -73,28 +81,48 @@ def ticket_facts(g):
 
 VECTORISED = BASELINE_DEFS + '''
 def wall_clock_facts(df):
-    df = df.sort_values(["ticket_id", "event_seq"], kind="stable")
-    key, a, ts = df["ticket_id"], df["activity"], df["timestamp"]
-    by = df.groupby("ticket_id", sort=True)
-    out = pd.DataFrame(index=by.size().index)
-    out["created"] = ts.where(a == CREATED).groupby(key).min()
-    out["first_response"] = ts.where(a.isin(RESPONSE)).groupby(key).min()
-    out["resolved"] = ts.where(a == RESOLVED).groupby(key).max()
-    out["closed"] = ts.where(a == CLOSED).groupby(key).max()
+    # factorise the ticket key once (sorted), then sort and group on integer codes
+    codes, tickets = pd.factorize(df["ticket_id"], sort=True)
+    order = np.lexsort((df["event_seq"].to_numpy(), codes))
+    df = df[["timestamp", "activity", "assigned_to", "priority"]].take(order)
+    key = codes[order]
+    a, ts = df["activity"], df["timestamp"]
+    by = df.groupby(key, sort=True)
+    out = pd.DataFrame(index=pd.Index(tickets, name="ticket_id"))
+
+    def per_ticket(values, how):
+        return values.groupby(key, sort=True).agg(how).array
+
+    out["created"] = per_ticket(ts.where(a == CREATED), "min")
+    out["first_response"] = per_ticket(ts.where(a.isin(RESPONSE)), "min")
+    out["resolved"] = per_ticket(ts.where(a == RESOLVED), "max")
+    out["closed"] = per_ticket(ts.where(a == CLOSED), "max")
     state = pd.Series(np.where(a.isin(PAUSE), 1.0, np.where(a.isin(RESUME), 0.0, np.nan)),
                       index=df.index)
     paused = state.groupby(key).ffill().fillna(0).astype(bool)
     gap = (by["timestamp"].shift(-1) - ts).dt.total_seconds()
-    before_resolution = ts < key.map(out["resolved"])
-    out["paused_s"] = gap.where(paused & before_resolution, 0).groupby(key).sum()
+    before_resolution = ts.array < out["resolved"].array[key]
+    out["paused_s"] = per_ticket(gap.where(paused & before_resolution, 0), "sum")
     out["resolution_s"] = (out["resolved"] - out["created"]).dt.total_seconds() - out["paused_s"]
-    target = by["priority"].last().map(TARGET_H) * 3600
+    target = by["priority"].last().map(TARGET_H).array * 3600
     out["breached"] = out["resolution_s"] > target
-    out["reassignments"] = (a == "Ticket Reassigned").groupby(key).sum()
-    out["escalations"] = a.isin(ESCALATIONS).groupby(key).sum()
-    out["reopens"] = (a == REOPENED).groupby(key).sum()
-    out["final_assignee"] = by["assigned_to"].last()
+    out["reassignments"] = per_ticket(a == "Ticket Reassigned", "sum")
+    out["escalations"] = per_ticket(a.isin(ESCALATIONS), "sum")
+    out["reopens"] = per_ticket(a == REOPENED, "sum")
+    out["final_assignee"] = by["assigned_to"].last().array
     return out
+'''
+
+# The standard preset with every target counted round the clock: the wall-clock facts.
+WALL_CLOCK_POLICY = '''
+import tomllib
+from ticketlens.sla.policy import parse_policy, preset_path
+raw = tomllib.loads(preset_path("standard").read_text(encoding="utf-8"))
+raw["name"], raw["calendar"] = "standard-24x7", "24x7"
+for targets in raw["targets"].values():
+    for target in targets.values():
+        target.pop("calendar", None)
+WALL_CLOCK = parse_policy(raw, origin="standard preset, every target 24x7")
 '''
 
 
@@ -120,6 +148,10 @@ def _prepare(tickets: int, notebook_tickets: int) -> tuple[Path, Path, Path]:
     return db, events, sample
 
 
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=1_000_000)
@@ -130,24 +162,25 @@ def main() -> None:
     args = parser.parse_args()
     db, events, sample = _prepare(args.tickets, args.notebook_tickets)
     n, m = args.tickets, args.notebook_tickets
-    print(f"SLA + KPI benchmark on a generated desk of {n:,} tickets ({db.name})\n")
-
-    ours = measure("ours: sla facts (business hours) + all KPIs", setup=f"""
-        import ticketlens
-        DB = {str(db)!r}
-    """, work="""
+    print(f"SLA + KPI benchmark on a generated desk of {n:,} tickets ({db.name}); "
+          f"{os.cpu_count()} cores, load average {_load()}\n")
+    setup = f"import ticketlens\nDB = {str(db)!r}\n"
+    ours = measure("ours: sla facts (business hours) + all KPIs", setup=setup, work="""
         facts = ticketlens.sla(DB, policy="standard")
         report = ticketlens.kpi(DB)
-        assert len(facts) > 0 and len(report.tables) == 9
+        assert len(facts) > 0 and len(report.tables) == 9 and not report.recomputed_facts
     """, repeats=args.repeats)
-    facts_only = measure("ours: sla facts only", setup=f"""
-        import ticketlens
-        DB = {str(db)!r}
-    """, work='facts = ticketlens.sla(DB, policy="standard")', repeats=args.repeats)
+    facts_only = measure("ours: sla facts only (business hours)", setup=setup,
+                         work='facts = ticketlens.sla(DB, policy="standard")',
+                         repeats=args.repeats)
+    wall_clock = measure("ours: sla facts only (24x7, wall clock)",
+                         setup=setup + WALL_CLOCK_POLICY,
+                         work="facts = ticketlens.sla(DB, policy=WALL_CLOCK)",
+                         repeats=args.repeats)
     notebook = measure(f"(a) notebook groupby().apply, {m:,} tickets",
                        setup=NOTEBOOK + f"\ndf = pd.read_parquet({str(sample)!r})\n",
                        work='facts = df.groupby("ticket_id").apply(ticket_facts)', repeats=1)
-    rows = [ours, facts_only, notebook]
+    rows = [ours, facts_only, wall_clock, notebook]
     vectorised = None
     if not args.skip_vectorised:
         vectorised = measure(f"(b) vectorised pandas, {n:,} tickets",
@@ -157,16 +190,18 @@ def main() -> None:
 
     for row in rows:
         print(row.row())
-    print()
+    print(f"\nload average after the runs: {_load()}")
     target = "(target ≤ 30 s, ≤ 4096 MiB at 1 M tickets)"
     print(f"ours, facts + KPIs: {ours.median_s:.2f} s, peak {ours.peak_mib:.0f} MiB {target}")
     r_a = ratio(notebook, facts_only, per_baseline=m, per_ours=n)
     r_a_all = ratio(notebook, ours, per_baseline=m, per_ours=n)
-    print(f"(a) per-ticket speed ratio vs notebook: facts {r_a:,.0f}x, facts + KPIs "
-          f"{r_a_all:,.0f}x (target ≥ 200x)")
+    r_a_wall = ratio(notebook, wall_clock, per_baseline=m, per_ours=n)
+    print(f"(a) per-ticket speed ratio vs notebook (target ≥ 200x): facts {r_a:,.0f}x, "
+          f"wall-clock facts {r_a_wall:,.0f}x, facts + KPIs {r_a_all:,.0f}x")
     if vectorised is not None:
-        print(f"(b) ratio vs vectorised pandas: facts {ratio(vectorised, facts_only):.1f}x, "
-              f"facts + KPIs {ratio(vectorised, ours):.1f}x (target ≥ 3x)")
+        print(f"(b) ratio vs vectorised pandas (target ≥ 3x): facts {ratio(vectorised, facts_only):.2f}x, "
+              f"wall-clock facts {ratio(vectorised, wall_clock):.2f}x, "
+              f"facts + KPIs {ratio(vectorised, ours):.2f}x")
     print("\nThe notebook baseline ran once (it is slow); the others are medians of "
           f"{args.repeats} runs.")
 

@@ -1,11 +1,13 @@
 """The ``sla_metrics`` table of a generated desk: one row per ticket.
 
 This module is the one place the SLA engine plugs into the generator: ``sla_metrics`` loads the
-generated events into an in-memory workspace and runs the product's SLA engine
-(``ticketlens.sla.compute_facts``) with the shipped policy ``generated-desk``, so a generated
-``sla_breached`` is exactly what ``ticketlens sla --policy generated-desk`` finds — one
-definition of a breach in the whole product. Definitions (see the preset's TOML and
-docs/sla.md):
+generated events into an in-memory workspace and runs the product's SLA engine with the shipped
+policy ``generated-desk`` — ``ticketlens.sla.metric_facts``, which is ``compute_facts``
+restricted to the resolution clock (same staging, clock and columns, tested equal), since that
+is all this table reads — so a generated ``sla_breached`` is exactly what
+``ticketlens sla --policy generated-desk`` finds: one definition of a breach in the whole
+product. The table is assembled with Arrow and numpy, never per row in Python. Definitions
+(see the preset's TOML and docs/sla.md):
 
 * ``sla_limit_hours``: the resolution target of the ticket's final priority, Critical 4,
   High 8, Medium 24, Low 72.
@@ -28,6 +30,9 @@ from datetime import datetime
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from ticketlens.errors import AnalysisError
 
 SLA_POLICY = "generated-desk"
 SLA_LIMIT_HOURS = {"Critical": 4, "High": 8, "Medium": 24, "Low": 72}
@@ -49,7 +54,7 @@ def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
     then runs until it. ``con``: an in-memory workspace to use (default: a fresh one); the
     events are added to its ``events`` table.
     """
-    from ticketlens.sla.engine import compute_facts, insert_events
+    from ticketlens.sla.engine import insert_events, metric_facts
     from ticketlens.workspace import connect_memory, migrate
 
     own = con is None
@@ -60,27 +65,45 @@ def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
     try:
         insert_events(con, events.select(["ticket_id", "timestamp", "activity", "assigned_to",
                                           "priority"]))
-        facts = compute_facts(con, SLA_POLICY, as_of).facts.set_index("ticket_id")
+        # only the resolution clock: the same engine and breach definition as `ticketlens sla`
+        facts = metric_facts(con, SLA_POLICY, "resolution", as_of)
     finally:
         if own:
             con.close()
-    order = tickets.column("ticket_id").to_pylist()
-    facts = facts.loc[order]
-    status = np.asarray(tickets.column("status").to_pylist(), dtype=object)
-    resolved = np.isin(status, ["Resolved", "Closed"]) & facts["resolved_at"].notna().to_numpy()
-    created = facts["created_at"]
-    hours = (facts["resolved_at"] - created).dt.total_seconds().to_numpy() / 3600
-    minutes = (facts["first_response_at"] - created).dt.total_seconds().to_numpy() / 60
-    target = facts["resolution_target_s"].to_numpy() / 3600
-    critical = facts["priority"].to_numpy() == "Critical"
-    uptime = np.where(critical, np.round(facts["resolution_wall_s"].to_numpy() / 60), 0)
+    ticket_ids = tickets.column("ticket_id").combine_chunks()
+    rows = pc.index_in(ticket_ids, value_set=facts.column("ticket_id"))
+    if rows.null_count:
+        missing = ticket_ids.filter(rows.is_null()).slice(0, 3).to_pylist()
+        raise AnalysisError(f"tickets without events: {', '.join(missing)}")
+    facts = facts.take(rows)
+
+    def micros(column: str) -> np.ndarray:  # µs since the epoch, NaN where missing
+        values = facts.column(column).cast(pa.int64())
+        return values.to_numpy(zero_copy_only=False).astype(np.float64)
+
+    created = micros("created_at")
+    # the arithmetic of pandas' Timedelta.total_seconds(): µs / 10**6, then hours or minutes
+    hours = (micros("resolved_at") - created) / 1_000_000 / 3600
+    minutes = (micros("first_response_at") - created) / 1_000_000 / 60
+    status = tickets.column("status").combine_chunks()
+    resolved = (pc.is_in(status.cast(pa.string()), pa.array(["Resolved", "Closed"]))
+                .to_numpy(zero_copy_only=False)
+                & facts.column("resolved_at").is_valid().to_numpy(zero_copy_only=False))
+    target = _floats(facts.column("resolution_target_s")) / 3600
+    critical = _floats(pc.equal(facts.column("priority").cast(pa.string()), "Critical")
+                       .fill_null(False)) == 1
+    uptime = np.where(critical, np.round(_floats(facts.column("resolution_wall_s")) / 60), 0)
     return pa.table({
-        "ticket_id": pa.array(order, pa.string()),
+        "ticket_id": ticket_ids.cast(pa.string()),
         "sla_limit_hours": pa.array(np.round(target), pa.int32(), from_pandas=True),
         "resolution_hours": pa.array(np.where(resolved, np.round(hours, 2), np.nan),
                                      from_pandas=True),
         "first_response_minutes": pa.array(np.round(minutes, 1), from_pandas=True),
-        "sla_breached": pa.array(facts["resolution_breached"].astype("boolean").to_numpy(
-            dtype=object, na_value=None), pa.bool_()),
+        "sla_breached": facts.column("resolution_breached").combine_chunks(),
         "uptime_impact_minutes": pa.array(uptime.astype(np.int64), pa.int64()),
     }, schema=SLA_METRICS_SCHEMA)
+
+
+def _floats(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A numeric or boolean column as float64, NaN where missing."""
+    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)

@@ -17,12 +17,11 @@ grouped AS (
         count(*) FILTER (WHERE has_creation) AS measured,
         count(resolution_hours) AS resolved,
         avg(resolution_hours) AS mttr_hours,
-        median(resolution_hours) AS median_resolution_hours,
-        quantile_cont(resolution_hours, 0.9) AS p90_resolution_hours,
+        -- one sort per group gives both quantiles (the median is the 0.5 quantile)
+        quantile_cont(resolution_hours, [0.5, 0.9]) AS resolution_quantiles,
         count(first_response_minutes) AS responded,
         avg(first_response_minutes) AS frt_mean_minutes,
-        median(first_response_minutes) AS frt_median_minutes,
-        quantile_cont(first_response_minutes, 0.9) AS frt_p90_minutes,
+        quantile_cont(first_response_minutes, [0.5, 0.9]) AS frt_quantiles,
         count(*) FILTER (WHERE first_resolved_at IS NOT NULL) AS ever_resolved,
         count(*) FILTER (WHERE reopens > 0) AS reopened,
         count(*) FILTER (WHERE escalations > 0) AS escalated,
@@ -34,7 +33,13 @@ grouped AS (
 ),
 final AS (
     SELECT
-        *,
+        dimension, value, tickets, measured, resolved, mttr_hours,
+        resolution_quantiles[1] AS median_resolution_hours,
+        resolution_quantiles[2] AS p90_resolution_hours,
+        responded, frt_mean_minutes,
+        frt_quantiles[1] AS frt_median_minutes,
+        frt_quantiles[2] AS frt_p90_minutes,
+        ever_resolved, reopened, escalated, fcr_known, fcr_tickets,
         reopened / nullif(ever_resolved, 0) AS reopen_rate,
         escalated / nullif(tickets, 0) AS escalation_rate,
         fcr_tickets / nullif(fcr_known, 0) AS fcr_rate

@@ -22,7 +22,7 @@ from ticketlens.sla.policy import Policy
 
 KPI_TABLES = ("kpi_segments", "kpi_breach", "kpi_backlog", "kpi_pareto", "kpi_peak_load",
               "kpi_technicians", "kpi_csat", "kpi_tests", "kpi_coverage")
-_TEMP = ("_kpi_segment", "_kpi_facts", "_kpi_verdicts")
+_TEMP = ("_kpi_segment", "_kpi_facts")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -60,7 +60,9 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
         con.execute(_sql("stg_facts.sql").replace("{verdicts}", verdicts)
                     .replace("{segment}", where))
         parts = [_sql("stg_verdicts.sql").replace("{metric}", m) for m in names]
-        con.execute("CREATE OR REPLACE TEMP TABLE _kpi_verdicts AS "
+        # a view: each query that reads it scans the staged facts again, cheaper than storing
+        # one row per ticket and metric
+        con.execute("CREATE OR REPLACE TEMP VIEW _kpi_verdicts AS "
                     + "\nUNION ALL\n".join(f"({part})" for part in parts))
         con.register("_kpi_roles", roles_table(policy))
         tables: dict[str, pd.DataFrame] = {}
@@ -81,6 +83,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
             columns=list(stats.TEST_COLUMNS))
         tables["kpi_coverage"] = _coverage(con, policy)
     finally:
+        con.execute("DROP VIEW IF EXISTS _kpi_verdicts")
         for table in _TEMP:
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.unregister("_kpi_roles")

@@ -7,8 +7,8 @@ one definition.
 """
 
 from ticketlens.sla.api import sla
-from ticketlens.sla.engine import FactsResult, compute_facts, insert_events
+from ticketlens.sla.engine import FactsResult, compute_facts, insert_events, metric_facts
 from ticketlens.sla.policy import Policy, load_policy, preset_names
 
 __all__ = ["FactsResult", "Policy", "compute_facts", "insert_events", "load_policy",
-           "preset_names", "sla"]
+           "metric_facts", "preset_names", "sla"]

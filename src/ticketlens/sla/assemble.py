@@ -104,13 +104,11 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
                 metrics: dict[str, dict[str, np.ndarray]], calendar_names: Sequence[str],
                 d: Dictionaries) -> pa.Table:
     """One row per ticket (``tix`` order)."""
-    # tickets without any event: no instants (-1), no codes (-1), zero counts
-    life = {k: pad(v, n_total, -1 if k.endswith("_us") or k in _CODES else 0)
-            for k, v in life.items()}
+    life = _padded(life, n_total)
     resolver = pad(held.resolver, n_total, -1)
     handoffs = pad(held.handoffs, n_total, 0)
     assignees = pad(held.assignees, n_total, 0)
-    has_creation = (life["created_us"] != NO_TIME) & (life["created_us"] >= 0)
+    has_creation = _has_creation(life)
     tier_names = list(policy.lifecycle.tiers)
     tier_of = np.append(tiers, -1)  # person code -1 → unknown tier
 
@@ -167,6 +165,35 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
 
 _CODES = ("priority", "initial_priority", "category", "department", "first_assignee",
           "final_assignee")
+
+
+def _padded(life: dict[str, np.ndarray], n_total: int) -> dict[str, np.ndarray]:
+    """Tickets without any event: no instants (-1), no codes (-1), zero counts."""
+    return {k: pad(v, n_total, -1 if k.endswith("_us") or k in _CODES else 0)
+            for k, v in life.items()}
+
+
+def _has_creation(life: dict[str, np.ndarray]) -> np.ndarray:
+    return (life["created_us"] != NO_TIME) & (life["created_us"] >= 0)
+
+
+def metric_table(n_total: int, ticket_ids: pa.Array, life: dict[str, np.ndarray],
+                 name: str, clock: dict[str, np.ndarray], calendar_names: Sequence[str],
+                 d: Dictionaries) -> pa.Table:
+    """One row per ticket (``tix`` order): the ``facts_table`` columns of one metric with the
+    ticket's creation, first response, last resolution and last priority (from
+    ``tickets.key_instants``)."""
+    life = _padded(life, n_total)
+    has_creation = _has_creation(life)
+    return pa.table({
+        "ticket_id": ticket_ids,
+        "has_creation": pa.array(has_creation),
+        "priority": text(life["priority"], d.priorities),
+        "created_at": instants(life["created_us"]),
+        "first_response_at": instants(life["first_response_us"]),
+        "resolved_at": instants(life["resolved_us"]),
+        **_metric(name, clock, n_total, has_creation, calendar_names),
+    })
 
 
 def _metric(name: str, clock: dict[str, np.ndarray], n_total: int, has_creation: np.ndarray,

@@ -15,6 +15,7 @@ loop over minutes, days or tickets.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import numpy as np
@@ -35,6 +36,8 @@ class WorkingTime:
 
     def __init__(self, calendar: Calendar, start_us: int, end_us: int) -> None:
         self.calendar = calendar
+        # the clocks run in threads and a lookup may lay the calendar out further ahead
+        self._lock = threading.Lock()
         self._lay_out(start_us - 2 * _US_PER_DAY, end_us + 2 * _US_PER_DAY)
 
     # --- layout -------------------------------------------------------------------------
@@ -59,7 +62,10 @@ class WorkingTime:
 
     def cumulative(self, t_us: np.ndarray) -> np.ndarray:
         """Working microseconds from the layout's origin up to each instant in ``t_us``."""
-        t = np.asarray(t_us, dtype=np.int64)
+        with self._lock:
+            return self._cumulative(np.asarray(t_us, dtype=np.int64))
+
+    def _cumulative(self, t: np.ndarray) -> np.ndarray:
         if self.calendar.is_always:
             return t - self.start_us
         if not len(t):
@@ -82,7 +88,10 @@ class WorkingTime:
 
     def instant(self, w_us: np.ndarray) -> np.ndarray:
         """The earliest instant at which ``cumulative`` reaches each value of ``w_us``."""
-        w = np.asarray(w_us, dtype=np.int64)
+        with self._lock:
+            return self._instant(np.asarray(w_us, dtype=np.int64))
+
+    def _instant(self, w: np.ndarray) -> np.ndarray:
         if self.calendar.is_always:
             return w + self.start_us
         while len(w) and int(w.max()) > self.total_us:

@@ -58,13 +58,10 @@ class EventArrays:
         self.last = self.first + self.counts - 1
         # index of the first event of each event's ticket
         self.gstart = self.per_event(self.first.astype(np.int32))
-        self.is_last = np.zeros(n, dtype=bool)
-        self.is_last[self.last] = True
-        self.next_ts = np.empty_like(self.ts)
-        self.next_ts[:-1] = self.ts[1:]
-        self.next_ts[self.last] = self.ts[self.last]
         # wall length of the segment each event starts (0 after a ticket's last event)
-        self.step = self.next_ts - self.ts
+        self.step = np.empty_like(self.ts)
+        np.subtract(self.ts[1:], self.ts[:-1], out=self.step[:-1])
+        self.step[self.last] = 0
 
     def per_event(self, per_ticket: np.ndarray) -> np.ndarray:
         """A per-ticket array spread to every event of the ticket."""
@@ -212,6 +209,15 @@ class Timeline:
         now = fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]
         return now - self.cumulative_at_events(c)[rows]
 
+    def prepare(self, policy: Policy) -> None:
+        """Compute what the clocks share before they run side by side (read-only after)."""
+        for c in sorted({int(c) for m in policy.metrics
+                         for c in np.unique(_target_tables(policy, m, self.calendars)[1])}):
+            self.business_step(c)
+        self.priority_in_force()
+        if any(m.on_priority_change == "final" for m in policy.metrics):
+            self._final_priority()
+
     def priority_in_force(self) -> np.ndarray:
         """Per event: the priority at that event (events without one carry the last known; a
         ticket's leading unknowns take its first known priority)."""
@@ -226,6 +232,12 @@ class Timeline:
             self._in_force["retarget"] = prio[pos]
         return self._in_force["retarget"]
 
+    def _final_priority(self) -> np.ndarray:
+        """Per event: the priority in force at the ticket's last event."""
+        if "final" not in self._in_force:
+            self._in_force["final"] = self.ev.per_event(self.priority_in_force()[self.ev.last])
+        return self._in_force["final"]
+
     def segment_priority(self, metric: Metric, first_start: np.ndarray,
                          start_at: np.ndarray) -> np.ndarray:
         """The priority whose target governs each segment.
@@ -238,9 +250,7 @@ class Timeline:
             return in_force
         ev = self.ev
         if metric.on_priority_change == "final":
-            if "final" not in self._in_force:
-                self._in_force["final"] = ev.per_event(in_force[ev.last])
-            return self._in_force["final"]
+            return self._final_priority()
         started = start_at < len(ev.ts)
         at_start = np.where(started, in_force[np.where(started, start_at, 0)], -1)
         return ev.per_event(at_start.astype(in_force.dtype))
@@ -266,74 +276,92 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
     stopped = ffill_flag(ev, started & (stop | reopen | first_start), stop)
     stopped &= started
     stopped_before = previous(ev, stopped, False)
-    paused = ffill_flag(ev, started & (pause | resume | reopen | first_start), pause)
-    paused &= started
-    paused &= ~stopped
     # NOT_STARTED 0, RUNNING 1, PAUSED 2, STOPPED 3 (paused and stopped never both hold)
-    state = started.view(np.int8) * (1 + paused.view(np.int8) + 2 * stopped.view(np.int8))
+    state = started.view(np.int8) + 2 * stopped.view(np.int8)
+    pausable = bool(pause.any())  # a clock that never pauses skips the paused state's passes
+    if pausable:
+        paused = ffill_flag(ev, started & (pause | resume | reopen | first_start), pause)
+        paused &= started
+        paused &= ~stopped
+        state += paused.view(np.int8)
     reopened = reopen & stopped_before
     effective_stop = stop & started & ~stopped_before
     if metric.on_reopen == "full":
         # Zendesk's "full resolution time": the time between a stop and a later reopen counts.
         last_reopen = ev.per_event(last_where(ev, reopened))
         state = np.where((state == STOPPED) & (ev.index < last_reopen), np.int8(RUNNING), state)
-    running, pausing = state == RUNNING, state == PAUSED
-    clock_open = running | pausing
+    running = state == RUNNING
+    pausing = state == PAUSED if pausable else None
+    clock_open = running | pausing if pausable else running
     last = ev.last
     open_at_end = clock_open[last]
     end_rows = last[open_at_end]  # last events whose segment runs on to the as-of instant
 
     seg_prio = tl.segment_priority(metric, first_start, start_at)
     target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
-    seg_target = lookup(target_us, seg_prio)
+    has_target = lookup(target_us >= 0, seg_prio)
     seg_cal = lookup(cal_idx, seg_prio)
     used = [int(c) for c in np.unique(cal_idx)]
-    business = tl.business_step(used[0])
+    business = np.where(clock_open, tl.business_step(used[0]), 0)
     for c in used[1:]:
-        business = np.where(seg_cal == c, tl.business_step(c), business)
-    business = np.where(clock_open, business, 0)
+        on_c = clock_open & (seg_cal == c)
+        np.copyto(business, tl.business_step(c), where=on_c)
     for c in used:
         rows = end_rows[seg_cal[end_rows] == c] if len(used) > 1 else end_rows
         business[rows] = tl.business_to_as_of(c, rows)
 
     # Elapsed business time accumulates per cycle: the whole ticket, or each reopen anew.
     new_cycle = metric.on_reopen == "new_cycle"
-    run_business = np.where(running, business, 0)
-    before = np.cumsum(run_business)
-    before -= run_business
+    run_business = np.where(running, business, 0) if pausable else business
+    cum_before = np.cumsum(run_business)
+    cum_before -= run_business  # before each segment, since the first event
     if new_cycle:
         cycle_start = (ev.index == ev.gstart) | reopened
         cycle_first = np.maximum.accumulate(np.where(cycle_start, ev.index, np.int32(0)))
-        cum_before = before - before[cycle_first]
+        cum_before -= cum_before[cycle_first]
     else:
-        cum_before = before - ev.per_event(before[ev.first])
-    del before
+        cum_before -= ev.per_event(cum_before[ev.first])
 
-    crossings = _Crossings(tl, clock_open & (seg_target >= 0), cum_before, run_business,
+    crossings = _Crossings(tl, clock_open & has_target, cum_before, run_business,
                            seg_prio, seg_cal)
     breach_at = crossings.first(target_us, strict=True)
-    any_target = per_ticket_any(ev, (seg_target >= 0) & started)
-    last_target = seg_target[last]
+    any_target = per_ticket_any(ev, has_target & started)
+    last_target = target_us[seg_prio[last]]
     cycle_elapsed = cum_before[last] + run_business[last]
     left = np.where(last_target >= 0, last_target - cycle_elapsed, 0)
     breached = breach_at != NO_TIME
 
+    # Per-ticket sums of masked event values, through one scratch buffer.
+    scratch = np.empty(len(ev.ts), dtype=np.int64)
+
+    def masked_sum(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        np.multiply(values, mask, out=scratch)
+        return per_ticket_sum(ev, scratch)
+
     # wall time: the event steps, plus the open last segment up to the as-of instant
     to_as_of = np.where(open_at_end, as_of_us - ev.ts[last], 0)
-    wall_running = per_ticket_sum(ev, np.where(running, ev.step, 0))
+    wall_running = masked_sum(ev.step, running)
     wall_running += np.where(running[last], to_as_of, 0)
-    wall_paused = per_ticket_sum(ev, np.where(pausing, ev.step, 0))
-    wall_paused += np.where(pausing[last], to_as_of, 0)
+    no_time = np.zeros(ev.n_tickets, dtype=np.int64)
+    if pausable:
+        wall_paused = masked_sum(ev.step, pausing)
+        wall_paused += np.where(pausing[last], to_as_of, 0)
+        business_paused = masked_sum(business, pausing)
+    else:
+        wall_paused = business_paused = no_time
+    # a stop's instant where the clock stops (effective_stop), else -1
+    np.copyto(scratch, -1)
+    np.copyto(scratch, ev.ts, where=effective_stop)
+    last_stop = per_ticket_max(ev, scratch)
     last_state = state[last]
     columns: dict[str, np.ndarray] = {
         "status": last_state,  # index into STATUS_NAMES
         "started_at": np.where(has_start, ev.ts[np.where(has_start, start_at, 0)], NO_TIME),
-        "stopped_at": np.where(last_state == STOPPED,
-                               per_ticket_max(ev, np.where(effective_stop, ev.ts, -1)), NO_TIME),
+        "stopped_at": np.where(last_state == STOPPED, last_stop, NO_TIME),
         "wall_s": wall_running / 1e6,
         "business_s": per_ticket_sum(ev, run_business) / 1e6,
         "paused_s": wall_paused / 1e6,
-        "paused_business_s": per_ticket_sum(ev, np.where(pausing, business, 0)) / 1e6,
+        "paused_business_s": business_paused / 1e6,
         "target_s": np.where(last_target >= 0, last_target / 1e6, np.nan),
         "calendar": seg_cal[last],  # index into calendars.names
         "breached": breached,

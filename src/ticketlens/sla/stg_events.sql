@@ -1,9 +1,9 @@
 -- Staging. Grain: one row per event at or before the as-of instant, every text column replaced
--- by its integer code (`_sla_values`), with `pos`: its place in ticket order when the
--- workspace's event_seq numbers each ticket's events 0, 1, ... in time order (as ingest
--- does); the engine checks that and otherwise sorts by (tix, ts_us, event_seq) itself, so
--- numpy reads each ticket's events as one contiguous, time-ordered run. No ORDER BY here:
--- placing rows by `pos` costs one scatter, sorting 8 M rows in SQL costs seconds.
+-- by its integer code (`_sla_values`), in ticket order and, within a ticket, in time order, so
+-- numpy reads each ticket's events as one contiguous, time-ordered run. `pos` is the event's
+-- place in that order when the workspace's event_seq numbers each ticket's events 0, 1, ...
+-- in time order, as ingest does: sorting on that one integer is far cheaper than on
+-- (tix, ts_us, event_seq). The engine checks the result and otherwise sorts by those itself.
 -- When the policy names a creation attribute ($created_attribute, e.g. ServiceNow's opened_at),
 -- a ticket without a creation event gets one at that recorded instant (event_seq -1): the
 -- source's own timestamp, never an invented one.
@@ -48,4 +48,4 @@ final AS (
     LEFT JOIN codes c ON c.kind = 'category' AND c.value = s.category
     LEFT JOIN codes d ON d.kind = 'department' AND d.value = s.department
 )
-SELECT * FROM final
+SELECT * FROM final ORDER BY pos

@@ -81,6 +81,19 @@ def activity_counts(ev: EventArrays, policy: Policy,
     return out
 
 
+def key_instants(ev: EventArrays, policy: Policy, raw: RawCodes) -> dict[str, np.ndarray]:
+    """Creation, first response and last resolution (µs; NO_TIME or -1 for none) and the
+    last known priority: the part of ``lifecycle`` a clock's report needs."""
+    life = policy.lifecycle
+    return {
+        "created_us": _instant(ev, first_where(ev, flags(ev, policy, life.created)), NO_TIME),
+        "first_response_us": _instant(
+            ev, first_where(ev, flags(ev, policy, life.first_response)), NO_TIME),
+        "resolved_us": _instant(ev, last_where(ev, flags(ev, policy, life.resolved)), -1),
+        "priority": _last_known(ev, raw.priority),
+    }
+
+
 def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes) -> dict[str, np.ndarray]:
     """Instants (µs; NO_TIME or -1 for none), status kind, counts and last known values."""
     life = policy.lifecycle
@@ -99,11 +112,8 @@ def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes) -> dict[str, np.nd
         ev, policy, [life.assigned, life.reassigned, frozenset(life.escalated),
                      life.de_escalated, life.hold])
     return {
-        "created_us": _instant(ev, first_where(ev, flags(ev, policy, life.created)), NO_TIME),
-        "first_response_us": _instant(
-            ev, first_where(ev, flags(ev, policy, life.first_response)), NO_TIME),
+        **key_instants(ev, policy, raw),
         "first_resolved_us": _instant(ev, first_where(ev, resolved), NO_TIME),
-        "resolved_us": _instant(ev, last_where(ev, resolved), -1),
         "closed_us": _instant(ev, last_where(ev, closed), -1),
         "last_event_us": ev.ts[ev.last],
         "last_kind": np.where(last_kind_at >= 0, kind[last_kind_at], 0),
@@ -117,7 +127,6 @@ def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes) -> dict[str, np.nd
         "reopens": per_ticket_count(ev, reopened & previous(ev, done, False)),
         "priority_changes": priority_changes(ev, raw.priority),
         "holds": holds,
-        "priority": _last_known(ev, raw.priority),
         "initial_priority": _first_known(ev, raw.priority),
         "category": _last_known(ev, raw.category),
         "department": _last_known(ev, raw.department),

@@ -1,0 +1,208 @@
+"""Staging: the workspace's events as flat numpy arrays in ticket order, and per-ticket text.
+
+DuckDB does the set work — one row per ticket (``_sla_tickets``), the distinct values of each
+text column with integer codes (``_sla_values``), every event with its codes, sorted on one
+integer (the ticket's first place + event_seq) — and numpy checks that this is (ticket, time)
+order, sorting itself only when a workspace's event_seq does not follow time. The events reach
+numpy batch by batch into arrays allocated once. The SQL files beside this module state their
+grain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from ticketlens.errors import AnalysisError
+from ticketlens.schema import (
+    CASE_ATTR_CHANNEL,
+    CASE_ATTR_CSAT,
+    CASE_ATTR_SOURCE_SLA,
+    CASE_ATTR_SYSTEM,
+    CASE_ATTR_TEAM,
+    Activity,
+)
+from ticketlens.sla.assemble import Dictionaries
+from ticketlens.sla.clocks import EventArrays, lookup
+from ticketlens.sla.policy import Policy
+from ticketlens.sla.tickets import RawCodes
+
+CREATED = Activity.CREATED.value  # activity of creation events taken from a recorded attribute
+STAGING_TABLES = ("_sla_tickets", "_sla_values")
+
+
+def _sql(name: str) -> str:
+    return files("ticketlens.sla").joinpath(name).read_text(encoding="utf-8")
+
+
+@dataclass
+class EventRows:
+    """The staged events as DuckDB returned them (sorted on pos), with the data's values."""
+
+    coded: dict[str, np.ndarray]  # per event: pos, tix, event_seq, ts_us and the codes
+    values: dict[str, list[str]]  # per kind: the distinct values, code order
+    n_total: int  # tickets, also those known only from case attributes (they come last)
+
+
+@dataclass
+class StagedEvents:
+    """The events of every ticket with an event, ticket-ordered, and the data's values."""
+
+    ev: EventArrays
+    raw: RawCodes
+    dictionaries: Dictionaries
+    n_total: int
+    activity_counts: np.ndarray  # events per data activity code
+
+
+def read_events(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> EventRows:
+    """Stage the tickets and values (temp tables, dropped by ``drop_staging``) and read the
+    events at or before ``as_of`` with their codes."""
+    life = policy.lifecycle
+    created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
+    con.execute(_sql("stg_tickets.sql"), {"as_of": as_of})
+    con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
+    # at most every event plus one recorded creation per ticket
+    bound = con.execute("SELECT coalesce(sum(events), 0) + count(*) FROM _sla_tickets"
+                        ).fetchall()[0][0]
+    coded = _fetch(con.sql(_sql("stg_events.sql"), params={
+        "as_of": as_of, **created, "created_activities": sorted(life.created)}), int(bound))
+    if len(coded["tix"]) == 0:
+        raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
+                            "--as-of")
+    values: dict[str, list[str]] = {k: [] for k in
+                                    ("activity", "priority", "person", "category", "department")}
+    for kind, value in con.execute(
+            "SELECT kind, value FROM _sla_values ORDER BY kind, code").fetchall():
+        values[kind].append(value)
+    n_total = con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0]
+    return EventRows(coded, values, int(n_total))
+
+
+def _fetch(relation: duckdb.DuckDBPyRelation, bound: int) -> dict[str, np.ndarray]:
+    """The relation's integer columns as numpy arrays, copied batch by batch into arrays
+    allocated once (``bound`` rows at most): no whole Arrow table, no second copy of it."""
+    reader = relation.to_arrow_reader()
+    columns = {field.name: np.empty(bound, dtype=field.type.to_pandas_dtype())
+               for field in reader.schema}
+    filled = 0
+    for batch in reader:
+        rows = batch.num_rows
+        if filled + rows > bound:
+            raise AnalysisError("staging returned more events than the tickets hold: "
+                                "the workspace changed while it was read")
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            columns[name][filled:filled + rows] = column.to_numpy()
+        filled += rows
+    return {name: values[:filled] for name, values in columns.items()}
+
+
+def order_events(rows: EventRows, policy: Policy) -> StagedEvents:
+    """The events in (ticket, time, event_seq) order as arrays, codes in the policy's terms."""
+    coded, values = rows.coded, rows.values
+    if not _in_ticket_order(coded):
+        order = np.lexsort((coded["event_seq"], coded["ts_us"], coded["tix"]))
+        coded = {name: values_[order] for name, values_ in coded.items()}
+    counts = np.bincount(coded["tix"])
+    # codes stay int32 (DuckDB INTEGER): every table lookup works on them as they are
+    act = coded["act"]
+    ev = EventArrays(
+        tix=coded["tix"],
+        ts=coded["ts_us"].astype(np.int64, copy=False),
+        act=lookup(_code_map(values["activity"], policy.activities), act),
+        prio=lookup(_code_map(values["priority"], policy.priorities), coded["prio"]),
+        holder=coded["holder"],
+        n_tickets=len(counts),
+    )
+    raw = RawCodes(priority=coded["prio"], category=coded["cat"], department=coded["dept"])
+    dictionaries = Dictionaries(values["activity"], values["priority"], values["person"],
+                                values["category"], values["department"])
+    return StagedEvents(ev, raw, dictionaries, rows.n_total,
+                        np.bincount(act, minlength=len(values["activity"])))
+
+
+def _in_ticket_order(coded: dict[str, np.ndarray]) -> bool:
+    """Whether the events (sorted on ``pos``) are in (ticket, time, event_seq) order.
+
+    They are when ``pos`` numbers them 0, 1, 2, ... (each place taken once), tickets never
+    decrease and instants never decrease within a ticket; ingest's event_seq makes it so.
+    Recorded creation events (event_seq -1) or a workspace whose event_seq does not follow
+    time fail the check, and the caller sorts.
+    """
+    pos, tix, ts = coded["pos"], coded["tix"], coded["ts_us"]
+    n = len(pos)
+    # sorted on pos, so pos is 0, 1, ..., n - 1 when it starts at 0, ends at n - 1, never repeats
+    if int(pos[0]) != 0 or int(pos[-1]) != n - 1 or (pos[1:] == pos[:-1]).any():
+        return False
+    same_ticket = tix[1:] == tix[:-1]
+    return not ((tix[1:] < tix[:-1]).any() or (same_ticket & (ts[1:] < ts[:-1])).any())
+
+
+def ticket_ids(con: duckdb.DuckDBPyConnection) -> pa.Array:
+    """Every staged ticket's id, in tix order."""
+    table = con.sql("SELECT ticket_id FROM _sla_tickets ORDER BY tix").to_arrow_table()
+    return table.column("ticket_id").combine_chunks()
+
+
+def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
+    for table in STAGING_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+# the case attributes the facts carry, in ticket_attributes.sql's order
+_ATTRIBUTES = ("team", "system", "channel", "csat", "source_made_sla")
+_TYPED = {  # how a winning value is read (row by row, as DuckDB reads it)
+    "csat": "TRY_CAST(value AS DOUBLE)",
+    "source_made_sla": "CASE WHEN lower(trim(value)) IN ('true', 't', '1', 'yes', 'y') THEN true "
+                       "WHEN lower(trim(value)) IN ('false', 'f', '0', 'no', 'n') THEN false END",
+}
+
+
+def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
+    """Per ticket (tix order): the case attributes the facts carry; when several sources carry
+    one for a ticket, the most recently ingested source wins."""
+    rows = con.sql(_sql("ticket_attributes.sql"), params={
+        "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
+        "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
+    }).to_arrow_table().combine_chunks()
+    attribute = rows.column("attribute").to_numpy()
+    tix = rows.column("tix").to_numpy()
+    source = rows.column("source_id").to_numpy()
+    out: dict[str, pa.Array] = {}
+    for code, column in enumerate(_ATTRIBUTES):
+        mine = np.flatnonzero(attribute == code)  # its rows
+        ticket = tix[mine]
+        if len(ticket) and np.bincount(ticket).max() > 1:
+            # several sources carry it for some ticket: the greatest source_id wins
+            by_source = np.lexsort((source[mine], ticket))
+            last = np.r_[ticket[by_source][1:] != ticket[by_source][:-1], True]
+            mine = mine[by_source[last]]
+            ticket = tix[mine]
+        row_of = np.full(n_total, -1, dtype=np.int64)
+        row_of[ticket] = mine
+        values = rows.column("value").take(pa.array(row_of, mask=row_of < 0))
+        if column in _TYPED:
+            con.register("_sla_winners", pa.table({"value": values}))
+            try:
+                values = con.sql(f"SELECT {_TYPED[column]} AS v FROM _sla_winners") \
+                    .to_arrow_table().column("v")
+            finally:
+                con.unregister("_sla_winners")
+        out[column] = values.combine_chunks()
+    return out
+
+
+def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray:
+    """Data code → policy code (-1 when the value is not in the policy's vocabulary)."""
+    position = {name: i for i, name in enumerate(vocabulary)}
+    table = np.full(len(data_values) + 1, -1, dtype=np.int32)
+    for i, value in enumerate(data_values):
+        table[i] = position.get(value, -1)
+    return table
+
+
