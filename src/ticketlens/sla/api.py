@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -50,7 +51,7 @@ def sla(
             stored = stored_run(ws)
             policy = stored[0] if stored else None
         policy = load_policy(policy)
-        result, summary = compute_and_store(ws, policy, as_of, step)
+        result, summary = compute_and_store(ws, policy, as_of, step, frame=True)
     facts = result.facts
     facts.attrs.update(
         summary=summary.drop(columns=["policy_source"]).assign(
@@ -64,19 +65,25 @@ def sla(
 
 
 def compute_and_store(ws: Workspace, policy: Policy, as_of: datetime | None,
-                      step: Callable[[str], None]) -> tuple[FactsResult, pd.DataFrame]:
+                      step: Callable[[str], None], *,
+                      frame: bool = False) -> tuple[FactsResult, pd.DataFrame]:
     """Compute the facts on an open workspace and replace the ``sla_*`` tables (one
-    transaction: all of them, or none)."""
+    transaction: all of them, or none). ``frame``: also build ``result.facts`` (pandas), on a
+    second thread while DuckDB stores the tables."""
     result = compute_facts(ws.con, policy, as_of, step=step)
     summary = summarize(result)
     summary["events"] = ws.event_count()
     summary["policy_source"] = policy_json(policy)
     step("storing sla_facts")
-    with ws.transaction() as con:
-        store(con, FACTS_TABLE, result.table)
-        store(con, SUMMARY_TABLE, summary)
-        store(con, TECHNICIANS_TABLE, result.technicians)
-        store(con, TICKET_TECHNICIANS_TABLE, result.ticket_technicians)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        framing = pool.submit(lambda: result.facts) if frame else None
+        with ws.transaction() as con:
+            store(con, FACTS_TABLE, result.table)
+            store(con, SUMMARY_TABLE, summary)
+            store(con, TECHNICIANS_TABLE, result.technicians)
+            store(con, TICKET_TECHNICIANS_TABLE, result.ticket_technicians)
+        if framing is not None:
+            framing.result()
     return result, summary
 
 
