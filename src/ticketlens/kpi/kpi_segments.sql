@@ -16,11 +16,11 @@ grouped AS (
         count(*) AS tickets,
         count(*) FILTER (WHERE has_creation) AS measured,
         count(resolution_hours) AS resolved,
-        avg(resolution_hours) AS mttr_hours,
+        sum(resolution_us) / count(resolution_us) / 3.6e9 AS mttr_hours,
         -- one sort per group gives both quantiles (the median is the 0.5 quantile)
         quantile_cont(resolution_hours, [0.5, 0.9]) AS resolution_quantiles,
         count(first_response_minutes) AS responded,
-        avg(first_response_minutes) AS frt_mean_minutes,
+        sum(first_response_us) / count(first_response_us) / 6e7 AS frt_mean_minutes,
         quantile_cont(first_response_minutes, [0.5, 0.9]) AS frt_quantiles,
         count(*) FILTER (WHERE first_resolved_at IS NOT NULL) AS ever_resolved,
         count(*) FILTER (WHERE reopens > 0) AS reopened,

@@ -15,7 +15,7 @@ per_technician AS (
 ),
 resolved_tickets AS (
     SELECT resolver AS technician, count(*) AS tickets_resolved,
-           avg(resolution_hours) AS mttr_hours,
+           sum(resolution_us) / count(resolution_us) / 3.6e9 AS mttr_hours,
            median(resolution_hours) AS median_resolution_hours
     FROM _kpi_facts WHERE resolver IS NOT NULL GROUP BY 1
 ),

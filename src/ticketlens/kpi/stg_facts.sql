@@ -24,7 +24,13 @@ final AS (
         CASE WHEN f.has_creation AND f.resolved_at IS NOT NULL
              THEN epoch(f.resolved_at - f.created_at) / 3600 END AS resolution_hours,
         CASE WHEN f.has_creation AND f.first_response_at IS NOT NULL
-             THEN epoch(f.first_response_at - f.created_at) / 60 END AS first_response_minutes
+             THEN epoch(f.first_response_at - f.created_at) / 60 END AS first_response_minutes,
+        -- Whole microseconds: means are taken as exact integer sums / counts, so parallel
+        -- aggregation cannot change their last bit between runs (byte-identical outputs).
+        CASE WHEN f.has_creation AND f.resolved_at IS NOT NULL
+             THEN epoch_us(f.resolved_at) - epoch_us(f.created_at) END AS resolution_us,
+        CASE WHEN f.has_creation AND f.first_response_at IS NOT NULL
+             THEN epoch_us(f.first_response_at) - epoch_us(f.created_at) END AS first_response_us
     FROM facts f {segment}
 )
 SELECT * FROM final
