@@ -41,3 +41,29 @@ def test_reingesting_the_same_desk_keeps_one_roster(tmp_path) -> None:
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM technicians").fetchone()[0] == 10
     con.close()
+
+
+def test_sla_takes_tiers_from_the_roster_before_the_log() -> None:
+    """A roster states a tier; an escalation only suggests one: the roster wins, the log fills in."""
+    import pandas as pd
+
+    from ticketlens.sla.engine import compute_facts, insert_events
+    from ticketlens.workspace import connect_memory
+
+    con = connect_memory()
+    stamps = pd.date_range("2024-01-08 09:00", periods=4, freq="h", tz="UTC")
+    insert_events(con, pd.DataFrame({
+        "ticket_id": ["T1"] * 4,
+        "timestamp": stamps,
+        "activity": ["Ticket Created", "Ticket Assigned", "Escalated to L2", "Ticket Resolved"],
+        "assigned_to": [None, "Ann", "Bob", "Bob"],
+        "priority": ["Medium"] * 4,
+    }))
+    inferred = dict(zip(*compute_facts(con).technicians.to_pydict().values(), strict=True))
+    assert inferred == {"Ann": "L1", "Bob": "L2"}
+
+    con.execute("INSERT INTO technicians VALUES ('Bob', 'L3', 'Infra', ['Network'], 1)")
+    result = compute_facts(con)
+    tiers = dict(zip(*result.technicians.to_pydict().values(), strict=True))
+    assert tiers == {"Ann": "L1", "Bob": "L3"}
+    assert result.facts.loc[0, "resolving_tier"] == "L3"

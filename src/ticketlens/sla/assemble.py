@@ -231,7 +231,7 @@ def _slug(text_: str) -> str:
 
 
 def technicians_table(d: Dictionaries, tiers: np.ndarray, policy: Policy) -> pa.Table:
-    """One row per person seen holding a ticket: the tier the log shows them at."""
+    """One row per person seen holding a ticket: their tier (from a roster, else as the log shows)."""
     return pa.table({"technician": pa.array(d.people, pa.string()),
                      "tier": text(tiers, list(policy.lifecycle.tiers))})
 

@@ -114,6 +114,8 @@ def compute_facts(
             del rows, preparing
             parts = _start_clocks(pool, staged, timeline, policy)
             done = {name: part.result() for name, part in parts.items()}
+        roster = _roster_tiers(con, staged.dictionaries.people, policy)
+        done["tiers"] = np.where(roster >= 0, roster, done["tiers"]).astype(done["tiers"].dtype)
         return _facts(staged, policy, as_of, done, timeline.calendars.names, ids, attributes)
     finally:
         drop_staging(con)
@@ -201,6 +203,27 @@ def _timeline(rows: EventRows, policy: Policy,
     timeline = clocks.Timeline(ev, calendars, as_of_us)
     timeline.prepare(policy)
     return staged, timeline
+
+
+def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
+                  policy: Policy) -> np.ndarray:
+    """Per person code: the tier a source's roster gives (table ``technicians``), -1 if none.
+
+    A roster states tiers; the log only suggests them (escalations), so the roster wins."""
+    tiers = np.full(len(people), -1, dtype=np.int64)
+    has_roster = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
+    ).fetchall()[0][0]
+    if not has_roster or not people:
+        return tiers
+    index = {tier: i for i, tier in enumerate(policy.lifecycle.tiers)}
+    roster = {name: index[tier] for name, tier in con.execute(
+        "SELECT name, arg_max(tier, source_id) FROM technicians GROUP BY name").fetchall()
+        if tier in index}
+    # One entry per distinct person (a roster's size), not per event.
+    for code, person in enumerate(people):
+        tiers[code] = roster.get(person, -1)
+    return tiers
 
 
 def _start_clocks(pool: ThreadPoolExecutor, staged: StagedEvents, timeline: clocks.Timeline,
