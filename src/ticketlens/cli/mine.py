@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ticketlens import mine as lib
+from ticketlens._files import atomic_file
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
 from ticketlens.errors import InputError
 from ticketlens.mine.duration import human_duration
@@ -426,20 +425,8 @@ def _write_tables(out: Path, tables: dict[str, pd.DataFrame], head: dict[str, An
 
 
 def _atomic_write(out: Path, write: Callable[[Path], Any]) -> None:
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {out}: folder {folder} does not exist")
-    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
-    os.close(handle)
-    temp = Path(name)
-    try:
+    with atomic_file(out) as temp:
         write(temp)
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o666 & ~umask)
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
 
 
 def _csv(frame: pd.DataFrame) -> pd.DataFrame:

@@ -14,13 +14,12 @@ each arrow labelled with its number of tickets. The noise sliders of ``dfg`` app
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Literal
 
+from ticketlens._files import atomic_file
 from ticketlens.errors import AnalysisError, InputError
 from ticketlens.filters import TicketFilter
 from ticketlens.mine.dfg import DirectlyFollowsGraph, dfg
@@ -164,25 +163,13 @@ def _escape(text: str) -> str:
 
 def _write(out: Path, fmt: str, source: str, dot_path: str | None) -> None:
     """Write to a temporary file beside ``out`` and move it into place: no partial picture."""
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {out}: folder {folder} does not exist")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
-    os.close(handle)
-    temp = Path(temp_name)
-    try:
+    with atomic_file(out) as temp:
         if fmt == "dot":
             temp.write_text(source, encoding="utf-8")
-        else:
-            assert dot_path is not None
-            done = subprocess.run([dot_path, f"-T{fmt}", "-o", str(temp)], input=source.encode(),
-                                  capture_output=True, timeout=300, check=False)
-            if done.returncode != 0:
-                raise AnalysisError(f"Graphviz dot failed drawing {out}: "
-                                    f"{done.stderr.decode(errors='replace').strip()}")
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o666 & ~umask)  # mkstemp makes files private; a picture is not
-        os.replace(temp, out)
-    finally:
-        temp.unlink(missing_ok=True)
+            return
+        assert dot_path is not None
+        done = subprocess.run([dot_path, f"-T{fmt}", "-o", str(temp)], input=source.encode(),
+                              capture_output=True, timeout=300, check=False)
+        if done.returncode != 0:
+            raise AnalysisError(f"Graphviz dot failed drawing {out}: "
+                                f"{done.stderr.decode(errors='replace').strip()}")

@@ -10,13 +10,12 @@ to a temporary file moved into place at the end: never a half-written log.
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from ticketlens._files import atomic_file
 from ticketlens.errors import AnalysisError, InputError
 from ticketlens.filters import TicketFilter
 from ticketlens.mine.source import DbLike, event_log, load_sql
@@ -58,31 +57,17 @@ def export_xes(
     out = Path(out)
     if not out.name.lower().endswith((".xes", ".xes.gz")):
         raise InputError(f"name the XES export .xes or .xes.gz, got {out}")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"cannot write {out}: folder {folder} does not exist")
-    with event_log(db, segment, progress=progress) as log:
+    with atomic_file(out) as temp, event_log(db, segment, progress=progress) as log:
         if log.is_empty:
             raise AnalysisError(f"no tickets match the filter ({log.segment.describe()}): "
                                 "nothing to export")
         log.run_script("stg_xml.sql")
-        handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=folder)
-        os.close(handle)
-        temp = Path(temp_name)
-        try:
-            with log.step("xes export"), _open(temp, out) as sink:
-                sink.write(_HEADER.encode())
-                result = log.con.execute(load_sql("xes_traces.sql"),
-                                         {"reserved": list(_RESERVED)})
-                while rows := result.fetchmany(_BATCH):
-                    sink.write(("\n".join(row[0] for row in rows) + "\n").encode())
-                sink.write(b"</log>\n")
-            umask = os.umask(0)
-            os.umask(umask)
-            temp.chmod(0o666 & ~umask)  # mkstemp makes files private; an export is not
-            os.replace(temp, out)
-        finally:
-            temp.unlink(missing_ok=True)
+        with log.step("xes export"), _open(temp, out) as sink:
+            sink.write(_HEADER.encode())
+            result = log.con.execute(load_sql("xes_traces.sql"), {"reserved": list(_RESERVED)})
+            while rows := result.fetchmany(_BATCH):
+                sink.write(("\n".join(row[0] for row in rows) + "\n").encode())
+            sink.write(b"</log>\n")
     return out
 
 
