@@ -19,6 +19,18 @@ def _hours(value: float | None) -> str:
     return "–" if value is None or value != value else f"{value:.1f} h"
 
 
+def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
+           text_column: str | None = None) -> Table:
+    """A left-titled table: the text column left-aligned (default: the first), numbers right."""
+    text_column = text_column or columns[0]
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="left" if column == text_column else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def _render(result: DemoResult, console: Console) -> None:
     counts = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in result.row_counts.items())
     console.print(f"[bold]Generated[/] {counts}\n  into {result.desk}/")
@@ -27,21 +39,14 @@ def _render(result: DemoResult, console: Console) -> None:
         f"into {result.db}"
     )
 
-    sla_table = Table(title="SLA (overall)", title_justify="left")
-    for column in ("metric", "tickets with a verdict", "breached", "breach rate"):
-        sla_table.add_column(column, justify="left" if column == "metric" else "right")
-    for row in result.breach.itertuples():
-        sla_table.add_row(row.metric, f"{row.with_verdict:,}", f"{row.breached:,}",
-                          _percent(row.breach_rate))
-    console.print(sla_table)
-
-    priority_table = Table(title="Resolution SLA by priority", title_justify="left")
-    for column in ("priority", "tickets", "breached", "breach rate"):
-        priority_table.add_column(column, justify="left" if column == "priority" else "right")
-    for row in result.by_priority.itertuples():
-        priority_table.add_row(row.value, f"{row.with_verdict:,}", f"{row.breached:,}",
-                               _percent(row.breach_rate))
-    console.print(priority_table)
+    console.print(_table(
+        "SLA (overall)", ("metric", "tickets with a verdict", "breached", "breach rate"),
+        [(r.metric, f"{r.with_verdict:,}", f"{r.breached:,}", _percent(r.breach_rate))
+         for r in result.breach.itertuples()]))
+    console.print(_table(
+        "Resolution SLA by priority", ("priority", "tickets", "breached", "breach rate"),
+        [(r.value, f"{r.with_verdict:,}", f"{r.breached:,}", _percent(r.breach_rate))
+         for r in result.by_priority.itertuples()]))
 
     overall = result.overall
     console.print(
@@ -51,12 +56,11 @@ def _render(result: DemoResult, console: Console) -> None:
         f" · first-contact resolution {_percent(overall['fcr_rate'])}"
     )
 
-    variant_table = Table(title="Most common lifecycles", title_justify="left")
-    for column in ("tickets", "share", "path"):
-        variant_table.add_column(column, justify="left" if column == "path" else "right")
-    for row in result.top_variants.itertuples():
-        variant_table.add_row(f"{row.cases:,}", _percent(row.share), " → ".join(row.activities))
-    console.print(variant_table)
+    console.print(_table(
+        "Most common lifecycles", ("tickets", "share", "path"),
+        [(f"{r.cases:,}", _percent(r.share), " → ".join(r.activities))
+         for r in result.top_variants.itertuples()],
+        text_column="path"))
 
     if result.process_map:
         console.print(f"Process map: {result.process_map}")
