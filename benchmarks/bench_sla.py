@@ -10,17 +10,24 @@ Measured, each in a fresh process (benchmarks/harness.py), medians of --repeats 
   KPI table), on a copy of the cached workspace. Target on the 2-core machine at 1 M tickets:
   ≤ 30 s and ≤ 4 GB peak.
 * ours, facts only (business hours), and ours, facts only with every target on the 24×7
-  calendar (the wall-clock facts the baselines compute, same 74 columns).
+  calendar (the wall-clock facts the baselines compute, same 75 columns), each through
+  ``ticketlens.sla`` (stored in the workspace, returned as a DataFrame).
+* ours, wall-clock facts computed: ``sla.engine.compute_facts`` on the workspace, i.e. the
+  same facts read from the workspace and computed into an in-memory Arrow table, neither
+  stored nor converted to pandas — what the baselines do (they return an in-memory table and
+  store nothing).
 * (a) the notebook style of the brief: pandas ``groupby().apply`` with a Python function per
   ticket computing wall-clock facts, on the first --notebook-tickets tickets (one run: slow).
   Target: per-ticket speed ratio ≥ 200×.
-* (b) a competent vectorised pandas version of the same wall-clock facts on all tickets.
-  Target: ratio ≥ 3×.
+* (b) a competent vectorised pandas version of the same wall-clock facts on all tickets, from
+  events already in memory. Target: ratio ≥ 3× (ours: the computed wall-clock facts). Also
+  shown: the same baseline including its ``read_parquet`` of the events.
 
 Like for like, as far as the two sides allow: both baselines read their events from Parquet
 in the untimed setup and return an in-memory DataFrame of 11 wall-clock columns; ours reads
-the workspace inside the timed part, computes 74 columns (two clocks with warnings, waits,
-people, tiers) and writes them to the workspace file. Baseline (b) factorises the ticket key
+the workspace inside the timed part and computes 75 columns (two clocks with warnings, waits,
+people, tiers); through ``ticketlens.sla`` it also writes them to the workspace file and
+returns them as a DataFrame. Baseline (b) factorises the ticket key
 once and groups on integer codes: the first version of this script grouped on the string key
 in every step and mapped per-ticket values back through it, which made it ~2.8× slower than
 a competent pandas user would write it (and the ratio look better than it is).
@@ -126,6 +133,12 @@ WALL_CLOCK = parse_policy(raw, origin="standard preset, every target 24x7")
 '''
 
 
+COMPUTE = '''
+from ticketlens.sla.engine import compute_facts
+from ticketlens.workspace import open_workspace
+'''
+
+
 def _prepare(tickets: int, notebook_tickets: int) -> tuple[Path, Path, Path]:
     """A private copy of the workspace (ours writes tables into it) and the baselines' Parquet."""
     import duckdb
@@ -177,16 +190,26 @@ def main() -> None:
                          setup=setup + WALL_CLOCK_POLICY,
                          work="facts = ticketlens.sla(DB, policy=WALL_CLOCK)",
                          repeats=args.repeats)
+    computed = measure("ours: wall-clock facts computed, in memory",
+                       setup=setup + WALL_CLOCK_POLICY + COMPUTE, work="""
+        with open_workspace(DB) as ws:
+            facts = compute_facts(ws.con, WALL_CLOCK).table
+        assert facts.num_rows > 0
+    """, repeats=args.repeats)
     notebook = measure(f"(a) notebook groupby().apply, {m:,} tickets",
                        setup=NOTEBOOK + f"\ndf = pd.read_parquet({str(sample)!r})\n",
                        work='facts = df.groupby("ticket_id").apply(ticket_facts)', repeats=1)
-    rows = [ours, facts_only, wall_clock, notebook]
+    rows = [ours, facts_only, wall_clock, computed, notebook]
     vectorised = None
     if not args.skip_vectorised:
         vectorised = measure(f"(b) vectorised pandas, {n:,} tickets",
                              setup=VECTORISED + f"\ndf = pd.read_parquet({str(events)!r})\n",
                              work="facts = wall_clock_facts(df)", repeats=args.repeats)
-        rows.append(vectorised)
+        with_read = measure(f"(b) vectorised pandas incl. read_parquet, {n:,}",
+                            setup=VECTORISED,
+                            work=f"facts = wall_clock_facts(pd.read_parquet({str(events)!r}))",
+                            repeats=args.repeats)
+        rows += [vectorised, with_read]
 
     for row in rows:
         print(row.row())
@@ -199,9 +222,11 @@ def main() -> None:
     print(f"(a) per-ticket speed ratio vs notebook (target ≥ 200x): facts {r_a:,.0f}x, "
           f"wall-clock facts {r_a_wall:,.0f}x, facts + KPIs {r_a_all:,.0f}x")
     if vectorised is not None:
-        print(f"(b) ratio vs vectorised pandas (target ≥ 3x): facts {ratio(vectorised, facts_only):.2f}x, "
-              f"wall-clock facts {ratio(vectorised, wall_clock):.2f}x, "
-              f"facts + KPIs {ratio(vectorised, ours):.2f}x")
+        print(f"(b) ratio vs vectorised pandas (target ≥ 3x): wall-clock facts computed "
+              f"{ratio(vectorised, computed):.2f}x; through ticketlens.sla (stored, DataFrame): "
+              f"wall-clock {ratio(vectorised, wall_clock):.2f}x, business hours "
+              f"{ratio(vectorised, facts_only):.2f}x, facts + KPIs {ratio(vectorised, ours):.2f}x; "
+              f"baseline incl. its read_parquet vs computed: {ratio(with_read, computed):.2f}x")
     print("\nThe notebook baseline ran once (it is slow); the others are medians of "
           f"{args.repeats} runs.")
 

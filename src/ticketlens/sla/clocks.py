@@ -1,8 +1,7 @@
 """SLA clocks over all tickets at once: state per event, elapsed per segment, crossings.
 
 Events arrive as flat numpy arrays in ticket order (each ticket one contiguous, time-ordered
-run). A clock's state after each event follows from the *last* relevant event before it —
-a grouped forward fill — so no Python loop runs over events or tickets:
+run). A clock's state after each event follows from the *last* relevant event before it:
 
 * ``started``: at or after the ticket's first start event;
 * ``stopped``: the last stop/reopen event since the start was a stop;
@@ -13,11 +12,12 @@ Between two consecutive events of a ticket lies a *segment* in the state after t
 the difference of two cumulative-working-time lookups of the calendar of the priority in force;
 breach and warning instants are inverse lookups.
 
-Speed: every pass is one numpy operation over all events, so the number of passes is the cost.
-Work shared by the clocks — each calendar's cumulative working time at every event, the
-priority in force, segment lengths — is computed once per run (``Timeline``); per-ticket values
-reach the events with ``np.repeat`` over the ticket run lengths (a sequential copy) rather than
-a gather.
+Speed: the state machine runs in C (``_kernel.c``), one walk over each ticket's events, so
+the cost is one pass instead of the dozens of whole-array numpy passes (each with a fresh
+temporary) the same rules take when vectorised. What stays in numpy is vectorised over
+calendars or tickets: each business calendar's cumulative working time at every event (a
+``searchsorted``, computed once per run in ``Timeline``) and the inverse lookups that turn
+the kernel's crossing points into instants.
 """
 
 from __future__ import annotations
@@ -26,114 +26,40 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ticketlens.sla import _kernel
 from ticketlens.sla.calendar import WorkingTime
-from ticketlens.sla.policy import Metric, Policy, Wait
+from ticketlens.sla.policy import Metric, Policy
 
 NOT_STARTED, RUNNING, PAUSED, STOPPED = 0, 1, 2, 3
 STATUS_NAMES = ("not_started", "running", "paused", "stopped")
 NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
+
+# activity bits of a clock (_kernel.c: C_START ...)
+_START, _STOP, _PAUSE, _RESUME, _REOPEN = 1, 2, 4, 8, 16
+_ON_REOPEN = {"resume": 0, "new_cycle": 1, "full": 2}
+_ON_PRIORITY_CHANGE = {"retarget": 0, "initial": 1, "final": 2}
 
 
 @dataclass
 class EventArrays:
     """One ticket's events contiguous and time-ordered; codes index the policy's vocabulary.
 
-    Every ticket ``0 .. n_tickets - 1`` has at least one event.
+    Every ticket ``0 .. n_tickets - 1`` has at least one event. Codes are int32 (the kernel
+    reads them as such), instants int64 microseconds.
     """
 
     tix: np.ndarray  # int32 ticket index, non-decreasing
     ts: np.ndarray  # int64 microseconds since the epoch (UTC)
-    act: np.ndarray  # int policy activity index, -1 = not in the policy's vocabulary
-    prio: np.ndarray  # int policy priority index, -1 = unknown / not in the vocabulary
-    holder: np.ndarray  # int person code, -1 = nobody
+    act: np.ndarray  # int32 policy activity index, -1 = not in the policy's vocabulary
+    prio: np.ndarray  # int32 policy priority index, -1 = unknown / not in the vocabulary
+    holder: np.ndarray  # int32 person code, -1 = nobody
     n_tickets: int
 
     def __post_init__(self) -> None:
-        n = len(self.tix)
-        # int32 positions: half the memory traffic of int64 in every grouped pass
-        self.index = np.arange(n, dtype=np.int32)
         self.counts = np.bincount(self.tix, minlength=self.n_tickets)  # events per ticket
         self.first = np.zeros(self.n_tickets, dtype=np.int64)
         np.cumsum(self.counts[:-1], out=self.first[1:])
         self.last = self.first + self.counts - 1
-        # index of the first event of each event's ticket
-        self.gstart = self.per_event(self.first.astype(np.int32))
-        # wall length of the segment each event starts (0 after a ticket's last event)
-        self.step = np.empty_like(self.ts)
-        np.subtract(self.ts[1:], self.ts[:-1], out=self.step[:-1])
-        self.step[self.last] = 0
-
-    def per_event(self, per_ticket: np.ndarray) -> np.ndarray:
-        """A per-ticket array spread to every event of the ticket."""
-        return np.repeat(per_ticket, self.counts)
-
-
-# --- grouped primitives ---------------------------------------------------------------------
-
-
-def last_position(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    """Per event: the index of the latest event (this one included) of the same ticket where
-    ``mask`` holds; below ``ev.gstart`` when there is none."""
-    pos = np.where(mask, ev.index, np.int32(-1))
-    np.maximum.accumulate(pos, out=pos)
-    return pos
-
-
-def ffill(ev: EventArrays, mask: np.ndarray, values: np.ndarray, default: object) -> np.ndarray:
-    """Per event: ``values`` at the latest event (this one included) of the same ticket
-    where ``mask`` holds, else ``default``."""
-    pos = last_position(ev, mask)
-    # pos -1 reads values[-1]; the where() discards it with every other out-of-ticket position
-    return np.where(pos >= ev.gstart, values[pos], default)
-
-
-def ffill_flag(ev: EventArrays, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``ffill`` of a boolean with default False."""
-    pos = last_position(ev, mask)
-    out = values[pos]
-    out &= pos >= ev.gstart
-    return out
-
-
-def previous(ev: EventArrays, values: np.ndarray, default: object) -> np.ndarray:
-    """Per event: ``values`` at the ticket's previous event, ``default`` at its first."""
-    shifted = np.empty_like(values)
-    shifted[1:] = values[:-1]
-    shifted[ev.first] = default
-    return shifted
-
-
-def per_ticket_sum(ev: EventArrays, values: np.ndarray) -> np.ndarray:
-    return np.add.reduceat(values, ev.first) if len(values) else np.zeros(0, values.dtype)
-
-
-def per_ticket_count(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    """Per ticket: events where ``mask`` holds (int64)."""
-    if not len(mask):
-        return np.zeros(0, np.int64)
-    return np.add.reduceat(mask.view(np.int8), ev.first, dtype=np.int64)
-
-
-def per_ticket_min(ev: EventArrays, values: np.ndarray) -> np.ndarray:
-    return np.minimum.reduceat(values, ev.first) if len(values) else np.zeros(0, values.dtype)
-
-
-def per_ticket_max(ev: EventArrays, values: np.ndarray) -> np.ndarray:
-    return np.maximum.reduceat(values, ev.first) if len(values) else np.zeros(0, values.dtype)
-
-
-def per_ticket_any(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    return np.logical_or.reduceat(mask, ev.first) if len(mask) else np.zeros(0, bool)
-
-
-def first_where(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    """Per ticket: index of its first event where ``mask`` holds (``len(mask)`` if none)."""
-    return per_ticket_min(ev, np.where(mask, ev.index, np.int32(len(mask))))
-
-
-def last_where(ev: EventArrays, mask: np.ndarray) -> np.ndarray:
-    """Per ticket: index of its last event where ``mask`` holds (-1 if none)."""
-    return per_ticket_max(ev, np.where(mask, ev.index, np.int32(-1)))
 
 
 def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -142,17 +68,16 @@ def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
     return table_by_code[codes]
 
 
-def activity_flags(policy: Policy, names: frozenset[str]) -> np.ndarray:
-    """Boolean table over policy activity codes (+ a final False slot for code -1)."""
-    table = np.zeros(len(policy.activities) + 1, dtype=bool)
+def activity_table(policy: Policy, groups: dict[int, frozenset[str]],
+                   dtype: type = np.uint8) -> np.ndarray:
+    """Per policy activity code (+ a final empty slot for code -1): the OR of the bits of
+    every group the activity belongs to."""
+    table = np.zeros(len(policy.activities) + 1, dtype=dtype)
     for i, name in enumerate(policy.activities):
-        table[i] = name in names
+        for bit, names in groups.items():
+            if name in names:
+                table[i] |= bit
     return table
-
-
-def flags(ev: EventArrays, policy: Policy, names: frozenset[str]) -> np.ndarray:
-    """Per event: is its activity one of ``names``."""
-    return lookup(activity_flags(policy, names), ev.act)
 
 
 # --- what every clock shares ------------------------------------------------------------------
@@ -182,78 +107,36 @@ class Timeline:
     calendars: Calendars
     as_of_us: int
     _cum: dict[int, np.ndarray] = field(default_factory=dict)
-    _step: dict[int, np.ndarray] = field(default_factory=dict)
-    _in_force: dict[str, np.ndarray] = field(default_factory=dict)
 
     def cumulative_at_events(self, c: int) -> np.ndarray:
-        """Calendar ``c``'s cumulative working µs at every event's instant."""
+        """Calendar ``c``'s cumulative working µs at every event's instant (business
+        calendars only: a round-the-clock calendar's is the instant itself, see ``_inputs``)."""
         if c not in self._cum:
             self._cum[c] = self.calendars.functions[c].cumulative(self.ev.ts)
         return self._cum[c]
 
-    def business_step(self, c: int) -> np.ndarray:
-        """Working µs of calendar ``c`` from each event to the ticket's next one (0 after its
-        last): the difference of two cumulative lookups, both already at hand."""
-        if c not in self._step:
-            cum = self.cumulative_at_events(c)
-            step = np.empty_like(cum)
-            step[:-1] = cum[1:]
-            step -= cum
-            step[self.ev.last] = 0
-            self._step[c] = step
-        return self._step[c]
-
-    def business_to_as_of(self, c: int, rows: np.ndarray) -> np.ndarray:
-        """Working µs of calendar ``c`` from the events ``rows`` to the as-of instant."""
-        fn = self.calendars.functions[c]
-        now = fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]
-        return now - self.cumulative_at_events(c)[rows]
-
     def prepare(self, policy: Policy) -> None:
         """Compute what the clocks share before they run side by side (read-only after)."""
-        for c in sorted({int(c) for m in policy.metrics
-                         for c in np.unique(_target_tables(policy, m, self.calendars)[1])}):
-            self.business_step(c)
-        self.priority_in_force()
-        if any(m.on_priority_change == "final" for m in policy.metrics):
-            self._final_priority()
+        for m in policy.metrics:
+            for c in np.unique(_target_tables(policy, m, self.calendars)[1]):
+                if not self.calendars.functions[int(c)].calendar.is_always:
+                    self.cumulative_at_events(int(c))
 
-    def priority_in_force(self) -> np.ndarray:
-        """Per event: the priority at that event (events without one carry the last known; a
-        ticket's leading unknowns take its first known priority)."""
-        if "retarget" not in self._in_force:
-            ev = self.ev
-            known = ev.prio >= 0
-            pos = last_position(ev, known)
-            first_known = first_where(ev, known)
-            # before the first known priority: the first known one (or none at all)
-            pos = np.where(pos >= ev.gstart, pos, ev.per_event(first_known))
-            prio = np.append(ev.prio, np.array([-1], dtype=ev.prio.dtype))  # slot len: none
-            self._in_force["retarget"] = prio[pos]
-        return self._in_force["retarget"]
-
-    def _final_priority(self) -> np.ndarray:
-        """Per event: the priority in force at the ticket's last event."""
-        if "final" not in self._in_force:
-            self._in_force["final"] = self.ev.per_event(self.priority_in_force()[self.ev.last])
-        return self._in_force["final"]
-
-    def segment_priority(self, metric: Metric, first_start: np.ndarray,
-                         start_at: np.ndarray) -> np.ndarray:
-        """The priority whose target governs each segment.
-
-        ``retarget``: the priority in force at the segment's event; ``initial``: the priority
-        at the clock's start; ``final``: the priority at the ticket's last event.
-        """
-        in_force = self.priority_in_force()
-        if metric.on_priority_change == "retarget":
-            return in_force
-        ev = self.ev
-        if metric.on_priority_change == "final":
-            return self._final_priority()
-        started = start_at < len(ev.ts)
-        at_start = np.where(started, in_force[np.where(started, start_at, 0)], -1)
-        return ev.per_event(at_start.astype(in_force.dtype))
+    def _inputs(self) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+        """Per calendar, what the kernel reads: cumulative working µs at every event as
+        ``cums[c] - offsets[c]``, and at the as-of instant as ``now[c] - offsets[c]``."""
+        cums, offsets, now = [], [], []
+        for c, fn in enumerate(self.calendars.functions):
+            if fn.calendar.is_always:
+                # cumulative(t) = t - start: the instants themselves, no array to build
+                cums.append(self.ev.ts)
+                offsets.append(fn.start_us)
+                now.append(self.as_of_us)
+            else:
+                cums.append(self.cumulative_at_events(c))
+                offsets.append(0)
+                now.append(int(fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]))
+        return tuple(cums), np.array(offsets, dtype=np.int64), np.array(now, dtype=np.int64)
 
 
 # --- clocks -----------------------------------------------------------------------------------
@@ -261,131 +144,65 @@ class Timeline:
 
 def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndarray]:
     """Per-ticket columns of one metric (see docs/sla.md for each column)."""
-    ev, as_of_us = tl.ev, tl.as_of_us
-    n = len(ev.ts)
-    start, stop = flags(ev, policy, metric.start), flags(ev, policy, metric.stop)
-    pause, resume = flags(ev, policy, metric.pause), flags(ev, policy, metric.resume)
-    reopen = flags(ev, policy, metric.reopen)
-
-    start_at = first_where(ev, start)  # per ticket; n when the clock never starts
-    has_start = start_at < n
-    started = ev.index >= ev.per_event(start_at.astype(np.int32))
-    first_start = np.zeros(n, dtype=bool)
-    first_start[start_at[has_start]] = True
-
-    stopped = ffill_flag(ev, started & (stop | reopen | first_start), stop)
-    stopped &= started
-    stopped_before = previous(ev, stopped, False)
-    # NOT_STARTED 0, RUNNING 1, PAUSED 2, STOPPED 3 (paused and stopped never both hold)
-    state = started.view(np.int8) + 2 * stopped.view(np.int8)
-    pausable = bool(pause.any())  # a clock that never pauses skips the paused state's passes
-    if pausable:
-        paused = ffill_flag(ev, started & (pause | resume | reopen | first_start), pause)
-        paused &= started
-        paused &= ~stopped
-        state += paused.view(np.int8)
-    reopened = reopen & stopped_before
-    effective_stop = stop & started & ~stopped_before
-    if metric.on_reopen == "full":
-        # Zendesk's "full resolution time": the time between a stop and a later reopen counts.
-        last_reopen = ev.per_event(last_where(ev, reopened))
-        state = np.where((state == STOPPED) & (ev.index < last_reopen), np.int8(RUNNING), state)
-    running = state == RUNNING
-    pausing = state == PAUSED if pausable else None
-    clock_open = running | pausing if pausable else running
-    last = ev.last
-    open_at_end = clock_open[last]
-    end_rows = last[open_at_end]  # last events whose segment runs on to the as-of instant
-
-    seg_prio = tl.segment_priority(metric, first_start, start_at)
+    ev, as_of_us, t = tl.ev, tl.as_of_us, tl.ev.n_tickets
+    bits = activity_table(policy, {_START: metric.start, _STOP: metric.stop,
+                                   _PAUSE: metric.pause, _RESUME: metric.resume,
+                                   _REOPEN: metric.reopen})
     target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
-    has_target = lookup(target_us >= 0, seg_prio)
-    seg_cal = lookup(cal_idx, seg_prio)
-    used = [int(c) for c in np.unique(cal_idx)]
-    business = np.where(clock_open, tl.business_step(used[0]), 0)
-    for c in used[1:]:
-        on_c = clock_open & (seg_cal == c)
-        np.copyto(business, tl.business_step(c), where=on_c)
-    for c in used:
-        rows = end_rows[seg_cal[end_rows] == c] if len(used) > 1 else end_rows
-        business[rows] = tl.business_to_as_of(c, rows)
-
-    # Elapsed business time accumulates per cycle: the whole ticket, or each reopen anew.
-    new_cycle = metric.on_reopen == "new_cycle"
-    run_business = np.where(running, business, 0) if pausable else business
-    cum_before = np.cumsum(run_business)
-    cum_before -= run_business  # before each segment, since the first event
-    if new_cycle:
-        cycle_start = (ev.index == ev.gstart) | reopened
-        cycle_first = np.maximum.accumulate(np.where(cycle_start, ev.index, np.int32(0)))
-        cum_before -= cum_before[cycle_first]
-    else:
-        cum_before -= ev.per_event(cum_before[ev.first])
-
-    crossings = _Crossings(tl, clock_open & has_target, cum_before, run_business,
-                           seg_prio, seg_cal)
-    breach_at = crossings.first(target_us, strict=True)
-    any_target = per_ticket_any(ev, has_target & started)
-    last_target = target_us[seg_prio[last]]
-    cycle_elapsed = cum_before[last] + run_business[last]
-    left = np.where(last_target >= 0, last_target - cycle_elapsed, 0)
+    # row 0 the breach (elapsed must exceed the target), then each warning (reaching it)
+    thresholds = np.stack([target_us] + [
+        np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
+        for fraction in policy.warn_at])
+    cums, offsets, now = tl._inputs()
+    q = len(thresholds)
+    # the kernel writes the final per-ticket values: no whole-array temporaries after it
+    out8 = np.empty((4, t), dtype=np.int8)
+    out64 = np.empty((4, t), dtype=np.int64)
+    outf = np.empty((7, t), dtype=np.float64)
+    calendar = np.empty(t, dtype=np.int32)
+    cross64 = np.empty((2, q, t), dtype=np.int64)
+    cross8 = np.zeros((q, t), dtype=np.int8)
+    cross32 = np.zeros((q, t), dtype=np.int32)
+    _kernel.clock(ev.first, ev.counts, ev.ts, ev.act, ev.prio, bits, target_us,
+                  cal_idx.astype(np.int32), cums, offsets, now, thresholds, as_of_us,
+                  _ON_REOPEN[metric.on_reopen], _ON_PRIORITY_CHANGE[metric.on_priority_change],
+                  np.empty(len(ev.ts), dtype=np.int8), out8, out64, outf, calendar, cross64,
+                  cross8, cross32)
+    status, has_verdict, open_at_end, _running_last = out8
+    started_at, stopped_at, cycles, left = out64
+    wall_s, business_s, paused_s, paused_business_s, target_s, elapsed_fraction, time_left_s = outf
+    crossing = _Crossings(tl, cross64, cross8, cross32)
+    breach_at = crossing.instants(0)
     breached = breach_at != NO_TIME
-
-    # Per-ticket sums of masked event values, through one scratch buffer.
-    scratch = np.empty(len(ev.ts), dtype=np.int64)
-
-    def masked_sum(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        np.multiply(values, mask, out=scratch)
-        return per_ticket_sum(ev, scratch)
-
-    # wall time: the event steps, plus the open last segment up to the as-of instant
-    to_as_of = np.where(open_at_end, as_of_us - ev.ts[last], 0)
-    wall_running = masked_sum(ev.step, running)
-    wall_running += np.where(running[last], to_as_of, 0)
-    no_time = np.zeros(ev.n_tickets, dtype=np.int64)
-    if pausable:
-        wall_paused = masked_sum(ev.step, pausing)
-        wall_paused += np.where(pausing[last], to_as_of, 0)
-        business_paused = masked_sum(business, pausing)
-    else:
-        wall_paused = business_paused = no_time
-    # a stop's instant where the clock stops (effective_stop), else -1
-    np.copyto(scratch, -1)
-    np.copyto(scratch, ev.ts, where=effective_stop)
-    last_stop = per_ticket_max(ev, scratch)
-    last_state = state[last]
     columns: dict[str, np.ndarray] = {
-        "status": last_state,  # index into STATUS_NAMES
-        "started_at": np.where(has_start, ev.ts[np.where(has_start, start_at, 0)], NO_TIME),
-        "stopped_at": np.where(last_state == STOPPED, last_stop, NO_TIME),
-        "wall_s": wall_running / 1e6,
-        "business_s": per_ticket_sum(ev, run_business) / 1e6,
-        "paused_s": wall_paused / 1e6,
-        "paused_business_s": business_paused / 1e6,
-        "target_s": np.where(last_target >= 0, last_target / 1e6, np.nan),
-        "calendar": seg_cal[last],  # index into calendars.names
+        "status": status,  # index into STATUS_NAMES
+        "started_at": started_at,
+        "stopped_at": stopped_at,
+        "wall_s": wall_s,
+        "business_s": business_s,
+        "paused_s": paused_s,
+        "paused_business_s": paused_business_s,
+        "target_s": target_s,
+        "calendar": calendar,  # index into calendars.names
         "breached": breached,
-        "has_verdict": any_target,
+        "has_verdict": has_verdict.view(bool),
         "breach_at": breach_at,
     }
-    for fraction in policy.warn_at:
-        scaled = np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
-        columns[f"warn_{round(fraction * 100)}_at"] = crossings.first(scaled, strict=False)
-    columns["elapsed_fraction"] = np.where(last_target > 0, cycle_elapsed / np.maximum(
-        last_target, 1), np.nan)
-    is_open = open_at_end
-    columns["time_left_s"] = np.where(is_open & (last_target >= 0), left / 1e6, np.nan)
-    due = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
-    projecting = is_open & running[last] & (last_target >= 0) & (left > 0)
-    last_cal = seg_cal[last]
+    for k, fraction in enumerate(policy.warn_at, start=1):
+        columns[f"warn_{round(fraction * 100)}_at"] = crossing.instants(k)
+    columns["elapsed_fraction"] = elapsed_fraction
+    columns["time_left_s"] = time_left_s
+    # due: a breached open clock's breach instant, else a running one's projected end of
+    # target (the kernel leaves the time left where there is one to project, else -1)
+    due = np.full(t, NO_TIME, dtype=np.int64)
+    projecting = np.flatnonzero(left >= 0)
     for c, fn in enumerate(tl.calendars.functions):
-        m = projecting & (last_cal == c)
-        if m.any():
-            now = fn.cumulative(np.full(int(m.sum()), as_of_us, dtype=np.int64))
-            due[m] = fn.instant(now + left[m])
-    columns["due_at"] = np.where(is_open & breached, breach_at, due)
-    columns["cycles"] = np.where(
-        has_start, 1 + per_ticket_count(ev, reopened) if new_cycle else 1, 0)
+        rows = projecting[calendar[projecting] == c]
+        if len(rows):
+            at_now = fn.cumulative(np.full(len(rows), as_of_us, dtype=np.int64))
+            due[rows] = fn.instant(at_now + left[rows])
+    columns["due_at"] = np.where(open_at_end.view(bool) & breached, breach_at, due)
+    columns["cycles"] = cycles
     return columns
 
 
@@ -404,63 +221,35 @@ def _target_tables(policy: Policy, metric: Metric,
 
 
 class _Crossings:
-    """Per ticket: the instant elapsed time first passes a per-priority threshold.
+    """Per ticket: the instant elapsed time first passes each threshold (the breach, each
+    warning), from the kernel's crossing points.
 
-    Only segments of an open clock with a target can cross, so those rows are gathered once
-    and every threshold (the breach, each warning) is searched among them.
+    The kernel gives, per threshold and ticket, the segment (its first event's row) where the
+    threshold is first passed, whether it was already passed at the segment's start (after a
+    re-target to a shorter target: the instant is the segment's start), and otherwise the
+    cumulative working time the calendar must reach: its inverse lookup is the instant.
     """
 
-    def __init__(self, tl: Timeline, has: np.ndarray, cum_before: np.ndarray,
-                 run_business: np.ndarray, seg_prio: np.ndarray, seg_cal: np.ndarray) -> None:
+    def __init__(self, tl: Timeline, cross64: np.ndarray, cross8: np.ndarray,
+                 cross32: np.ndarray) -> None:
         self.tl = tl
-        self.rows = np.flatnonzero(has)
-        self.cum_before = cum_before[self.rows]
-        # elapsed at the segment's end (a paused segment adds nothing)
-        self.after = self.cum_before + run_business[self.rows]
-        self.prio = seg_prio[self.rows]
-        self.tix = tl.ev.tix[self.rows]
-        self.cal = seg_cal
+        self.rows, self.reach = cross64
+        self.immediate, self.cal = cross8, cross32
 
-    def first(self, threshold_by_priority: np.ndarray, strict: bool) -> np.ndarray:
-        """``strict``: elapsed must exceed the threshold (a breach: finishing exactly on the
-        target is in time); otherwise reaching it counts (a warning). Already past it at a
-        segment's start (after a re-target to a shorter target) means at the segment's start.
-        Segments are in time order within a ticket, so the first candidate segment holds the
-        earliest crossing."""
+    def instants(self, k: int) -> np.ndarray:
         ev = self.tl.ev
         at = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
-        threshold = lookup(threshold_by_priority, self.prio)
-        # passed by the segment's end (at its start, or within it while running)
-        passed = self.after > threshold if strict else self.after >= threshold
-        candidates = np.flatnonzero(passed)
-        if not len(candidates):
+        crossed = np.flatnonzero(self.rows[k] >= 0)
+        if not len(crossed):
             return at
-        tix = self.tix[candidates]
-        chosen = candidates[np.r_[True, tix[1:] != tix[:-1]]]
-        rows = self.rows[chosen]
-        before, limit = self.cum_before[chosen], threshold[chosen]
-        immediate = before > limit if strict else before >= limit
+        rows = self.rows[k][crossed]
         instant = ev.ts[rows]
-        later = ~immediate
-        row_cal = self.cal[rows]
+        later = self.immediate[k][crossed] == 0
+        row_cal = self.cal[k][crossed]
+        reach = self.reach[k][crossed]
         for c, fn in enumerate(self.tl.calendars.functions):
             m = later & (row_cal == c)
             if m.any():
-                reach = self.tl.cumulative_at_events(c)[rows[m]] + (limit[m] - before[m])
-                instant[m] = np.maximum(instant[m], fn.instant(reach))
-        at[ev.tix[rows]] = instant
+                instant[m] = np.maximum(instant[m], fn.instant(reach[m]))
+        at[crossed] = instant
         return at
-
-
-def run_wait(tl: Timeline, policy: Policy, wait: Wait) -> np.ndarray:
-    """Per ticket: wall seconds spent in the waiting state (open waits run to the as-of)."""
-    ev = tl.ev
-    enter = flags(ev, policy, wait.enter)
-    if wait.leave is None:
-        waiting = enter  # any other activity leaves the state
-    else:
-        waiting = ffill_flag(ev, enter | flags(ev, policy, wait.leave), enter)
-    last = ev.last
-    total = per_ticket_sum(ev, np.where(waiting, ev.step, 0))
-    total += np.where(waiting[last], tl.as_of_us - ev.ts[last], 0)
-    return total / 1e6

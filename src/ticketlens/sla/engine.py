@@ -4,12 +4,13 @@
 schema — a workspace file or ``ticketlens.workspace.connect_memory()`` — and writes nothing
 permanent, so the generator's ``sla_metrics`` and ``ticketlens sla`` share one definition of
 a breach. Staging is DuckDB SQL (``stage.py`` and the SQL files beside it); clocks, waits and
-hand-offs are numpy over the staged, ticket-ordered events (``clocks.py``, ``tickets.py``).
+hand-offs are one walk over each ticket's staged events in C (``_kernel.c``, driven by
+``clocks.py`` and ``tickets.py``).
 
 On two cores the work overlaps: while one thread puts the events in order, DuckDB reads the
 tickets' attributes; then the clocks, lifecycle and people run side by side in a small thread
-pool (numpy releases the GIL in its loops). Every part is a pure function of its inputs, so
-the facts never depend on the threads' timing.
+pool (the kernel releases the GIL). Every part is a pure function of its inputs, so the facts
+never depend on the threads' timing.
 """
 
 from __future__ import annotations
@@ -114,8 +115,10 @@ def compute_facts(
             del rows, preparing
             parts = _start_clocks(pool, staged, timeline, policy)
             done = {name: part.result() for name, part in parts.items()}
+        found = done["life"]
         roster = _roster_tiers(con, staged.dictionaries.people, policy)
-        done["tiers"] = np.where(roster >= 0, roster, done["tiers"]).astype(done["tiers"].dtype)
+        done["tiers"] = np.where(roster >= 0, roster, tickets.technician_tiers(found, policy))
+        done.update(life=found.columns, escalations=found.escalations, waits=found.waits)
         return _facts(staged, policy, as_of, done, timeline.calendars.names, ids, attributes)
     finally:
         drop_staging(con)
@@ -187,7 +190,8 @@ def metric_facts(
         staged, timeline = _timeline(rows, policy, _to_us(as_of))
         del rows
         clock = clocks.run_clock(timeline, policy, chosen)
-        life = tickets.key_instants(staged.ev, policy, staged.raw)
+        life = tickets.key_instants(staged.ev, policy, staged.raw,
+                                    len(staged.dictionaries.people), timeline.as_of_us)
         return metric_table(staged.n_total, ids, life, chosen.name, clock,
                             timeline.calendars.names, staged.dictionaries)
     finally:
@@ -228,17 +232,14 @@ def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
 
 def _start_clocks(pool: ThreadPoolExecutor, staged: StagedEvents, timeline: clocks.Timeline,
                   policy: Policy) -> dict[str, Future[Any]]:
-    """Submit every per-ticket computation over the events; the biggest go first."""
+    """Submit every per-ticket walk over the events (each releases the GIL in C)."""
     ev, people = staged.ev, len(staged.dictionaries.people)
     parts: dict[str, Future[Any]] = {
         f"metric {m.name}": pool.submit(clocks.run_clock, timeline, policy, m)
         for m in policy.metrics}
-    parts["life"] = pool.submit(tickets.lifecycle, ev, policy, staged.raw)
-    parts["held"] = pool.submit(tickets.ticket_technicians, ev, policy, people)
-    parts["waits"] = pool.submit(
-        lambda: {w.name: clocks.run_wait(timeline, policy, w) for w in policy.waits})
-    parts["tiers"] = pool.submit(tickets.technician_tiers, ev, policy, people)
-    parts["escalations"] = pool.submit(tickets.escalation_counts, ev, policy)
+    parts["life"] = pool.submit(tickets.lifecycle, ev, policy, staged.raw, people,
+                                timeline.as_of_us)
+    parts["held"] = pool.submit(tickets.ticket_technicians, ev, policy)
     return parts
 
 

@@ -66,6 +66,9 @@ class Calendar:
         return sum(end - start for day in self.hours for start, end in day)
 
 
+MAX_WAITS = 11  # waiting states per policy
+
+
 @dataclass(frozen=True)
 class Target:
     seconds: float
@@ -223,6 +226,9 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
         ctx.fail("metrics", "declare at least one metric, e.g. [metrics.resolution]")
     waits = tuple(_parse_wait(ctx, name, body)
                   for name, body in ctx.table(raw, "waits", None).items())
+    if len(waits) > MAX_WAITS:
+        # the engine's activity bit table has room for this many (sla/tickets.py)
+        ctx.fail("waits", f"at most {MAX_WAITS} waiting states, got {len(waits)}")
     warn_at = raw.get("warn_at", [0.5, 0.75])
     if not isinstance(warn_at, list) or not all(
         isinstance(f, int | float) and not isinstance(f, bool) and 0 < f < 1 for f in warn_at
