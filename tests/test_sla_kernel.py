@@ -31,7 +31,6 @@ def _clock_args(**changes: object) -> list[object]:
         "as_of": N_EVENTS * 1_000_000,
         "on_reopen": 0,
         "on_priority_change": 0,
-        "state": np.empty(N_EVENTS, dtype=np.int8),
         "out8": np.empty((4, N_TICKETS), dtype=np.int8),
         "out64": np.empty((4, N_TICKETS), dtype=np.int64),
         "outf": np.empty((7, N_TICKETS), dtype=np.float64),
@@ -47,7 +46,7 @@ def _clock_args(**changes: object) -> list[object]:
 def test_a_valid_call_measures_both_tickets() -> None:
     args = _clock_args()
     _kernel.clock(*args)
-    out64, outf = args[17], args[18]
+    out64, outf = args[16], args[17]
     assert isinstance(out64, np.ndarray) and isinstance(outf, np.ndarray)
     started_at, stopped_at = out64[0], out64[1]
     # ticket 0 starts at its first event and stops at its second; ticket 1 likewise

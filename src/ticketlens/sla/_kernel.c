@@ -101,7 +101,7 @@ typedef struct {
     int64_t offset[MAX_CALENDARS], now[MAX_CALENDARS];
     int64_t as_of;
     int on_reopen, on_priority_change;
-    /* scratch */
+    /* scratch: the state after each event of the ticket at hand */
     int8_t *state;
     /* outputs: per ticket, final column values (clocks.run_clock names them) */
     int8_t *status, *has_verdict, *open_at_end, *running_last;
@@ -134,6 +134,7 @@ static int32_t first_known(const int32_t *codes, Py_ssize_t f, Py_ssize_t l) {
 
 static void clock_ticket(const Clock *k, Py_ssize_t t) {
     const Py_ssize_t f = (Py_ssize_t)k->first[t], l = f + (Py_ssize_t)k->count[t] - 1;
+    int8_t *state_of = k->state - f; /* indexed by event, like every other array */
     const Py_ssize_t T = k->tickets;
     const int8_t RUNNING = 1, PAUSED = 2, STOPPED = 3;
 
@@ -165,7 +166,7 @@ static void clock_ticket(const Clock *k, Py_ssize_t t) {
             reopens++;
         }
         if ((b & C_STOP) && started && !stopped_before) last_stop = k->ts[i];
-        k->state[i] = (int8_t)(started + 2 * stopped + paused + (reopened ? 8 : 0));
+        state_of[i] = (int8_t)(started + 2 * stopped + paused + (reopened ? 8 : 0));
         stopped_before = stopped;
     }
 
@@ -193,7 +194,7 @@ static void clock_ticket(const Clock *k, Py_ssize_t t) {
     int8_t state = 0;
     for (Py_ssize_t q = 0; q < k->thresholds; q++) k->cross_row[q * T + t] = -1;
     for (Py_ssize_t i = f; i <= l; i++) {
-        int8_t raw = k->state[i];
+        int8_t raw = state_of[i];
         int reopened = (raw & 8) != 0;
         state = raw & 7;
         if (k->on_reopen == FULL && state == STOPPED && i < last_reopen) state = RUNNING;
@@ -260,15 +261,31 @@ static void clock_ticket(const Clock *k, Py_ssize_t t) {
     k->last_cal[t] = seg_cal;
 }
 
+static int check_runs(const int64_t *first, const int64_t *count, Py_ssize_t T, Py_ssize_t n) {
+    for (Py_ssize_t t = 0; t < T; t++)
+        if (first[t] < 0 || count[t] < 1 || first[t] + count[t] > n) {
+            PyErr_SetString(PyExc_ValueError, "first/count: a ticket's run leaves the events");
+            return 0;
+        }
+    return 1;
+}
+
+static Py_ssize_t longest_run(const int64_t *count, Py_ssize_t T) {
+    Py_ssize_t longest = 1;
+    for (Py_ssize_t t = 0; t < T; t++)
+        if (count[t] > longest) longest = (Py_ssize_t)count[t];
+    return longest;
+}
+
 static PyObject *clock_py(PyObject *self, PyObject *args) {
     PyObject *first, *count, *ts, *act, *prio, *bits, *target, *cal_of, *cums, *offsets, *now,
-        *thresholds, *state, *out8, *out64, *outf, *out32, *cross64, *cross8, *cross32;
+        *thresholds, *out8, *out64, *outf, *out32, *cross64, *cross8, *cross32;
     long long as_of;
     int on_reopen, on_priority_change;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOLiiOOOOOOOO", &first, &count, &ts, &act, &prio,
+    if (!PyArg_ParseTuple(args, "OOOOOOOOOOOOLiiOOOOOOO", &first, &count, &ts, &act, &prio,
                           &bits, &target, &cal_of, &cums, &offsets, &now, &thresholds, &as_of,
-                          &on_reopen, &on_priority_change, &state, &out8, &out64, &outf,
-                          &out32, &cross64, &cross8, &cross32))
+                          &on_reopen, &on_priority_change, &out8, &out64, &outf, &out32,
+                          &cross64, &cross8, &cross32))
         return NULL;
     Clock k;
     memset(&k, 0, sizeof(k));
@@ -310,7 +327,6 @@ static PyObject *clock_py(PyObject *self, PyObject *args) {
     k.as_of = as_of;
     k.on_reopen = on_reopen;
     k.on_priority_change = on_priority_change;
-    if (!(k.state = take(&b, state, 1, k.n, 1, "state"))) goto fail;
     Py_ssize_t T = k.tickets;
     int8_t *o8;
     int64_t *o64;
@@ -331,15 +347,15 @@ static PyObject *clock_py(PyObject *self, PyObject *args) {
     k.cross_row = c64, k.cross_reach = c64 + Q * T;
     if (!(k.cross_immediate = take(&b, cross8, 1, Q * T, 1, "cross8"))) goto fail;
     if (!(k.cross_cal = take(&b, cross32, 4, Q * T, 1, "cross32"))) goto fail;
-    /* every run must lie inside the events */
-    for (Py_ssize_t t = 0; t < T; t++)
-        if (k.first[t] < 0 || k.count[t] < 1 || k.first[t] + k.count[t] > k.n) {
-            PyErr_SetString(PyExc_ValueError, "first/count: a ticket's run leaves the events");
-            goto fail;
-        }
+    if (!check_runs(k.first, k.count, T, k.n)) goto fail;
+    if (!(k.state = malloc((size_t)longest_run(k.count, T)))) {
+        PyErr_NoMemory();
+        goto fail;
+    }
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t t = 0; t < T; t++) clock_ticket(&k, t);
     Py_END_ALLOW_THREADS
+    free(k.state);
     release_all(&b);
     Py_RETURN_NONE;
 fail:
@@ -446,15 +462,6 @@ static void life_ticket(const Life *k, Py_ssize_t t) {
     c[3 * T + t] = department, c[4 * T + t] = first_assignee, c[5 * T + t] = final_assignee;
     k->last_kind[t] = last_kind;
     for (Py_ssize_t w = 0; w < k->waits; w++) k->wait_us[w * T + t] = wait_us[w];
-}
-
-static int check_runs(const int64_t *first, const int64_t *count, Py_ssize_t T, Py_ssize_t n) {
-    for (Py_ssize_t t = 0; t < T; t++)
-        if (first[t] < 0 || count[t] < 1 || first[t] + count[t] > n) {
-            PyErr_SetString(PyExc_ValueError, "first/count: a ticket's run leaves the events");
-            return 0;
-        }
-    return 1;
 }
 
 static PyObject *lifecycle_py(PyObject *self, PyObject *args) {
@@ -564,9 +571,7 @@ static PyObject *technicians_py(PyObject *self, PyObject *args) {
     if (!(pc = take(&b, pair_counts, 8, 3 * capacity, 1, "pair_counts"))) goto fail;
     if (!(pt = take(&b, per_ticket, 8, 3 * T, 1, "per_ticket"))) goto fail;
     if (!check_runs(fst, cnt, T, n)) goto fail;
-    Py_ssize_t longest = 1, named = 0;
-    for (Py_ssize_t t = 0; t < T; t++)
-        if (cnt[t] > longest) longest = (Py_ssize_t)cnt[t];
+    Py_ssize_t longest = longest_run(cnt, T), named = 0;
     for (Py_ssize_t i = 0; i < n; i++) named += ho[i] >= 0;
     if (named > capacity) {
         PyErr_SetString(PyExc_ValueError, "pairs: capacity below the named events");

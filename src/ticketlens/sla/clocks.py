@@ -166,8 +166,7 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
     _kernel.clock(ev.first, ev.counts, ev.ts, ev.act, ev.prio, bits, target_us,
                   cal_idx.astype(np.int32), cums, offsets, now, thresholds, as_of_us,
                   _ON_REOPEN[metric.on_reopen], _ON_PRIORITY_CHANGE[metric.on_priority_change],
-                  np.empty(len(ev.ts), dtype=np.int8), out8, out64, outf, calendar, cross64,
-                  cross8, cross32)
+                  out8, out64, outf, calendar, cross64, cross8, cross32)
     status, has_verdict, open_at_end, _running_last = out8
     started_at, stopped_at, cycles, left = out64
     wall_s, business_s, paused_s, paused_business_s, target_s, elapsed_fraction, time_left_s = outf
