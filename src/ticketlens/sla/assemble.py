@@ -264,11 +264,17 @@ def ticket_technicians_table(held: TicketTechnicians, ticket_ids: pa.Array,
 def to_pandas(table: pa.Table) -> pd.DataFrame:
     """pandas view of a facts table: plain strings, and nullable booleans and integers that
     keep their NULLs."""
+    # Text goes straight to large_string, what pandas' str dtype holds (it would cast a string
+    # column again: a second copy of every text). No split_blocks: its zero-copy columns are
+    # read-only and pandas then fails to set values in them.
+    nullable_ints = []
     for i, field in enumerate(table.schema):
-        if pa.types.is_dictionary(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+        if pa.types.is_dictionary(field.type) or pa.types.is_string(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.large_string()))
+        elif pa.types.is_integer(field.type) and table.column(i).null_count:
+            nullable_ints.append(field.name)
     frame = table.to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
-    for field in table.schema:
-        if pa.types.is_integer(field.type) and table.column(field.name).null_count:
-            frame[field.name] = pd.array(frame[field.name].to_numpy(), dtype="Int64")
+    for name in nullable_ints:
+        column = table.column(name)
+        frame[name] = column.to_pandas(types_mapper={column.type: pd.Int64Dtype()}.get)
     return frame

@@ -122,12 +122,14 @@ class Timeline:
                 if not self.calendars.functions[int(c)].calendar.is_always:
                     self.cumulative_at_events(int(c))
 
-    def _inputs(self) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    def _inputs(self, used: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray,
+                                                  np.ndarray]:
         """Per calendar, what the kernel reads: cumulative working µs at every event as
-        ``cums[c] - offsets[c]``, and at the as-of instant as ``now[c] - offsets[c]``."""
+        ``cums[c] - offsets[c]``, and at the as-of instant as ``now[c] - offsets[c]``.
+        Only the ``used`` calendars (a metric's targets name them) are ever read."""
         cums, offsets, now = [], [], []
         for c, fn in enumerate(self.calendars.functions):
-            if fn.calendar.is_always:
+            if fn.calendar.is_always or c not in used:
                 # cumulative(t) = t - start: the instants themselves, no array to build
                 cums.append(self.ev.ts)
                 offsets.append(fn.start_us)
@@ -153,7 +155,7 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
     thresholds = np.stack([target_us] + [
         np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
         for fraction in policy.warn_at])
-    cums, offsets, now = tl._inputs()
+    cums, offsets, now = tl._inputs(np.unique(cal_idx))
     q = len(thresholds)
     # the kernel writes the final per-ticket values: no whole-array temporaries after it
     out8 = np.empty((4, t), dtype=np.int8)

@@ -1,15 +1,21 @@
 """Staging: the workspace's events as flat numpy arrays in ticket order, and per-ticket text.
 
-DuckDB does the set work — one row per ticket (``_sla_tickets``), the distinct values of each
-text column with integer codes (``_sla_values``), every event with its codes, sorted on one
-integer (the ticket's first place + event_seq) — and numpy checks that this is (ticket, time)
-order, sorting itself only when a workspace's event_seq does not follow time. The events reach
-numpy batch by batch into arrays allocated once. The SQL files beside this module state their
-grain.
+Two paths give the same arrays. The fast one (``_read_runs``) relies on what ingest writes —
+each ticket's events stored as runs of consecutive event_seq — and checks it as it goes: one
+scan reads every event as stored (no join, no sort), with a hash of its ticket id and a few
+bits of the hash of each text column, which lookup tables built from the distinct values
+(``_sla_values``) turn into codes; numpy finds the runs, matches them to the tickets
+(``_sla_tickets``, ticket_id order) and moves whole runs into ticket order. When a check fails,
+or the policy records creations from an attribute (events the table does not hold), the
+general path (``_read_joined``) joins every event to its ticket and codes and sorts on one
+integer (the ticket's first place + event_seq) in DuckDB. numpy then checks (ticket, time)
+order, sorting itself only when a workspace's event_seq does not follow time. The SQL files
+beside this module state their grain.
 """
 
 from __future__ import annotations
 
+import mmap
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -17,6 +23,7 @@ from importlib.resources import files
 import duckdb
 import numpy as np
 import pyarrow as pa
+from numpy.typing import DTypeLike
 
 from ticketlens.errors import AnalysisError
 from ticketlens.schema import (
@@ -62,37 +69,53 @@ class StagedEvents:
 
 def read_events(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime) -> EventRows:
     """Stage the tickets and values (temp tables, dropped by ``drop_staging``) and read the
-    events at or before ``as_of`` with their codes."""
+    events at or before ``as_of`` with their codes.
+
+    Without a creation attribute, the fast path reads the events as the table stores them
+    (``_read_runs``) when the workspace keeps each ticket's events as runs in event_seq order,
+    as ingest does; otherwise, and for recorded creations (events that are not in the table),
+    the general path joins and sorts in SQL (``_read_joined``). Both give the same arrays."""
     life = policy.lifecycle
-    created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
-    con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
-    values: dict[str, list[str]] = {k: [] for k in _KINDS}
-    hashes: dict[str, list[int]] = {k: [] for k in _KINDS}
-    for kind, value, hashed in con.execute(
-            "SELECT kind, value, hash(value) FROM _sla_values ORDER BY kind, code").fetchall():
-        values[kind].append(value)
-        hashes[kind].append(hashed)
-    # Recorded creations (a creation attribute) go through the general staging: their events
-    # are not in the table's runs.
-    rows = None if life.created_attribute else _read_runs(con, as_of, values, hashes)
+    rows = None
+    if life.created_attribute is None:
+        con.execute(_sql("stg_values.sql"), {"as_of": as_of, "created_attribute": None,
+                                             "created_activity": CREATED})
+        values, hashes = _values(con)
+        rows = _read_runs(con, as_of, values, hashes)
     if rows is None:
-        rows = _read_joined(con, life, as_of, values)
+        rows = _read_joined(con, life, as_of)
     if len(rows.coded["tix"]) == 0:
         raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
                             "--as-of")
     return rows
 
 
-def _read_joined(con: duckdb.DuckDBPyConnection, life: Lifecycle, as_of: datetime,
-                 values: dict[str, list[str]]) -> EventRows:
-    """The general staging: every event joined to its ticket and codes, sorted on ``pos``."""
+def _values(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[str]], dict[str, list[int]]]:
+    """Per kind: the staged values in code order, and their hashes."""
+    values: dict[str, list[str]] = {k: [] for k in _KINDS}
+    hashes: dict[str, list[int]] = {k: [] for k in _KINDS}
+    for kind, value, hashed in con.execute(
+            "SELECT kind, value, hash(value) FROM _sla_values ORDER BY kind, code").fetchall():
+        values[kind].append(value)
+        hashes[kind].append(hashed)
+    return values, hashes
+
+
+def _read_joined(con: duckdb.DuckDBPyConnection, life: Lifecycle,
+                 as_of: datetime) -> EventRows:
+    """The general staging: every event joined to its ticket and codes, sorted on ``pos``.
+    Statements run in the order they always have: a recorded creation shares its ``pos`` with
+    another event, DuckDB's order among such ties is not defined (``order_events`` sorts
+    them), and the same statements keep it as it was."""
     created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
     con.execute(_sql("stg_tickets.sql"), {"as_of": as_of})
+    con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
     # at most every event plus one recorded creation per ticket
     bound = con.execute("SELECT coalesce(sum(events), 0) + count(*) FROM _sla_tickets"
                         ).fetchall()[0][0]
     coded = _fetch(con.sql(_sql("stg_events.sql"), params={
         "as_of": as_of, **created, "created_activities": sorted(life.created)}), int(bound))
+    values, _ = _values(con)
     n_total = con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0]
     return EventRows(coded, values, int(n_total))
 
@@ -142,7 +165,10 @@ def _read_runs(con: duckdb.DuckDBPyConnection, as_of: datetime, values: dict[str
     layout = _layout(values, hashes, null_hash)
     if layout is None:
         return None
-    con.execute(_sql("stg_tickets_fast.sql"), {"as_of": as_of})
+    try:
+        con.execute(_sql("stg_tickets_fast.sql"), {"as_of": as_of})
+    except duckdb.BinderException:  # ``events`` is not a table (no row ids): the general path
+        return None
     n_with_events = int(con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0])
     n = int(con.execute('SELECT count(*) FROM events WHERE "timestamp" <= $as_of',
                         {"as_of": as_of}).fetchall()[0][0])
@@ -192,7 +218,7 @@ def _layout(values: dict[str, list[str]], hashes: dict[str, list[int]],
         fields[kind], tables[kind] = field, table
         at += bits
         out_at += field.out_bits
-    if at > 64 or out_at > 64:
+    if at > 63 or out_at > 64:
         return None
     code_type = np.uint32 if out_at <= 32 else np.uint64
     groups: list[list[str]] = [[]]
@@ -230,10 +256,10 @@ def _fetch_runs(relation: duckdb.DuckDBPyRelation, n: int,
                 layout: _Layout) -> tuple[np.ndarray, ...] | None:
     """The scan's columns in arrays allocated once, hash bits turned into packed codes batch by
     batch; None if the scan did not return ``n`` rows (the workspace changed)."""
-    hashed = np.empty(n, dtype=np.uint64)
-    seq = np.empty(n, dtype=np.int32)
-    ts = np.empty(n, dtype=np.int64)
-    packed = np.empty(n, dtype=layout.code_type)
+    hashed = _fresh(n, np.uint64)
+    seq = _fresh(n, np.int32)
+    ts = _fresh(n, np.int64)
+    packed = _fresh(n, layout.code_type)
     filled = 0
     for batch in relation.to_arrow_reader():
         rows = batch.num_rows
@@ -271,6 +297,29 @@ def _match(con: duckdb.DuckDBPyConnection, hashes: np.ndarray) -> np.ndarray | N
     return tix
 
 
+def _match_first_runs(con: duckdb.DuckDBPyConnection, run_hash: np.ndarray,
+                      run_seq: np.ndarray) -> np.ndarray | None:
+    """Per run, its ticket's tix (as ``_match``). The runs that start at event_seq 0 usually
+    come in the order of those events' row ids, which ``_sla_tickets`` keeps: then their
+    hashes line up with the tickets' and no join is needed for them."""
+    first = np.flatnonzero(run_seq == 0)
+    tickets = con.sql("SELECT tix, id_rank, hash(ticket_id) AS h FROM _sla_tickets "
+                      "ORDER BY first_row").fetchnumpy()
+    if not np.array_equal(tickets["tix"], tickets["id_rank"]):
+        return None  # an id staged twice: a ticket with two events numbered 0
+    if len(first) != len(tickets["h"]) or not np.array_equal(run_hash[first], tickets["h"]):
+        return _match(con, run_hash)
+    run_tix = np.full(len(run_hash), -1, dtype=np.int64)
+    run_tix[first] = tickets["tix"]
+    rest = np.flatnonzero(run_seq != 0)  # the ends of tickets stored in two places
+    if len(rest):
+        rest_tix = _match(con, run_hash[rest])
+        if rest_tix is None:
+            return None
+        run_tix[rest] = rest_tix
+    return run_tix
+
+
 def _runs(hashed: np.ndarray, seq: np.ndarray) -> np.ndarray:
     """Where each run starts: a row starts one unless it continues the previous row's ticket
     (same hash) with the next event_seq."""
@@ -291,7 +340,7 @@ def _place_runs(con: duckdb.DuckDBPyConnection, starts: np.ndarray, run_hash: np
     """Each run's place in ticket order and the events per ticket, or None when the runs are
     not each exactly one staged ticket's, or a ticket's runs do not cover its event_seq
     0, 1, ... once each."""
-    run_tix = _match(con, run_hash)
+    run_tix = _match_first_runs(con, run_hash, run_seq)
     if run_tix is None or (run_tix < 0).any():
         return None
     lengths = np.diff(starts, append=n)
@@ -330,7 +379,7 @@ def _to_ticket_order(hashed: np.ndarray, seq: np.ndarray, ts: np.ndarray, packed
     if np.array_equal(run_pos, starts):  # already in ticket order: nothing moves
         pos = hashed.view(np.int64)
         _fill_arange(pos)
-        tix = np.zeros(n, dtype=np.int32)
+        tix = _fresh(n, np.int32)
         tix[first[1:]] = 1
         _cumsum_in_place(tix)
         return {"pos": pos, "tix": tix, "event_seq": seq, "ts_us": ts, "packed": packed}
@@ -341,8 +390,8 @@ def _to_ticket_order(hashed: np.ndarray, seq: np.ndarray, ts: np.ndarray, packed
     dest[starts[1:]] = run_pos[1:] - ends[:-1] + 1
     dest[0] = run_pos[0]
     _cumsum_in_place(dest)
-    ts_out = np.empty(n, dtype=np.int64)
-    packed_out = halves[n:].view(packed.dtype) if packed.itemsize == 4 else np.empty_like(packed)
+    ts_out = _fresh(n, np.int64)
+    packed_out = halves[n:].view(packed.dtype) if packed.itemsize == 4 else _fresh(n, packed.dtype)
     for lo in range(0, n, _CHUNK):
         hi = min(lo + _CHUNK, n)
         to = dest[lo:hi].astype(np.intp)
@@ -355,11 +404,22 @@ def _to_ticket_order(hashed: np.ndarray, seq: np.ndarray, ts: np.ndarray, packed
     seq[first[1:]] = 1 - counts[:-1]
     seq[0] = 0
     _cumsum_in_place(seq)
-    tix = packed.view(np.int32) if packed.itemsize == 4 else np.empty(n, dtype=np.int32)
+    tix = packed.view(np.int32) if packed.itemsize == 4 else _fresh(n, np.int32)
     tix.fill(0)
     tix[first[1:]] = 1
     _cumsum_in_place(tix)
     return {"pos": pos, "tix": tix, "event_seq": seq, "ts_us": ts_out, "packed": packed_out}
+
+
+def _fresh(n: int, dtype: DTypeLike) -> np.ndarray:
+    """A zero-filled array of ``n`` items, a big one in its own anonymous mapping (4 KiB
+    pages). numpy asks the kernel for huge pages on big arrays, and on the target VM a huge
+    page costs far more to fault in than the 4 KiB pages it replaces (~3x the system time
+    per byte, measured); these arrays are written once, front to back."""
+    size = n * np.dtype(dtype).itemsize
+    if size < 1 << 22:
+        return np.zeros(n, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, size), dtype=dtype, count=n)
 
 
 def _fill_arange(out: np.ndarray) -> None:
@@ -390,7 +450,7 @@ def _unpack(packed: np.ndarray, layout: _Layout) -> dict[str, np.ndarray]:
     fields = list(layout.fields.items())
     for i, (kind, field) in enumerate(fields):
         last = i == len(fields) - 1 and packed.itemsize == 4
-        codes = packed.view(np.int32) if last else np.empty(n, dtype=np.int32)
+        codes = packed.view(np.int32) if last else _fresh(n, np.int32)
         mask, shift = word((1 << field.out_bits) - 1), word(field.out_at)
         for lo in range(0, n, _CHUNK):
             hi = min(lo + _CHUNK, n)
@@ -461,7 +521,11 @@ def _in_ticket_order(coded: dict[str, np.ndarray]) -> bool:
 
 def ticket_ids(con: duckdb.DuckDBPyConnection) -> pa.Array:
     """Every staged ticket's id, in tix order."""
-    table = con.sql("SELECT ticket_id FROM _sla_tickets ORDER BY tix").to_arrow_table()
+    # staging writes the table in tix order, and a scan keeps it: sort only if it did not
+    table = con.sql("SELECT ticket_id, tix FROM _sla_tickets").to_arrow_table()
+    tix = table.column("tix").to_numpy()
+    if not np.array_equal(tix, np.arange(len(tix))):
+        table = con.sql("SELECT ticket_id FROM _sla_tickets ORDER BY tix").to_arrow_table()
     return table.column("ticket_id").combine_chunks()
 
 
@@ -482,35 +546,18 @@ _TYPED = {  # how a winning value is read (row by row, as DuckDB reads it)
 def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
     """Per ticket (tix order): the case attributes the facts carry; when several sources carry
     one for a ticket, the most recently ingested source wins."""
-    names = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
-             "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
-    rows = con.sql(_sql("ticket_attributes.sql"), params=names).to_arrow_table()
-    hashed = rows.column("h").to_numpy()
-    tix: np.ndarray | None = None
-    if len(hashed):
-        # a source writes a ticket's attributes together: match each run of one hash once
-        starts = np.flatnonzero(np.r_[True, hashed[1:] != hashed[:-1]])
-        run_tix = _match(con, hashed[starts])
-        if run_tix is not None:
-            tix = np.repeat(run_tix, np.diff(starts, append=len(hashed)))
-    else:
-        tix = np.empty(0, dtype=np.int64)
-    if tix is None:  # two ids share a hash: join on the ids
-        rows = con.sql(_sql("ticket_attributes_joined.sql"), params=names).to_arrow_table()
-        tix = rows.column("tix").to_numpy()
-    return _winners(con, rows, tix, n_total)
-
-
-def _winners(con: duckdb.DuckDBPyConnection, rows: pa.Table, tix: np.ndarray,
-             n_total: int) -> dict[str, pa.Array]:
-    """Per attribute, the value of each ticket's row from the greatest source_id (rows whose
-    ``tix`` is negative belong to no staged ticket)."""
+    rows = con.sql(_sql("ticket_attributes.sql"), params={
+        "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
+        "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
+    }).to_arrow_table()
     attribute = rows.column("attribute").to_numpy()
+    tix = rows.column("tix").to_numpy()
     source = rows.column("source_id").to_numpy()
-    value = rows.column("value")
+    value = rows.column("value")  # left in DuckDB's batches: take() reads across them
+    row_of = np.empty(n_total, dtype=np.int64)
     out: dict[str, pa.Array] = {}
     for code, column in enumerate(_ATTRIBUTES):
-        mine = np.flatnonzero((attribute == code) & (tix >= 0))  # its rows
+        mine = np.flatnonzero(attribute == code)  # its rows
         ticket = tix[mine]
         if len(ticket) and np.bincount(ticket).max() > 1:
             # several sources carry it for some ticket: the greatest source_id wins
@@ -518,7 +565,7 @@ def _winners(con: duckdb.DuckDBPyConnection, rows: pa.Table, tix: np.ndarray,
             last = np.r_[ticket[by_source][1:] != ticket[by_source][:-1], True]
             mine = mine[by_source[last]]
             ticket = tix[mine]
-        row_of = np.full(n_total, -1, dtype=np.int64)
+        row_of.fill(-1)
         row_of[ticket] = mine
         values = value.take(pa.array(row_of, mask=row_of < 0))
         if column in _TYPED:

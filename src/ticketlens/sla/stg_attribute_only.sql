@@ -2,7 +2,7 @@
 -- stg_tickets.sql: a ticket-table source's ticket without any event), appended to
 -- `_sla_tickets` after the tickets with events, in ticket_id order. Run only when the workspace
 -- has a ticket-table source.
-INSERT INTO _sla_tickets
+INSERT INTO _sla_tickets (ticket_id, has_events, tix)
 WITH ticket_tables AS (
     SELECT source_id FROM sources WHERE format = 'ticket-table'
 ),
