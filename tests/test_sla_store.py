@@ -1,5 +1,5 @@
 """What `ticketlens.sla` stores reads back with the values, NULLs, types and row order of the
-facts it returns; `store(coded=True)` (text as integer codes behind a view) is invisible to SQL."""
+facts it returns."""
 
 from __future__ import annotations
 
@@ -80,15 +80,6 @@ def test_readers_compare_text_with_strings(generated) -> None:
     assert technicians == held > 0
 
 
-def test_views_resolve_when_the_workspace_is_attached_under_another_name(generated) -> None:
-    db, facts = generated
-    with duckdb.connect() as con:
-        con.execute(f"ATTACH '{db}' AS w (READ_ONLY)")
-        got = con.execute("SELECT count(*), count(DISTINCT status) FROM w.sla_facts").fetchall()
-        tt = con.execute("SELECT count(*) FROM w.sla_ticket_technicians").fetchall()[0][0]
-    assert got == [(len(facts), facts["status"].nunique())] and tt > 0
-
-
 def test_returned_frame_is_writable(generated) -> None:
     _, facts = generated
     frame = facts.copy(deep=False)
@@ -126,39 +117,21 @@ def _dictionary(codes: list[int | None], values: list[str | None],
                                           pa.array(values, pa.string()))
 
 
-def test_coded_store_reads_back_as_a_plain_table() -> None:
-    many = [f"v{i}" for i in range(5000)]  # too many values to code: stored as text
+def test_store_keeps_dictionary_text_and_nulls() -> None:
+    many = [f"v{i}" for i in range(5000)]  # a large dictionary: stored from plain text
     table = pa.table({
         "id": pa.array([1, 2, 3, 4]),
-        "quoted": _dictionary([0, 1, None, 2], ["it's", None, 'say "hi"']),
+        "quoted": _dictionary([0, 1, None, 2], ["it's", "", 'say "hi"']),
         "tiny": _dictionary([127, 0, 127, None], [f"t{i}" for i in range(128)], pa.int8()),
         "many": _dictionary([4999, 0, 1, None], many),
         "empty": _dictionary([None, None, None, None], []),
         "nothing": pa.nulls(4),
     })
     con = duckdb.connect()
-    con.execute("BEGIN")
     store(con, "plain", table)
-    store(con, "coded", table, coded=True)
-    con.execute("COMMIT")
-    assert con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = "
-                       "'coded'").fetchall() == [("VIEW",)]
     plain = con.sql("SELECT * FROM plain").to_arrow_table()
-    coded = con.sql("SELECT * FROM coded").to_arrow_table()
-    assert coded.equals(plain)
-    assert plain.column("quoted").to_pylist() == ["it's", None, None, 'say "hi"']
+    assert plain.column("quoted").to_pylist() == ["it's", "", None, 'say "hi"']
     assert plain.column("tiny").to_pylist() == ["t127", "t0", "t127", None]
+    assert plain.column("many").to_pylist() == ["v4999", "v0", "v1", None]
+    assert plain.column("empty").to_pylist() == [None] * 4
     assert plain.schema.field("nothing").type == pa.string()
-
-
-def test_store_replaces_a_table_with_a_view_and_back(tmp_path) -> None:
-    coded = pa.table({"a": _dictionary([0, 1], ["x", "y"])})
-    plain = pa.table({"a": pa.array(["p"])})
-    con = duckdb.connect(str(tmp_path / "ws.duckdb"))
-    con.execute("CREATE TABLE t AS SELECT 'old' AS a")  # as an earlier version stored it
-    store(con, "t", coded, coded=True)
-    assert con.execute("SELECT a FROM t").fetchall() == [("x",), ("y",)]
-    store(con, "t", plain)
-    assert con.execute("SELECT a FROM t").fetchall() == [("p",)]
-    assert con.execute("SELECT table_schema, table_name, table_type FROM "
-                       "information_schema.tables").fetchall() == [("main", "t", "BASE TABLE")]

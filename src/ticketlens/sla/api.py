@@ -22,10 +22,7 @@ SUMMARY_TABLE = "sla_summary"
 TECHNICIANS_TABLE = "sla_technicians"
 TICKET_TECHNICIANS_TABLE = "sla_ticket_technicians"
 _ROW_GROUP = 122_880  # DuckDB's rows per row group
-_CODED_SCHEMA = "_ticketlens"  # the coded tables behind views (store(coded=True))
-# Dictionaries up to this size are coded: each becomes a list literal in the view, bound on
-# every query that reads it (~3 ms per 1,000 values).
-_MAX_CODES = 2048
+_LARGE_DICTIONARY = 2048  # dictionary columns with more values are stored from plain text
 
 
 def sla(
@@ -82,10 +79,10 @@ def compute_and_store(ws: Workspace, policy: Policy, as_of: datetime | None,
     with ThreadPoolExecutor(max_workers=1) as pool:
         framing = pool.submit(lambda: result.facts) if frame else None
         with ws.transaction() as con:
-            store(con, FACTS_TABLE, result.table, coded=True)
+            store(con, FACTS_TABLE, result.table)
             store(con, SUMMARY_TABLE, summary)
             store(con, TECHNICIANS_TABLE, result.technicians)
-            store(con, TICKET_TECHNICIANS_TABLE, result.ticket_technicians, coded=True)
+            store(con, TICKET_TECHNICIANS_TABLE, result.ticket_technicians)
         if framing is not None:
             framing.result()
     return result, summary
@@ -107,101 +104,30 @@ def stored_run(ws: Workspace) -> tuple[Policy, datetime, int] | None:
     return policy_from_json(row[0]), row[1].astimezone(UTC), int(row[2])
 
 
-def store(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table, *,
-          coded: bool = False) -> None:
+def store(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table) -> None:
     """Replace ``table`` with ``data`` (call inside the workspace transaction).
 
-    Columns that hold only NULLs are stored as VARCHAR, not DuckDB's NULL type. ``coded``:
-    dictionary-encoded text columns with at most ``_MAX_CODES`` values are stored as their
-    integer codes in ``_ticketlens.<table>_coded``, and ``table`` is a view that maps the codes
-    back to text: the same columns, types, values and row order to SQL readers, but DuckDB
-    writes an integer column for a fraction of what it spends compressing a text column.
+    Columns that hold only NULLs are stored as VARCHAR, not DuckDB's NULL type.
     """
+    view = f"_store_{table}"
     arrow = data if isinstance(data, pa.Table) else pa.Table.from_pandas(
         data, preserve_index=False)
-    columns, select, any_coded = [], [], False
-    for field, column in zip(arrow.schema, arrow.columns, strict=True):
-        name = _quoted(field.name)
+    for i, field in enumerate(arrow.schema):
+        column = arrow.column(i)
         if pa.types.is_null(field.type):
-            column = column.cast(pa.string())
-        elif pa.types.is_dictionary(field.type):
-            values = _code_values(column) if coded else None
-            if values is not None:
-                # int32 whatever the index type: `code + 1` cannot overflow
-                columns.append(pa.chunked_array([c.indices for c in column.chunks],
-                                                field.type.index_type).cast(pa.int32()))
-                select.append(f"{_text_list(values)}[{name} + 1] AS {name}")
-                any_coded = True
-                continue
-            if column.num_chunks and len(column.chunk(0).dictionary) > _MAX_CODES:
-                # DuckDB converts the whole dictionary again for every batch it scans
-                column = column.cast(field.type.value_type)
-        columns.append(column)
-        select.append(name)
-    arrow = pa.table(columns, names=arrow.schema.names)
-    target = f"{_CODED_SCHEMA}.{_quoted(table + '_coded')}" if any_coded else table
-    _drop_other_kind(con, table, "VIEW" if any_coded else "BASE TABLE")
-    if any_coded:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_CODED_SCHEMA}")
-    else:
-        _drop_coded(con, table)
-    view = f"_store_{table}"
+            arrow = arrow.set_column(i, field.name, column.cast(pa.string()))
+        elif (pa.types.is_dictionary(field.type) and column.num_chunks
+              and len(column.chunk(0).dictionary) > _LARGE_DICTIONARY):
+            # DuckDB converts the whole dictionary again for every batch it scans (a million
+            # ticket ids per row group): text once is cheaper
+            arrow = arrow.set_column(i, field.name, column.cast(field.type.value_type))
     # batches of a DuckDB row group each: the threads write row groups side by side, in order
-    con.register(view, pa.Table.from_batches(arrow.to_batches(max_chunksize=_ROW_GROUP),
-                                             arrow.schema))
+    arrow = pa.Table.from_batches(arrow.to_batches(max_chunksize=_ROW_GROUP), arrow.schema)
+    con.register(view, arrow)
     try:
-        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {view}")
+        con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    if any_coded:
-        con.execute(f"CREATE OR REPLACE VIEW {table} AS SELECT {', '.join(select)} "
-                    f"FROM {target}")
-
-
-def _code_values(column: pa.ChunkedArray) -> list[str | None] | None:
-    """The text values behind a dictionary column's codes, or None when it cannot be coded:
-    not text, chunks with different dictionaries, or too many values for a view."""
-    if not column.num_chunks or not pa.types.is_string(column.type.value_type):
-        return None
-    dictionary = column.chunk(0).dictionary
-    if len(dictionary) > _MAX_CODES or any(
-            not chunk.dictionary.equals(dictionary) for chunk in column.chunks[1:]):
-        return None
-    values = dictionary.to_pylist()
-    if any(v is not None and "\x00" in v for v in values):  # not expressible as a literal
-        return None
-    return values
-
-
-def _text_list(values: list[str | None]) -> str:
-    """A SQL list literal of the values (VARCHAR[]); NULL stays NULL."""
-    if not values:
-        return "CAST([] AS VARCHAR[])"
-    items = ("NULL" if v is None else "'" + v.replace("'", "''") + "'" for v in values)
-    return f"CAST([{', '.join(items)}] AS VARCHAR[])"
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _drop_other_kind(con: duckdb.DuckDBPyConnection, table: str, kind: str) -> None:
-    """Drop ``table`` when it exists as the other kind (a view where a table is wanted, or the
-    reverse): CREATE OR REPLACE only replaces an object of its own kind."""
-    found = con.execute(
-        "SELECT table_type FROM information_schema.tables "
-        "WHERE table_catalog = current_database() AND table_schema = 'main' "
-        "AND table_name = ?", [table]).fetchall()
-    if found and found[0][0] != kind:
-        con.execute(f"DROP {'VIEW' if found[0][0] == 'VIEW' else 'TABLE'} {table}")
-
-
-def _drop_coded(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database() "
-        "AND table_schema = ? AND table_name = ?", [_CODED_SCHEMA, table + "_coded"]).fetchall()
-    if found[0][0]:
-        con.execute(f"DROP TABLE {_CODED_SCHEMA}.{_quoted(table + '_coded')}")
 
 
 def summarize(result: FactsResult) -> pd.DataFrame:
