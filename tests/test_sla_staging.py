@@ -16,7 +16,7 @@ import pytest
 import ticketlens
 from sla_support import ev
 from ticketlens.errors import AnalysisError
-from ticketlens.sla import insert_events, stage
+from ticketlens.sla import insert_events, stage, stage_runs
 from ticketlens.sla.engine import default_as_of
 from ticketlens.sla.policy import Policy, load_policy
 from ticketlens.workspace import connect_memory, open_workspace
@@ -30,9 +30,9 @@ class Staged:
     def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime,
                  monkeypatch: pytest.MonkeyPatch, general: bool) -> None:
         paths: list[str] = []
-        fast, joined = stage._read_runs, stage._read_joined
+        fast, joined = stage.read_runs, stage._read_joined
 
-        def runs(*args: object) -> stage.EventRows | None:
+        def runs(*args: object) -> tuple[dict[str, np.ndarray], int] | None:
             found = None if general else fast(*args)
             paths.append("fast" if found is not None else "declined")
             return found
@@ -42,7 +42,7 @@ class Staged:
             return joined(*args)
 
         with monkeypatch.context() as patch:
-            patch.setattr(stage, "_read_runs", runs)
+            patch.setattr(stage, "read_runs", runs)
             patch.setattr(stage, "_read_joined", general_path)
             try:
                 self.rows = stage.read_events(con, policy, as_of)
@@ -199,12 +199,12 @@ def test_lookup_bits_tell_every_value_apart() -> None:
     rng = np.random.default_rng(7)
     for n in (1, 2, 5, 21, 1381, 3000):
         keys = np.unique(rng.integers(0, 2**63, n, dtype=np.int64).astype(np.uint64) * 2 + 1)
-        salt, bits = stage._salt(keys)
+        salt, bits = stage_runs._salt(keys)
         picked = (keys >> np.uint64(salt)) & np.uint64((1 << bits) - 1)
         assert len(np.unique(picked)) == len(keys)
-        assert bits <= stage._MAX_BITS
+        assert bits <= stage_runs._MAX_BITS
     many = np.unique(rng.integers(0, 2**63, 20_000, dtype=np.int64).astype(np.uint64))
-    assert stage._salt(many) is None
+    assert stage_runs._salt(many) is None
 
 
 def test_attribute_only_tickets_come_last_on_the_fast_path(monkeypatch) -> None:
