@@ -5,7 +5,8 @@ of consecutive event_seq."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -28,9 +29,15 @@ class Staged:
     """Everything staging hands the engine, and which path produced the events."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime,
-                 monkeypatch: pytest.MonkeyPatch, general: bool) -> None:
+                 monkeypatch: pytest.MonkeyPatch, general: bool, index: bool = False) -> None:
         paths: list[str] = []
-        fast, joined = stage.read_runs, stage._read_joined
+        fast, joined, indexed = stage.read_runs, stage._read_joined, stage._read_indexed
+
+        def from_index(*args: object) -> stage.EventRows | None:
+            found = indexed(*args) if index else None
+            if found is not None:
+                paths.append("index")
+            return found
 
         def runs(*args: object) -> tuple[dict[str, np.ndarray], int] | None:
             found = None if general else fast(*args)
@@ -43,11 +50,13 @@ class Staged:
 
         with monkeypatch.context() as patch:
             patch.setattr(stage, "read_runs", runs)
+            patch.setattr(stage, "_read_indexed", from_index)
             patch.setattr(stage, "_read_joined", general_path)
             try:
                 self.rows = stage.read_events(con, policy, as_of)
-                self.ids = stage.ticket_ids(con)
-                self.attributes = stage.ticket_attributes(con, self.rows.n_total)
+                self.ids = stage.ticket_ids(con, self.rows.indexed)
+                self.attributes = stage.ticket_attributes(con, self.rows.n_total,
+                                                          self.rows.indexed)
                 self.ordered = stage.order_events(self.rows, policy)
             finally:
                 stage.drop_staging(con)
@@ -266,3 +275,44 @@ def test_real_log_from_two_sources_takes_the_fast_path(helpdesk_twice, monkeypat
         assert fast.path == "fast"
         assert_same(fast, general)
         assert fast.ordered.ev.ts.max() <= middle.timestamp() * 1_000_000
+
+
+@pytest.fixture(scope="module")
+def generated_desk(tmp_path_factory) -> Path:
+    """A generated desk (with ownership attributes: team, system, channel) ingested once."""
+    root = tmp_path_factory.mktemp("staging-desk")
+    ticketlens.generate(root / "desk", tickets=400, seed=3)
+    db = root / "ws.duckdb"
+    ticketlens.ingest([root / "desk"], db=db)
+    return db
+
+
+def test_ingest_builds_the_event_index_and_staging_reads_it(generated_desk,
+                                                            monkeypatch) -> None:
+    with open_workspace(generated_desk, read_only=True) as ws:
+        moment = default_as_of(ws.con)
+        indexed = Staged(ws.con, STANDARD, moment, monkeypatch, general=False, index=True)
+        general = Staged(ws.con, STANDARD, moment, monkeypatch, general=True)
+        assert indexed.path == "index"
+        assert_same(indexed, general)
+        assert indexed.rows.n_total == 400
+        assert indexed.attributes["team"].null_count < 400  # the desk's ownership table
+        # an earlier as-of leaves events out: the index cannot serve it
+        earlier = moment - timedelta(days=3)
+        staged = Staged(ws.con, STANDARD, earlier, monkeypatch, general=False, index=True)
+        assert staged.path != "index"
+
+
+def test_events_written_after_the_index_was_built_make_it_stale(generated_desk, tmp_path,
+                                                                monkeypatch) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(generated_desk, db)
+    with open_workspace(db) as ws:
+        insert_events(ws.con, pd.DataFrame([ev("ZZ-1", "2099-01-01 09:00", "Ticket Created",
+                                               None, "High")]))
+        moment = default_as_of(ws.con)
+        staged = Staged(ws.con, STANDARD, moment, monkeypatch, general=False, index=True)
+        general = Staged(ws.con, STANDARD, moment, monkeypatch, general=True)
+        assert staged.path != "index"
+        assert_same(staged, general)
+        assert staged.ids.to_pylist()[-1] == "ZZ-1"

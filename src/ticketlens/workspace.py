@@ -15,7 +15,14 @@ from pathlib import Path
 import duckdb
 
 from ticketlens.errors import WorkspaceError
-from ticketlens.schema import SCHEMA_VERSION
+from ticketlens.schema import (
+    CASE_ATTR_CHANNEL,
+    CASE_ATTR_CSAT,
+    CASE_ATTR_SOURCE_SLA,
+    CASE_ATTR_SYSTEM,
+    CASE_ATTR_TEAM,
+    SCHEMA_VERSION,
+)
 
 DEFAULT_DB = Path("ticketlens.duckdb")
 
@@ -78,7 +85,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and check the schema version."""
     ddl = files("ticketlens").joinpath("workspace.sql").read_text(encoding="utf-8")
     con.execute(ddl)
-    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    # fetchall, not fetchone: an unfinished result blocks the connection's next register()
+    rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    row = rows[0] if rows else None
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     elif int(row[0]) != SCHEMA_VERSION:
@@ -86,6 +95,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             f"workspace schema version {row[0]} is not {SCHEMA_VERSION}: "
             "re-ingest your sources into a new workspace file"
         )
+
+
+def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild the derived event index (``event_index.sql``: events as integer codes in ticket
+    order, and the case attributes analyses carry per ticket); ingest calls it inside the
+    transaction that changed the events."""
+    params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
+              "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
+    sql = files("ticketlens").joinpath("event_index.sql").read_text(encoding="utf-8")
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            # a statement takes only the parameters it names
+            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
 
 
 def open_workspace(

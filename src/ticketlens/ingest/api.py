@@ -34,7 +34,7 @@ from ticketlens.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.ingest.stage import ReadOptions, Staged
 from ticketlens.ingest.summary import IngestSummary, SourceSummary, WorkspaceInfo
 from ticketlens.ingest.workspace_info import workspace_info
-from ticketlens.workspace import DEFAULT_DB, open_workspace
+from ticketlens.workspace import DEFAULT_DB, open_workspace, refresh_event_index
 
 __all__ = ["IngestSummary", "WorkspaceInfo", "info", "ingest"]
 
@@ -185,6 +185,7 @@ def ingest(
                 con.execute("DELETE FROM meta WHERE key = 'events_changed_at'")
                 con.execute("INSERT INTO meta VALUES ('events_changed_at', $t)",
                             {"t": datetime.now(UTC).isoformat()})
+                refresh_event_index(con)
             quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
                 {"ids": new_ids},

@@ -110,8 +110,8 @@ def compute_facts(
             preparing = pool.submit(_timeline, rows, policy, _to_us(as_of))
             # meanwhile, on this thread, DuckDB reads the tickets' ids and case attributes
             # (measured: overlapping them with the kernels instead is slower on two cores)
-            ids = ticket_ids(con)
-            attributes = ticket_attributes(con, rows.n_total)
+            ids = ticket_ids(con, rows.indexed)
+            attributes = ticket_attributes(con, rows.n_total, rows.indexed)
             staged, timeline = preparing.result()
             del rows, preparing
             parts = _start_clocks(pool, staged, timeline, policy)
@@ -187,7 +187,7 @@ def metric_facts(
         raise AnalysisError("no events to compute SLA facts from: the events table is empty")
     try:
         rows = read_events(con, policy, as_of)
-        ids = ticket_ids(con)
+        ids = ticket_ids(con, rows.indexed)
         staged, timeline = _timeline(rows, policy, _to_us(as_of))
         del rows
         clock = clocks.run_clock(timeline, policy, chosen)

@@ -49,6 +49,7 @@ class EventRows:
     coded: dict[str, np.ndarray]  # per event: pos, tix, event_seq, ts_us and the codes
     values: dict[str, list[str]]  # per kind: the distinct values, code order
     n_total: int  # tickets, also those known only from case attributes (they come last)
+    indexed: bool = False  # read from the workspace's event index (ticket_ids/attributes too)
 
 
 @dataclass
@@ -71,8 +72,8 @@ def read_events(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime)
     as ingest does; otherwise, and for recorded creations (events that are not in the table),
     the general path joins and sorts in SQL (``_read_joined``). Both give the same arrays."""
     life = policy.lifecycle
-    rows = None
-    if life.created_attribute is None:
+    rows = _read_indexed(con, life, as_of)
+    if rows is None and life.created_attribute is None:
         con.execute(_sql("stg_values.sql"), {"as_of": as_of, "created_attribute": None,
                                              "created_activity": CREATED})
         values, hashes = _values(con)
@@ -85,6 +86,39 @@ def read_events(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime)
         raise AnalysisError(f"no events at or before {as_of.isoformat()}: choose a later "
                             "--as-of")
     return rows
+
+
+def _read_indexed(con: duckdb.DuckDBPyConnection, life: Lifecycle,
+                  as_of: datetime) -> EventRows | None:
+    """The events from the workspace's event index (``event_index.sql``: integer codes in
+    ticket order, built by ingest), when it holds exactly what the general staging would
+    read: it is current (built from today's event count), ``as_of`` leaves no event out, and
+    no ticket is known only from attributes or from a recorded creation. None otherwise."""
+    if life.created_attribute is not None:
+        return None
+    built = dict(con.execute("SELECT key, value FROM meta WHERE key IN "
+                             "('event_index_events', 'event_index_last_us')").fetchall())
+    if len(built) < 2:
+        return None
+    n = int(built["event_index_events"])
+    as_of_us = con.execute("SELECT epoch_us($t::TIMESTAMPTZ)", {"t": as_of}).fetchall()[0][0]
+    current = con.execute(
+        "SELECT (SELECT count(*) FROM events) = $n AND NOT EXISTS "
+        "(SELECT 1 FROM sources WHERE format = 'ticket-table')", {"n": n}).fetchall()[0][0]
+    if not current or as_of_us < int(built["event_index_last_us"]) or n == 0:
+        return None
+    coded = _fetch(con.sql("SELECT tix, event_seq, ts_us, act, prio, holder, cat, dept "
+                           "FROM event_codes"), n)
+    if len(coded["tix"]) != n:
+        return None
+    # stored in (tix, event_seq) order, and a scan keeps it (order_events checks it)
+    coded["pos"] = np.arange(n, dtype=np.int64)
+    values: dict[str, list[str]] = {k: [] for k in KINDS}
+    for kind, value in con.execute(
+            "SELECT kind, value FROM event_values ORDER BY kind, code").fetchall():
+        values[kind].append(value)
+    n_total = con.execute("SELECT count(*) FROM ticket_index").fetchall()[0][0]
+    return EventRows(coded, values, int(n_total), indexed=True)
 
 
 def _values(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[str]], dict[str, list[int]]]:
@@ -176,8 +210,11 @@ def _in_ticket_order(coded: dict[str, np.ndarray]) -> bool:
     return not ((tix[1:] < tix[:-1]).any() or (same_ticket & (ts[1:] < ts[:-1])).any())
 
 
-def ticket_ids(con: duckdb.DuckDBPyConnection) -> pa.Array:
-    """Every staged ticket's id, in tix order."""
+def ticket_ids(con: duckdb.DuckDBPyConnection, indexed: bool = False) -> pa.Array:
+    """Every staged ticket's id, in tix order (``indexed``: staged from the event index)."""
+    if indexed:
+        return con.sql("SELECT ticket_id FROM ticket_index ORDER BY tix").to_arrow_table() \
+            .column("ticket_id").combine_chunks()
     # staging writes the table in tix order, and a scan keeps it: sort only if it did not
     table = con.sql("SELECT ticket_id, tix FROM _sla_tickets").to_arrow_table()
     tix = table.column("tix").to_numpy()
@@ -193,16 +230,20 @@ def drop_staging(con: duckdb.DuckDBPyConnection) -> None:
 
 # the case attributes the facts carry, in ticket_attributes.sql's order
 _ATTRIBUTES = ("team", "system", "channel", "csat", "source_made_sla")
-_TYPED = {  # how a winning value is read (row by row, as DuckDB reads it)
-    "csat": "TRY_CAST(value AS DOUBLE)",
-    "source_made_sla": "CASE WHEN lower(trim(value)) IN ('true', 't', '1', 'yes', 'y') THEN true "
-                       "WHEN lower(trim(value)) IN ('false', 'f', '0', 'no', 'n') THEN false END",
+_TYPED = {  # how a winning value {v} is read (row by row, as DuckDB reads it)
+    "csat": "TRY_CAST({v} AS DOUBLE)",
+    "source_made_sla": "CASE WHEN lower(trim({v})) IN ('true', 't', '1', 'yes', 'y') THEN true "
+                       "WHEN lower(trim({v})) IN ('false', 'f', '0', 'no', 'n') THEN false END",
 }
 
 
-def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
+def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int,
+                      indexed: bool = False) -> dict[str, pa.Array]:
     """Per ticket (tix order): the case attributes the facts carry; when several sources carry
-    one for a ticket, the most recently ingested source wins."""
+    one for a ticket, the most recently ingested source wins (``indexed``: read from the
+    event index's ``ticket_case_values``, which ingest resolved that way)."""
+    if indexed:
+        return _indexed_attributes(con, n_total)
     rows = con.sql(_sql("ticket_attributes.sql"), params={
         "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
         "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
@@ -228,12 +269,25 @@ def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str,
         if column in _TYPED:
             con.register("_sla_winners", pa.table({"value": values}))
             try:
-                values = con.sql(f"SELECT {_TYPED[column]} AS v FROM _sla_winners") \
+                values = con.sql(f"SELECT {_TYPED[column].format(v='value')} AS v "
+                                 "FROM _sla_winners") \
                     .to_arrow_table().column("v")
             finally:
                 con.unregister("_sla_winners")
         out[column] = values.combine_chunks()
     return out
+
+
+def _indexed_attributes(con: duckdb.DuckDBPyConnection, n_total: int) -> dict[str, pa.Array]:
+    columns = {"team": "team", "system": "system", "channel": "channel", "csat": "csat",
+               "source_made_sla": "made_sla"}
+    select = ", ".join(_TYPED[out].format(v=name) + f" AS {out}" if out in _TYPED else name
+                       for out, name in columns.items())
+    table = con.sql(f"SELECT tix, {select} FROM ticket_case_values").to_arrow_table()
+    row_of = np.full(n_total, -1, dtype=np.int64)
+    row_of[table.column("tix").to_numpy()] = np.arange(table.num_rows)
+    rows = pa.array(row_of, mask=row_of < 0)
+    return {out: table.column(out).take(rows).combine_chunks() for out in columns}
 
 
 def _code_map(data_values: list[str], vocabulary: tuple[str, ...]) -> np.ndarray:
