@@ -31,7 +31,7 @@ def _clock_args(**changes: object) -> list[object]:
         "as_of": N_EVENTS * 1_000_000,
         "on_reopen": 0,
         "on_priority_change": 0,
-        "out8": np.empty((4, N_TICKETS), dtype=np.int8),
+        "out8": np.empty((3, N_TICKETS), dtype=np.int8),
         "out64": np.empty((4, N_TICKETS), dtype=np.int64),
         "outf": np.empty((7, N_TICKETS), dtype=np.float64),
         "out32": np.empty(N_TICKETS, dtype=np.int32),
@@ -71,7 +71,7 @@ def test_a_bad_argument_is_a_value_error_naming_it(change: dict[str, object],
 
 
 def test_read_only_outputs_are_refused() -> None:
-    out8 = np.empty((4, N_TICKETS), dtype=np.int8)
+    out8 = np.empty((3, N_TICKETS), dtype=np.int8)
     out8.flags.writeable = False
     with pytest.raises(ValueError):
         _kernel.clock(*_clock_args(out8=out8))

@@ -104,7 +104,7 @@ typedef struct {
     /* scratch: the state after each event of the ticket at hand */
     int8_t *state;
     /* outputs: per ticket, final column values (clocks.run_clock names them) */
-    int8_t *status, *has_verdict, *open_at_end, *running_last;
+    int8_t *status, *has_verdict, *open_at_end;
     int64_t *started_at, *stopped_at, *cycles, *left;
     double *wall_s, *business_s, *paused_s, *paused_business_s, *target_s, *elapsed_fraction,
         *time_left_s;
@@ -243,7 +243,6 @@ static void clock_ticket(const Clock *k, Py_ssize_t t) {
     k->status[t] = state;
     k->has_verdict[t] = (int8_t)has_verdict;
     k->open_at_end[t] = (int8_t)is_open;
-    k->running_last[t] = (int8_t)(state == RUNNING);
     k->started_at[t] = start_at >= 0 ? k->ts[start_at] : NO_TIME;
     k->stopped_at[t] = state == STOPPED ? last_stop : NO_TIME;
     k->cycles[t] = start_at < 0 ? 0 : k->on_reopen == NEW_CYCLE ? 1 + (int64_t)reopens : 1;
@@ -331,12 +330,11 @@ static PyObject *clock_py(PyObject *self, PyObject *args) {
     int8_t *o8;
     int64_t *o64;
     double *of;
-    if (!(o8 = take(&b, out8, 1, 4 * T, 1, "out8"))) goto fail;
+    if (!(o8 = take(&b, out8, 1, 3 * T, 1, "out8"))) goto fail;
     if (!(o64 = take(&b, out64, 8, 4 * T, 1, "out64"))) goto fail;
     if (!(of = take(&b, outf, 8, 7 * T, 1, "outf"))) goto fail;
     if (!(k.last_cal = take(&b, out32, 4, T, 1, "out32"))) goto fail;
-    k.status = o8, k.has_verdict = o8 + T, k.open_at_end = o8 + 2 * T,
-    k.running_last = o8 + 3 * T;
+    k.status = o8, k.has_verdict = o8 + T, k.open_at_end = o8 + 2 * T;
     k.started_at = o64, k.stopped_at = o64 + T, k.cycles = o64 + 2 * T, k.left = o64 + 3 * T;
     k.wall_s = of, k.business_s = of + T, k.paused_s = of + 2 * T,
     k.paused_business_s = of + 3 * T, k.target_s = of + 4 * T, k.elapsed_fraction = of + 5 * T,

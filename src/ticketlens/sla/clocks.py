@@ -30,8 +30,7 @@ from ticketlens.sla import _kernel
 from ticketlens.sla.calendar import WorkingTime
 from ticketlens.sla.policy import Metric, Policy
 
-NOT_STARTED, RUNNING, PAUSED, STOPPED = 0, 1, 2, 3
-STATUS_NAMES = ("not_started", "running", "paused", "stopped")
+STATUS_NAMES = ("not_started", "running", "paused", "stopped")  # the kernel's status codes
 NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
 
 # activity bits of a clock (_kernel.c: C_START ...)
@@ -59,7 +58,6 @@ class EventArrays:
         self.counts = np.bincount(self.tix, minlength=self.n_tickets)  # events per ticket
         self.first = np.zeros(self.n_tickets, dtype=np.int64)
         np.cumsum(self.counts[:-1], out=self.first[1:])
-        self.last = self.first + self.counts - 1
 
 
 def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -158,7 +156,7 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
     cums, offsets, now = tl._inputs(np.unique(cal_idx))
     q = len(thresholds)
     # the kernel writes the final per-ticket values: no whole-array temporaries after it
-    out8 = np.empty((4, t), dtype=np.int8)
+    out8 = np.empty((3, t), dtype=np.int8)
     out64 = np.empty((4, t), dtype=np.int64)
     outf = np.empty((7, t), dtype=np.float64)
     calendar = np.empty(t, dtype=np.int32)
@@ -169,7 +167,7 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
                   cal_idx.astype(np.int32), cums, offsets, now, thresholds, as_of_us,
                   _ON_REOPEN[metric.on_reopen], _ON_PRIORITY_CHANGE[metric.on_priority_change],
                   out8, out64, outf, calendar, cross64, cross8, cross32)
-    status, has_verdict, open_at_end, _running_last = out8
+    status, has_verdict, open_at_end = out8
     started_at, stopped_at, cycles, left = out64
     wall_s, business_s, paused_s, paused_business_s, target_s, elapsed_fraction, time_left_s = outf
     crossing = _Crossings(tl, cross64, cross8, cross32)
