@@ -54,7 +54,7 @@ _PM4PY_FORMAT = """
 df = pm4py.format_dataframe(df, case_id="ticket_id", activity_key="activity",
                             timestamp_key="timestamp")
 """
-_OURS_SETUP = "from ticketlens import mine\nDB = {db!r}\n"
+_OURS_SETUP = "from ticketlens.analyses import mine\nDB = {db!r}\n"
 
 
 @dataclass(frozen=True)

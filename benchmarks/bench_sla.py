@@ -11,7 +11,7 @@ Measured, each in a fresh process (benchmarks/harness.py), medians of --repeats 
   ≤ 30 s and ≤ 4 GB peak.
 * ours, facts only (business hours), and ours, facts only with every target on the 24×7
   calendar (the wall-clock facts the baselines compute, same 75 columns), each through
-  ``ticketlens.sla`` (stored in the workspace, returned as a DataFrame).
+  ``ticketlens.analyses.sla`` (stored in the workspace, returned as a DataFrame).
 * ours, wall-clock facts computed: ``sla.engine.compute_facts`` on the workspace, i.e. the
   same facts read from the workspace and computed into an in-memory Arrow table, neither
   stored nor converted to pandas — what the baselines do (they return an in-memory table and
@@ -26,7 +26,7 @@ Measured, each in a fresh process (benchmarks/harness.py), medians of --repeats 
 Like for like, as far as the two sides allow: both baselines read their events from Parquet
 in the untimed setup and return an in-memory DataFrame of 11 wall-clock columns; ours reads
 the workspace inside the timed part and computes 75 columns (two clocks with warnings, waits,
-people, tiers); through ``ticketlens.sla`` it also writes them to the workspace file and
+people, tiers); through ``ticketlens.analyses.sla`` it also writes them to the workspace file and
 returns them as a DataFrame. Baseline (b) factorises the ticket key
 once and groups on integer codes: the first version of this script grouped on the string key
 in every step and mapped per-ticket values back through it, which made it ~2.8× slower than
@@ -123,7 +123,7 @@ def wall_clock_facts(df):
 # The standard preset with every target counted round the clock: the wall-clock facts.
 WALL_CLOCK_POLICY = '''
 import tomllib
-from ticketlens.sla.policy import parse_policy, preset_path
+from ticketlens.clock.policy import parse_policy, preset_path
 raw = tomllib.loads(preset_path("standard").read_text(encoding="utf-8"))
 raw["name"], raw["calendar"] = "standard-24x7", "24x7"
 for targets in raw["targets"].values():
@@ -134,8 +134,8 @@ WALL_CLOCK = parse_policy(raw, origin="standard preset, every target 24x7")
 
 
 COMPUTE = '''
-from ticketlens.sla.engine import compute_facts
-from ticketlens.workspace import open_workspace
+from ticketlens.analyses.sla.engine import compute_facts
+from ticketlens.workspace.connection import open_workspace
 '''
 
 
@@ -223,7 +223,7 @@ def main() -> None:
           f"wall-clock facts {r_a_wall:,.0f}x, facts + KPIs {r_a_all:,.0f}x")
     if vectorised is not None:
         print(f"(b) ratio vs vectorised pandas (target ≥ 3x): wall-clock facts computed "
-              f"{ratio(vectorised, computed):.2f}x; through ticketlens.sla (stored, DataFrame): "
+              f"{ratio(vectorised, computed):.2f}x; through ticketlens.analyses.sla (stored, DataFrame): "
               f"wall-clock {ratio(vectorised, wall_clock):.2f}x, business hours "
               f"{ratio(vectorised, facts_only):.2f}x, facts + KPIs {ratio(vectorised, ours):.2f}x; "
               f"baseline incl. its read_parquet vs computed: {ratio(with_read, computed):.2f}x")

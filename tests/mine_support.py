@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ticketlens.workspace import connect_memory, open_workspace
+from ticketlens.workspace.connection import connect_memory, open_workspace
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -113,7 +113,7 @@ _CACHE: dict[str, object] = {}
 
 
 def ingested(folder: object, name: str, source: object) -> object:
-    """A workspace file holding ``source`` ingested by ``ticketlens.ingest`` (once per run)."""
+    """A workspace file holding ``source`` ingested by ``ticketlens.sources.ingest`` (once per run)."""
     import ticketlens
 
     key = f"ws:{name}"

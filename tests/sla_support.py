@@ -10,9 +10,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ticketlens.sla import compute_facts, insert_events
-from ticketlens.sla.policy import Policy, load_policy, parse_policy, preset_path
-from ticketlens.workspace import connect_memory, open_workspace
+from ticketlens.analyses.sla import compute_facts, insert_events
+from ticketlens.clock.policy import Policy, load_policy, parse_policy, preset_path
+from ticketlens.workspace.connection import connect_memory, open_workspace
 
 
 def ev(ticket: str, when: str, activity: str, who: str | None = None,

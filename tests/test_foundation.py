@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from ticketlens import schema
 from ticketlens.cli import TicketlensGroup, cli
-from ticketlens.errors import ConfigError
-from ticketlens.workspace import open_workspace
+from ticketlens.core import schema
+from ticketlens.core.errors import ConfigError
+from ticketlens.workspace.connection import open_workspace
 
 
 def test_activity_vocabulary_is_the_briefs_twenty() -> None:

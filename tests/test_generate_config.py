@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import ticketlens
 from ticketlens.cli import cli
-from ticketlens.generate.config import default_toml_text, load_config
+from ticketlens.sources.generate.config import default_toml_text, load_config
 
 BRIEF_ROSTER = {
     "Chris Johnson": "L1", "Sam Williams": "L1", "Pat Anderson": "L1", "Alex Martinez": "L2",
@@ -156,7 +156,7 @@ def test_an_error_midway_leaves_no_half_written_output(tmp_path, monkeypatch) ->
     out = tmp_path / "desk"
     ticketlens.generate(out, tickets=40, seed=1)
     before = (out / "events.csv").read_bytes()
-    from ticketlens.generate import api
+    from ticketlens.sources.generate import api
 
     def boom(*args, **kwargs):
         raise RuntimeError("disk full")

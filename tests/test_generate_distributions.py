@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from test_generate_support import TICKETS, Desk, business_seconds, in_business_hours, shared_desk
-from ticketlens.generate.config import COMPLEXITIES, load_config
-from ticketlens.generate.journey import S
-from ticketlens.generate.simulate import prepare, run
+from ticketlens.sources.generate.config import COMPLEXITIES, load_config
+from ticketlens.sources.generate.journey import S
+from ticketlens.sources.generate.simulate import prepare, run
 
 
 @pytest.fixture(scope="session")

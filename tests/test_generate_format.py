@@ -14,8 +14,14 @@ import pytest
 
 import ticketlens
 from test_generate_support import TABLES, Desk, shared_desk
-from ticketlens.generate.config import default_toml_text
-from ticketlens.schema import ACTIVITIES, CATEGORIES, DEPARTMENTS, EVENT_LOG_COLUMNS, PRIORITIES
+from ticketlens.core.schema import (
+    ACTIVITIES,
+    CATEGORIES,
+    DEPARTMENTS,
+    EVENT_LOG_COLUMNS,
+    PRIORITIES,
+)
+from ticketlens.sources.generate.config import default_toml_text
 
 
 @pytest.fixture(scope="session")
@@ -163,7 +169,7 @@ def test_determinism_and_grammar_hold_across_chunks(tmp_path, monkeypatch) -> No
     import functools
 
     from test_generate_support import grammar_violations
-    from ticketlens.generate import api, simulate
+    from ticketlens.sources.generate import api, simulate
 
     monkeypatch.setattr(api, "prepare", functools.partial(simulate.prepare, chunk_tickets=700))
     a = ticketlens.generate(tmp_path / "a", tickets=4000, seed=5)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import ticketlens
-from ticketlens.generate import GenerateResult
+from ticketlens.sources.generate import GenerateResult
 
 TABLES = ("events", "tickets", "sla_metrics", "ownership", "business_impact")
 SEED = 11

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import ticketlens
-from ticketlens.errors import InputError, SchemaError, TicketlensError
+from ticketlens.core.errors import InputError, SchemaError, TicketlensError
 
 HEADER = "Case ID,Activity,Complete Timestamp,Resource"
 

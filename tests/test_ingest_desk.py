@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.errors import ConfigError
-from ticketlens.schema import EVENT_LOG_COLUMNS, TIMESTAMP_FORMAT, UNASSIGNED
+from ticketlens.core.errors import ConfigError
+from ticketlens.core.schema import EVENT_LOG_COLUMNS, TIMESTAMP_FORMAT, UNASSIGNED
 
 TINY = Path(__file__).resolve().parent / "data" / "desk_tiny"
 
@@ -134,7 +134,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         ticketlens.generate(out, tickets=400, seed=11, formats=("csv", "parquet"))
     except NotImplementedError:  # pragma: no cover - until the generator lands
-        pytest.skip("ticketlens.generate is not implemented yet")
+        pytest.skip("ticketlens.sources.generate is not implemented yet")
     return out
 
 

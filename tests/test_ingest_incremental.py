@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.errors import InputError
+from ticketlens.core.errors import InputError
 
 FLAGS = {"case": "id", "activity": "what", "timestamp": "when"}
 

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.errors import ConfigError, SchemaError
-from ticketlens.ingest.mapping import builtin, builtin_names, load_mapping
+from ticketlens.core.errors import ConfigError, SchemaError
+from ticketlens.sources.ingest.mapping import builtin, builtin_names, load_mapping
 
 DATA = Path(__file__).resolve().parent / "data"
 

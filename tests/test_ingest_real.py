@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.ingest import IngestSummary
+from ticketlens.sources.ingest import IngestSummary
 
 
 def _ingest(real_data: Path, tmp_path_factory: pytest.TempPathFactory, name: str,

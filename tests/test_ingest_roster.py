@@ -47,8 +47,8 @@ def test_sla_takes_tiers_from_the_roster_before_the_log() -> None:
     """A roster states a tier; an escalation only suggests one: the roster wins, the log fills in."""
     import pandas as pd
 
-    from ticketlens.sla.engine import compute_facts, insert_events
-    from ticketlens.workspace import connect_memory
+    from ticketlens.analyses.sla.engine import compute_facts, insert_events
+    from ticketlens.workspace.connection import connect_memory
 
     con = connect_memory()
     stamps = pd.date_range("2024-01-08 09:00", periods=4, freq="h", tz="UTC")

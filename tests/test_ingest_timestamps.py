@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.errors import ConfigError, InputError
+from ticketlens.core.errors import ConfigError, InputError
 
 FLAGS = {"case": "id", "activity": "what", "timestamp": "when"}
 

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import ticketlens
-from ticketlens.errors import InputError
+from ticketlens.core.errors import InputError
 
 LOG = """<?xml version="1.0" encoding="UTF-8"?>
 <log xes.version="1849-2016" xmlns="http://www.xes-standard.org/">

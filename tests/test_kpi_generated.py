@@ -11,7 +11,7 @@ from scipy import stats
 
 import ticketlens
 from sla_support import GENERATED_TICKETS, generated_workspace
-from ticketlens.filters import TicketFilter
+from ticketlens.core.segment import TicketFilter
 
 
 @pytest.fixture(scope="module")

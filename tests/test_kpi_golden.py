@@ -11,9 +11,9 @@ from click.testing import CliRunner
 import ticketlens
 from sla_support import workspace_with
 from test_sla_golden import ESCALATED, OPEN, PAUSED, RAISED, REOPENED
+from ticketlens.analyses.kpi.tables import KPI_TABLES
 from ticketlens.cli import cli
-from ticketlens.filters import TicketFilter
-from ticketlens.kpi.tables import KPI_TABLES
+from ticketlens.core.segment import TicketFilter
 
 ROWS = ESCALATED + PAUSED + REOPENED + OPEN + RAISED  # tickets E F G P R O C
 ATTRIBUTES = [("P", "csat", "4"), ("E", "csat", "2"), ("P", "team", "Desk A")]

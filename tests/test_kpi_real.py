@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import ticketlens
-from ticketlens.filters import TicketFilter
+from ticketlens.core.segment import TicketFilter
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from mine_support import workspace_file, workspace_with
-from ticketlens import mine
+from ticketlens.analyses import mine
 from ticketlens.cli import cli
-from ticketlens.errors import AnalysisError, ConfigError, InputError, WorkspaceError
-from ticketlens.filters import TicketFilter
-from ticketlens.workspace import open_workspace
+from ticketlens.core.errors import AnalysisError, ConfigError, InputError, WorkspaceError
+from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import open_workspace
 
 C, A, WS = "Ticket Created", "Ticket Assigned", "Work Started"
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from mine_support import T0, workspace_with
-from ticketlens import mine
-from ticketlens.filters import TicketFilter
+from ticketlens.analyses import mine
+from ticketlens.core.segment import TicketFilter
 
 C, A, WS, WR = "Ticket Created", "Ticket Assigned", "Work Started", "Work Resumed"
 RP, RES, CL, RO = "Resolution Proposed", "Ticket Resolved", "Ticket Closed", "Ticket Reopened"

@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mine_support import generated_desk, ingested, workspace_with
-from ticketlens import mine
+from ticketlens.analyses import mine
+from ticketlens.analyses.mine.alignment import align, build_automaton
 from ticketlens.cli import cli
-from ticketlens.mine.alignment import align, build_automaton
-from ticketlens.schema import ACTIVITIES
+from ticketlens.core.schema import ACTIVITIES
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None,
                                reason="Graphviz dot not installed (apt-get install graphviz)")
@@ -202,7 +202,7 @@ def test_long_trace_path_gives_the_same_answers(desk_db: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Traces too long for the sequence fingerprint are sorted within each ticket instead:
     forcing that path must not change a single number."""
-    from ticketlens.mine import source
+    from ticketlens.analyses.mine import source
 
     fast_variants, fast_dfg = mine.variants(desk_db), mine.dfg(desk_db)
     fast_conformance = mine.conformance(desk_db).tickets

@@ -1,6 +1,6 @@
 """ticketlens mine gives pm4py's answers exactly, on real logs and a generated one.
 
-Each log is ingested with ``ticketlens.ingest`` and, independently, read from the raw file by
+Each log is ingested with ``ticketlens.sources.ingest`` and, independently, read from the raw file by
 pandas/pm4py (``format_dataframe`` sorts stably by case then timestamp, as ingest numbers
 ``event_seq``: the Helpdesk log has 130 same-instant event pairs that check the tie order).
 DFG edges, start and end activities, variants and handover counts must be equal; the
@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from mine_support import generated_desk, ingested
-from ticketlens import mine
+from ticketlens.analyses import mine
 
 pm4py = pytest.importorskip("pm4py")
 

@@ -10,8 +10,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ticketlens.sla.calendar import US_PER_SECOND, WorkingTime
-from ticketlens.sla.policy import Calendar
+from ticketlens.clock.calendar import US_PER_SECOND, WorkingTime
+from ticketlens.clock.policy import Calendar
 
 ZONES = ("UTC", "Europe/London", "America/New_York", "Australia/Sydney")
 START = datetime(2024, 1, 1, tzinfo=UTC)

@@ -15,12 +15,12 @@ import pyarrow as pa
 import pytest
 
 from sla_support import ev, generated_workspace, memory_with
-from ticketlens.errors import AnalysisError
-from ticketlens.sla import compute_facts, insert_events
-from ticketlens.sla.calendar import US_PER_SECOND, WorkingTime
-from ticketlens.sla.engine import metric_facts
-from ticketlens.sla.policy import Calendar, load_policy
-from ticketlens.workspace import connect_memory, open_workspace
+from ticketlens.analyses.sla import compute_facts, insert_events
+from ticketlens.analyses.sla.engine import metric_facts
+from ticketlens.clock.calendar import US_PER_SECOND, WorkingTime
+from ticketlens.clock.policy import Calendar, load_policy
+from ticketlens.core.errors import AnalysisError
+from ticketlens.workspace.connection import connect_memory, open_workspace
 
 
 @pytest.fixture(scope="module")

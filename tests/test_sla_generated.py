@@ -12,7 +12,7 @@ import pytest
 import ticketlens
 from sla_support import GENERATED_TICKETS, generated_workspace
 from test_sla_calendar import reference_business_seconds
-from ticketlens.sla.policy import load_policy
+from ticketlens.clock.policy import load_policy
 
 
 @pytest.fixture(scope="session")

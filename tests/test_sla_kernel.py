@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from sla_support import policy_with
-from ticketlens.errors import ConfigError
-from ticketlens.sla import _kernel
+from ticketlens.clock import _kernel
+from ticketlens.core.errors import ConfigError
 
 N_TICKETS, N_EVENTS, SLOTS = 2, 5, 3  # tickets of 3 and 2 events; priorities + "none"
 

@@ -10,8 +10,7 @@ from click.testing import CliRunner
 
 from sla_support import ev, policy_with, workspace_with
 from ticketlens.cli import cli
-from ticketlens.errors import ConfigError
-from ticketlens.sla.policy import (
+from ticketlens.clock.policy import (
     DEFAULT_PRESET,
     load_policy,
     parse_policy,
@@ -20,6 +19,7 @@ from ticketlens.sla.policy import (
     preset_names,
     preset_path,
 )
+from ticketlens.core.errors import ConfigError
 
 
 def test_presets_ship_both_target_sets_and_standard_is_default() -> None:

@@ -1,4 +1,4 @@
-"""The SLA engine on real exports, each read by `ticketlens.ingest` and measured with a policy
+"""The SLA engine on real exports, each read by `ticketlens.sources.ingest` and measured with a policy
 in the source's own vocabulary."""
 
 from __future__ import annotations

@@ -16,11 +16,11 @@ import pytest
 
 import ticketlens
 from sla_support import ev
-from ticketlens.errors import AnalysisError
-from ticketlens.sla import insert_events, stage, stage_runs
-from ticketlens.sla.engine import default_as_of
-from ticketlens.sla.policy import Policy, load_policy
-from ticketlens.workspace import connect_memory, open_workspace
+from ticketlens.analyses.sla import insert_events, stage, stage_runs
+from ticketlens.analyses.sla.engine import default_as_of
+from ticketlens.clock.policy import Policy, load_policy
+from ticketlens.core.errors import AnalysisError
+from ticketlens.workspace.connection import connect_memory, open_workspace
 
 STANDARD = load_policy("standard")
 

@@ -1,4 +1,4 @@
-"""What `ticketlens.sla` stores reads back with the values, NULLs, types and row order of the
+"""What `ticketlens.analyses.sla` stores reads back with the values, NULLs, types and row order of the
 facts it returns."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 
 import ticketlens
 from sla_support import ev, workspace_with
-from ticketlens.sla.api import store
-from ticketlens.sla.assemble import to_pandas
+from ticketlens.analyses.sla.api import store
+from ticketlens.clock.assemble import to_pandas
 
 TABLES = ("sla_facts", "sla_summary", "sla_technicians", "sla_ticket_technicians")
 

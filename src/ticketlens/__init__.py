@@ -10,9 +10,10 @@ The public API mirrors the CLI verb for verb::
     tl.mine.dfg("ws.duckdb")                         # ticketlens mine dfg --db ws.duckdb
 """
 
-from ticketlens import mine
-from ticketlens.demo import demo
-from ticketlens.errors import (
+from ticketlens.analyses import mine
+from ticketlens.analyses.kpi import kpi
+from ticketlens.analyses.sla import sla
+from ticketlens.core.errors import (
     AnalysisError,
     ConfigError,
     InputError,
@@ -20,11 +21,10 @@ from ticketlens.errors import (
     TicketlensError,
     WorkspaceError,
 )
-from ticketlens.filters import TicketFilter
-from ticketlens.generate import generate
-from ticketlens.ingest import info, ingest
-from ticketlens.kpi import kpi
-from ticketlens.sla import sla
+from ticketlens.core.segment import TicketFilter
+from ticketlens.demo import demo
+from ticketlens.sources.generate import generate
+from ticketlens.sources.ingest import info, ingest
 
 __version__ = "0.1.0"
 

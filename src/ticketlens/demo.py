@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ticketlens.errors import InputError
-from ticketlens.schema import PRIORITY_RANK
+from ticketlens.core.errors import InputError
+from ticketlens.core.schema import PRIORITY_RANK
 
 DEFAULT_OUT = Path("ticketlens-demo")
 DEFAULT_TICKETS = 3_000
@@ -68,11 +68,11 @@ def demo(
     >>> result.breach  # doctest: +SKIP
     """
     # Imported here so `import ticketlens` stays light and the verbs stay the single source.
-    from ticketlens import mine
-    from ticketlens.generate import generate
-    from ticketlens.ingest import ingest
-    from ticketlens.kpi import kpi
-    from ticketlens.sla import sla
+    from ticketlens.analyses import mine
+    from ticketlens.analyses.kpi import kpi
+    from ticketlens.analyses.sla import sla
+    from ticketlens.sources.generate import generate
+    from ticketlens.sources.ingest import ingest
 
     out = Path(out)
     _prepare(out)

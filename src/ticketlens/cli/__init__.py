@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from ticketlens.errors import TicketlensError
+from ticketlens.core.errors import TicketlensError
 
 
 class TicketlensGroup(click.Group):

@@ -1,4 +1,4 @@
-"""CLI for `ticketlens generate`: parse, call ``ticketlens.generate``, print what was written."""
+"""CLI for `ticketlens generate`: parse, call ``ticketlens.sources.generate``, print what was written."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
       ticketlens generate --print-config > my-desk.toml
       ticketlens generate --out mine/ --config my-desk.toml --seed 7
     """
-    from ticketlens.generate.config import default_toml_text
+    from ticketlens.sources.generate.config import default_toml_text
 
     if print_config:
         click.echo(default_toml_text(), nl=False)

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from ticketlens.cli.options import db_option, json_option
-from ticketlens.ingest import IngestSummary, WorkspaceInfo, info, ingest
-from ticketlens.ingest.detect import FORMAT_CHOICES
-from ticketlens.ingest.summary import SourceSummary
+from ticketlens.sources.ingest import IngestSummary, WorkspaceInfo, info, ingest
+from ticketlens.sources.ingest.detect import FORMAT_CHOICES
+from ticketlens.sources.ingest.summary import SourceSummary
 
 COLUMN_FLAGS = ("case", "activity", "timestamp", "resource", "priority", "category",
                 "department", "notes", "event_id", "created")

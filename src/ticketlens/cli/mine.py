@@ -1,6 +1,6 @@
 """CLI for `ticketlens mine`: process mining of ticket lifecycles.
 
-Each subcommand parses its options, calls one ``ticketlens.mine`` function and shows the
+Each subcommand parses its options, calls one ``ticketlens.analyses.mine`` function and shows the
 result: rich tables in the terminal, ``--json`` for machines, ``--out`` for files.
 """
 
@@ -17,11 +17,11 @@ import click
 import numpy as np
 import pandas as pd
 
-from ticketlens import mine as lib
-from ticketlens._files import atomic_file
+from ticketlens.analyses import mine as lib
+from ticketlens.analyses.mine.duration import human_duration
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
-from ticketlens.errors import InputError
-from ticketlens.mine.duration import human_duration
+from ticketlens.core.errors import InputError
+from ticketlens.core.files import atomic_file
 
 Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
 

@@ -24,7 +24,7 @@ POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, se
 def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from ticketlens.sla.policy import DEFAULT_PRESET, load_policy, preset_names, preset_path
+    from ticketlens.clock.policy import DEFAULT_PRESET, load_policy, preset_names, preset_path
 
     for name in preset_names():
         policy = load_policy(name)
@@ -96,7 +96,7 @@ def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | 
     wall-clock and business time, paused time, target, breach and its instant, warnings,
     and for open tickets the fraction used and the time left.
     """
-    from ticketlens.sla import sla
+    from ticketlens.analyses.sla import sla
 
     facts = sla(db, policy=policy, as_of=_utc(as_of),
                 progress=_progress_wanted())
@@ -118,7 +118,7 @@ def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | 
 def _write_facts(facts: pd.DataFrame, out: str) -> None:
     from pathlib import Path
 
-    from ticketlens.errors import ConfigError
+    from ticketlens.core.errors import ConfigError
 
     path = Path(out)
     partial = path.with_name(f".{path.name}.partial")
@@ -195,7 +195,7 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     backlog per day; Pareto; peak load; technician workload; CSAT; chi-square and
     Mann–Whitney checks; and which tickets each KPI could not use, and why.
     """
-    from ticketlens.kpi import kpi
+    from ticketlens.analyses.kpi import kpi
 
     segment = make_filter(start, end, priority, category, team)
     report = kpi(db, segment=segment, policy=policy, out=out,

@@ -1,0 +1,1 @@
+"""Analyses over a workspace: ``sla`` facts, ``kpi`` (reads sla), ``mine``."""

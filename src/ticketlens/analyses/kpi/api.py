@@ -1,0 +1,123 @@
+"""`ticketlens.kpi(db, ...)`: service KPIs over the SLA facts, stored in the workspace."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
+from ticketlens.analyses.sla.api import compute_and_store, progress_steps, store, stored_run
+from ticketlens.clock.policy import Policy, load_policy
+from ticketlens.core.errors import ConfigError
+from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
+
+FORMATS = ("parquet", "csv")
+
+
+@dataclass
+class KpiReport:
+    """The KPI tables (pandas DataFrames by name) and what they were computed on."""
+
+    tables: dict[str, pd.DataFrame]
+    policy: str
+    as_of: datetime
+    segment: str
+    recomputed_facts: bool
+    out: Path | None = None
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.tables[name]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: tables as lists of records, instants as ISO 8601 text."""
+        return {
+            "policy": self.policy,
+            "as_of": self.as_of.isoformat(),
+            "segment": self.segment,
+            "recomputed_facts": self.recomputed_facts,
+            "out": str(self.out) if self.out else None,
+            "tables": {name: json.loads(frame.to_json(orient="records", date_format="iso"))
+                       for name, frame in self.tables.items()},
+        }
+
+
+def kpi(
+    db: str | Path = DEFAULT_DB,
+    *,
+    segment: TicketFilter | None = None,
+    policy: str | Path | Policy | None = None,
+    out: str | Path | None = None,
+    formats: Sequence[str] = FORMATS,
+    progress: bool = False,
+) -> KpiReport:
+    """Compute every KPI table for ``segment`` and store them in the workspace as ``kpi_*``.
+
+    Reads ``sla_facts``; computes it first when it is missing, was computed on other events, or
+    ``policy`` differs from the policy it was computed with. ``out``: also write each table as
+    ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). Tables and columns: docs/kpi.md.
+
+    >>> report = kpi("ws.duckdb", segment=TicketFilter(priority=("High",)))  # doctest: +SKIP
+    >>> report["kpi_segments"].query("dimension == 'team'")                   # doctest: +SKIP
+    """
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown or not formats:
+        raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
+                          f"choose from {', '.join(FORMATS)}")
+    with open_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
+        ws.require_events()
+        chosen, as_of, recomputed = _facts_for(ws, policy, step)
+        tables = build_tables(ws.con, chosen, as_of, segment, step=step)
+        step("storing kpi tables")
+        with ws.transaction() as con:
+            for name in KPI_TABLES:
+                store(con, name, tables[name])
+    report = KpiReport(tables, chosen.name, as_of, (segment or TicketFilter()).describe(),
+                       recomputed)
+    if out is not None:
+        report.out = write_tables(tables, Path(out), formats)
+    return report
+
+
+def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
+               step: Any) -> tuple[Policy, datetime, bool]:
+    """The policy and as-of instant of up-to-date SLA facts, computing them when needed."""
+    stored = stored_run(ws)
+    wanted = load_policy(policy) if policy is not None else None
+    if stored is not None:
+        stored_policy, as_of, events = stored
+        fresh = events == ws.event_count()
+        if fresh and (wanted is None or wanted.fingerprint == stored_policy.fingerprint):
+            return stored_policy, as_of, False
+        wanted = wanted or stored_policy
+    wanted = wanted or load_policy(None)
+    result, _ = compute_and_store(ws, wanted, None, step)
+    return wanted, result.as_of, True
+
+
+def write_tables(tables: dict[str, pd.DataFrame], out: Path,
+                 formats: Sequence[str] = FORMATS) -> Path:
+    """Write each table to ``out`` as Parquet and/or CSV; all files appear, or none."""
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".kpi-", dir=out))
+    try:
+        for name, frame in tables.items():
+            if "parquet" in formats:
+                frame.to_parquet(staging / f"{name}.parquet", index=False)
+            if "csv" in formats:
+                frame.to_csv(staging / f"{name}.csv", index=False, date_format="%Y-%m-%d")
+        for path in sorted(staging.iterdir()):
+            path.replace(out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+

@@ -1,0 +1,150 @@
+"""Build every KPI table from ``sla_facts`` (+ ``events``) on one connection.
+
+Each table is one SQL file beside this module (its grain stated at the top) run over the staged
+segment ``_kpi_facts``; the statistical checks and the coverage report are assembled here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+from importlib.resources import files
+
+import duckdb
+import pandas as pd
+
+from ticketlens.analyses.kpi import stats
+from ticketlens.analyses.sla.engine import roles_table
+from ticketlens.clock.policy import Policy
+from ticketlens.core.errors import AnalysisError
+from ticketlens.core.segment import TicketFilter
+
+KPI_TABLES = ("kpi_segments", "kpi_breach", "kpi_backlog", "kpi_pareto", "kpi_peak_load",
+              "kpi_technicians", "kpi_csat", "kpi_tests", "kpi_coverage")
+_TEMP = ("_kpi_segment", "_kpi_facts")
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _sql(name: str) -> str:
+    return files("ticketlens.analyses.kpi").joinpath(name).read_text(encoding="utf-8")
+
+
+def resolution_metric(policy: Policy) -> str | None:
+    """The metric KPIs treat as "the resolution SLA": named ``resolution``, else the last one."""
+    if policy.metric("resolution"):
+        return "resolution"
+    return policy.metrics[-1].name if policy.metrics else None
+
+
+def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime,
+                 segment: TicketFilter | None = None,
+                 step: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
+    """All KPI tables for the tickets of ``segment`` (default: all), as pandas DataFrames."""
+    note = step or (lambda _: None)
+    segment = segment or TicketFilter()
+    select, params = segment.events_sql("events")
+    tz = {"tz": policy.timezone}
+    metric = resolution_metric(policy)
+    try:
+        note("staging segment")
+        names = _metric_names(con, policy)
+        if segment.is_empty:  # every ticket, also those known only from case attributes
+            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment (ticket_id VARCHAR)")
+            where = ""
+        else:  # the segment's SQL comes from TicketFilter, with user values as parameters
+            con.execute("CREATE OR REPLACE TEMP TABLE _kpi_segment AS "
+                        f"SELECT DISTINCT ticket_id FROM ({select})", params)
+            where = "SEMI JOIN segment s USING (ticket_id)"
+        verdicts = "".join(f'\n        f."{m}_breached", f."{m}_status",' for m in names)
+        con.execute(_sql("stg_facts.sql").replace("{verdicts}", verdicts)
+                    .replace("{segment}", where))
+        parts = [_sql("stg_verdicts.sql").replace("{metric}", m) for m in names]
+        # a view: each query that reads it scans the staged facts again, cheaper than storing
+        # one row per ticket and metric
+        con.execute("CREATE OR REPLACE TEMP VIEW _kpi_verdicts AS "
+                    + "\nUNION ALL\n".join(f"({part})" for part in parts))
+        con.register("_kpi_roles", roles_table(policy))
+        tables: dict[str, pd.DataFrame] = {}
+        for name, params_ in (
+            ("kpi_segments", {}),
+            ("kpi_breach", {}),
+            ("kpi_backlog", {**tz, "as_of": as_of}),
+            ("kpi_pareto", {}),
+            ("kpi_peak_load", tz),
+            ("kpi_technicians", {"metric": metric}),
+            ("kpi_csat", {}),
+        ):
+            note(name.removeprefix("kpi_").replace("_", " "))
+            tables[name] = con.execute(_sql(f"{name}.sql"), params_).fetch_df()
+        note("statistical tests")
+        tables["kpi_tests"] = pd.DataFrame(
+            [stats.chi_square_priority_breach(con, metric), stats.mann_whitney_escalated(con)],
+            columns=list(stats.TEST_COLUMNS))
+        tables["kpi_coverage"] = _coverage(con, policy)
+    finally:
+        con.execute("DROP VIEW IF EXISTS _kpi_verdicts")
+        for table in _TEMP:
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.unregister("_kpi_roles")
+    return tables
+
+
+def _metric_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> list[str]:
+    """The policy's metric names, which become column names in the KPI queries: validated
+    identifiers (policy.py), checked again here against the stored facts."""
+    columns = {row[0] for row in con.execute("DESCRIBE sla_facts").fetchall()}
+    names = []
+    for metric in policy.metrics:
+        name = metric.name
+        if not _IDENTIFIER.match(name) or f"{name}_breached" not in columns:
+            raise AnalysisError(f"sla_facts has no columns for metric {name!r}: recompute them "
+                                "with `ticketlens sla`")
+        names.append(name)
+    return names
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
+    """One row per KPI: tickets used, and tickets left out with the reason, counted."""
+    counts = con.execute("""
+        SELECT count(*) AS tickets,
+               count(*) FILTER (WHERE NOT has_creation) AS no_creation,
+               count(resolution_hours) AS resolved,
+               count(*) FILTER (WHERE has_creation AND resolved_at IS NULL) AS unresolved,
+               count(first_response_minutes) AS responded,
+               count(*) FILTER (WHERE has_creation AND first_response_at IS NULL) AS no_response,
+               count(csat) AS rated
+        FROM _kpi_facts
+    """).fetch_df().iloc[0]
+    total, no_creation = int(counts["tickets"]), int(counts["no_creation"])
+    rows = [
+        ("resolution time (MTTR, median, p90)", int(counts["resolved"]),
+         [(no_creation, "no creation event: no start to measure from"),
+          (int(counts["unresolved"]), "not resolved (as of)")]),
+        ("first response time", int(counts["responded"]),
+         [(no_creation, "no creation event: no start to measure from"),
+          (int(counts["no_response"]), "no first-response activity (as of)")]),
+    ]
+    verdicts = con.execute("""
+        SELECT metric, count(breached), count(*) - count(breached) FROM _kpi_verdicts
+        GROUP BY metric
+    """).fetchall()
+    by_metric = {m: (int(w), int(wo)) for m, w, wo in verdicts}
+    for metric in policy.metrics:
+        with_verdict, without = by_metric.get(metric.name, (0, 0))
+        rows.append((f"{metric.name} SLA breach rate", with_verdict,
+                     [(no_creation, "no creation event: no SLA clock (never an invented start)"),
+                      (without, "clock not started, or no target for the ticket's priority")]))
+    rows.append(("backlog and peak load", total - no_creation,
+                 [(no_creation, "no creation event: creation instant unknown")]))
+    rows.append(("CSAT", int(counts["rated"]),
+                 [(total - int(counts["rated"]), "no satisfaction rating")]))
+    frame = []
+    for kpi, used, exclusions in rows:
+        excluded = [(n, why) for n, why in exclusions if n]
+        frame.append({
+            "kpi": kpi, "tickets": total, "used": used,
+            "excluded": sum(n for n, _ in excluded),
+            "reasons": "; ".join(f"{n} {why}" for n, why in excluded) or None,
+        })
+    return pd.DataFrame(frame)

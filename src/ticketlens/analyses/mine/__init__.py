@@ -1,0 +1,40 @@
+"""Process mining of ticket lifecycles: one function per analysis, as ``ticketlens mine <verb>``.
+
+Every function takes the workspace (a path, or an open DuckDB connection holding the ``events``
+table) and an optional ``segment`` (``TicketFilter``), reads ``events`` ordered by
+``(ticket_id, event_seq)`` and returns pandas DataFrames: one (``variants``) or a frozen
+dataclass of several (the others). ``process_map`` and ``export_xes`` write a file and return
+its path.
+"""
+
+from __future__ import annotations
+
+from ticketlens.analyses.mine.bottlenecks import Bottlenecks, bottlenecks
+from ticketlens.analyses.mine.conformance import Conformance, conformance
+from ticketlens.analyses.mine.dfg import DirectlyFollowsGraph, dfg
+from ticketlens.analyses.mine.handover import HandoverNetwork, handover
+from ticketlens.analyses.mine.model import ReferenceModel, default_model_path, load_model
+from ticketlens.analyses.mine.process_map import process_map, to_dot
+from ticketlens.analyses.mine.rework import Rework, rework
+from ticketlens.analyses.mine.variants import variants
+from ticketlens.analyses.mine.xes import export_xes
+
+__all__ = [
+    "Bottlenecks",
+    "Conformance",
+    "DirectlyFollowsGraph",
+    "HandoverNetwork",
+    "ReferenceModel",
+    "Rework",
+    "bottlenecks",
+    "conformance",
+    "default_model_path",
+    "dfg",
+    "export_xes",
+    "handover",
+    "load_model",
+    "process_map",
+    "rework",
+    "to_dot",
+    "variants",
+]

@@ -1,0 +1,1 @@
+"""SLA clocks: policies, business calendars and the per-event clock kernel (arrays in, arrays out; no workspace)."""

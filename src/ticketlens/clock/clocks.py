@@ -1,0 +1,254 @@
+"""SLA clocks over all tickets at once: state per event, elapsed per segment, crossings.
+
+Events arrive as flat numpy arrays in ticket order (each ticket one contiguous, time-ordered
+run). A clock's state after each event follows from the *last* relevant event before it:
+
+* ``started``: at or after the ticket's first start event;
+* ``stopped``: the last stop/reopen event since the start was a stop;
+* ``paused``: the last pause/resume/reopen event since the start was a pause;
+
+Between two consecutive events of a ticket lies a *segment* in the state after the first one
+(the last segment of an open clock runs to the as-of instant). Business time of a segment is
+the difference of two cumulative-working-time lookups of the calendar of the priority in force;
+breach and warning instants are inverse lookups.
+
+Speed: the state machine runs in C (``_kernel.c``), one walk over each ticket's events, so
+the cost is one pass instead of the dozens of whole-array numpy passes (each with a fresh
+temporary) the same rules take when vectorised. What stays in numpy is vectorised over
+calendars or tickets: each business calendar's cumulative working time at every event (a
+``searchsorted``, computed once per run in ``Timeline``) and the inverse lookups that turn
+the kernel's crossing points into instants.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ticketlens.clock import _kernel
+from ticketlens.clock.calendar import WorkingTime
+from ticketlens.clock.policy import Metric, Policy
+
+STATUS_NAMES = ("not_started", "running", "paused", "stopped")  # the kernel's status codes
+NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
+
+# activity bits of a clock (_kernel.c: C_START ...)
+_START, _STOP, _PAUSE, _RESUME, _REOPEN = 1, 2, 4, 8, 16
+_ON_REOPEN = {"resume": 0, "new_cycle": 1, "full": 2}
+_ON_PRIORITY_CHANGE = {"retarget": 0, "initial": 1, "final": 2}
+
+
+@dataclass
+class EventArrays:
+    """One ticket's events contiguous and time-ordered; codes index the policy's vocabulary.
+
+    Every ticket ``0 .. n_tickets - 1`` has at least one event. Codes are int32 (the kernel
+    reads them as such), instants int64 microseconds.
+    """
+
+    tix: np.ndarray  # int32 ticket index, non-decreasing
+    ts: np.ndarray  # int64 microseconds since the epoch (UTC)
+    act: np.ndarray  # int32 policy activity index, -1 = not in the policy's vocabulary
+    prio: np.ndarray  # int32 policy priority index, -1 = unknown / not in the vocabulary
+    holder: np.ndarray  # int32 person code, -1 = nobody
+    n_tickets: int
+
+    def __post_init__(self) -> None:
+        self.counts = np.bincount(self.tix, minlength=self.n_tickets)  # events per ticket
+        self.first = np.zeros(self.n_tickets, dtype=np.int64)
+        np.cumsum(self.counts[:-1], out=self.first[1:])
+
+
+def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Index a per-code table with codes where -1 means "none": every such table ends with
+    the "none" slot, which index -1 reaches directly."""
+    return table_by_code[codes]
+
+
+def activity_table(policy: Policy, groups: dict[int, frozenset[str]],
+                   dtype: type = np.uint8) -> np.ndarray:
+    """Per policy activity code (+ a final empty slot for code -1): the OR of the bits of
+    every group the activity belongs to."""
+    table = np.zeros(len(policy.activities) + 1, dtype=dtype)
+    for i, name in enumerate(policy.activities):
+        for bit, names in groups.items():
+            if name in names:
+                table[i] |= bit
+    return table
+
+
+# --- what every clock shares ------------------------------------------------------------------
+
+
+@dataclass
+class Calendars:
+    """The working-time functions of a policy's calendars over the data's span, by name."""
+
+    names: tuple[str, ...]
+    functions: tuple[WorkingTime, ...]
+
+    @classmethod
+    def build(cls, policy: Policy, start_us: int, end_us: int) -> Calendars:
+        names = tuple(policy.calendars)
+        return cls(names, tuple(WorkingTime(policy.calendars[n], start_us, end_us) for n in names))
+
+    def index(self, name: str) -> int:
+        return self.names.index(name)
+
+
+@dataclass
+class Timeline:
+    """The events, the calendars and the as-of instant, with what every clock reuses."""
+
+    ev: EventArrays
+    calendars: Calendars
+    as_of_us: int
+    _cum: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def cumulative_at_events(self, c: int) -> np.ndarray:
+        """Calendar ``c``'s cumulative working µs at every event's instant (business
+        calendars only: a round-the-clock calendar's is the instant itself, see ``_inputs``)."""
+        if c not in self._cum:
+            self._cum[c] = self.calendars.functions[c].cumulative(self.ev.ts)
+        return self._cum[c]
+
+    def prepare(self, policy: Policy) -> None:
+        """Compute what the clocks share before they run side by side (read-only after)."""
+        for m in policy.metrics:
+            for c in np.unique(_target_tables(policy, m, self.calendars)[1]):
+                if not self.calendars.functions[int(c)].calendar.is_always:
+                    self.cumulative_at_events(int(c))
+
+    def _inputs(self, used: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray,
+                                                  np.ndarray]:
+        """Per calendar, what the kernel reads: cumulative working µs at every event as
+        ``cums[c] - offsets[c]``, and at the as-of instant as ``now[c] - offsets[c]``.
+        Only the ``used`` calendars (a metric's targets name them) are ever read."""
+        cums, offsets, now = [], [], []
+        for c, fn in enumerate(self.calendars.functions):
+            if fn.calendar.is_always or c not in used:
+                # cumulative(t) = t - start: the instants themselves, no array to build
+                cums.append(self.ev.ts)
+                offsets.append(fn.start_us)
+                now.append(self.as_of_us)
+            else:
+                cums.append(self.cumulative_at_events(c))
+                offsets.append(0)
+                now.append(int(fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]))
+        return tuple(cums), np.array(offsets, dtype=np.int64), np.array(now, dtype=np.int64)
+
+
+# --- clocks -----------------------------------------------------------------------------------
+
+
+def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndarray]:
+    """Per-ticket columns of one metric (see docs/sla.md for each column)."""
+    ev, as_of_us, t = tl.ev, tl.as_of_us, tl.ev.n_tickets
+    bits = activity_table(policy, {_START: metric.start, _STOP: metric.stop,
+                                   _PAUSE: metric.pause, _RESUME: metric.resume,
+                                   _REOPEN: metric.reopen})
+    target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
+    # row 0 the breach (elapsed must exceed the target), then each warning (reaching it)
+    thresholds = np.stack([target_us] + [
+        np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
+        for fraction in policy.warn_at])
+    cums, offsets, now = tl._inputs(np.unique(cal_idx))
+    q = len(thresholds)
+    # the kernel writes the final per-ticket values: no whole-array temporaries after it
+    out8 = np.empty((3, t), dtype=np.int8)
+    out64 = np.empty((4, t), dtype=np.int64)
+    outf = np.empty((7, t), dtype=np.float64)
+    calendar = np.empty(t, dtype=np.int32)
+    cross64 = np.empty((2, q, t), dtype=np.int64)
+    cross8 = np.zeros((q, t), dtype=np.int8)
+    cross32 = np.zeros((q, t), dtype=np.int32)
+    _kernel.clock(ev.first, ev.counts, ev.ts, ev.act, ev.prio, bits, target_us,
+                  cal_idx.astype(np.int32), cums, offsets, now, thresholds, as_of_us,
+                  _ON_REOPEN[metric.on_reopen], _ON_PRIORITY_CHANGE[metric.on_priority_change],
+                  out8, out64, outf, calendar, cross64, cross8, cross32)
+    status, has_verdict, open_at_end = out8
+    started_at, stopped_at, cycles, left = out64
+    wall_s, business_s, paused_s, paused_business_s, target_s, elapsed_fraction, time_left_s = outf
+    crossing = _Crossings(tl, cross64, cross8, cross32)
+    breach_at = crossing.instants(0)
+    breached = breach_at != NO_TIME
+    columns: dict[str, np.ndarray] = {
+        "status": status,  # index into STATUS_NAMES
+        "started_at": started_at,
+        "stopped_at": stopped_at,
+        "wall_s": wall_s,
+        "business_s": business_s,
+        "paused_s": paused_s,
+        "paused_business_s": paused_business_s,
+        "target_s": target_s,
+        "calendar": calendar,  # index into calendars.names
+        "breached": breached,
+        "has_verdict": has_verdict.view(bool),
+        "breach_at": breach_at,
+    }
+    for k, fraction in enumerate(policy.warn_at, start=1):
+        columns[f"warn_{round(fraction * 100)}_at"] = crossing.instants(k)
+    columns["elapsed_fraction"] = elapsed_fraction
+    columns["time_left_s"] = time_left_s
+    # due: a breached open clock's breach instant, else a running one's projected end of
+    # target (the kernel leaves the time left where there is one to project, else -1)
+    due = np.full(t, NO_TIME, dtype=np.int64)
+    projecting = np.flatnonzero(left >= 0)
+    for c, fn in enumerate(tl.calendars.functions):
+        rows = projecting[calendar[projecting] == c]
+        if len(rows):
+            at_now = fn.cumulative(np.full(len(rows), as_of_us, dtype=np.int64))
+            due[rows] = fn.instant(at_now + left[rows])
+    columns["due_at"] = np.where(open_at_end.view(bool) & breached, breach_at, due)
+    columns["cycles"] = cycles
+    return columns
+
+
+def _target_tables(policy: Policy, metric: Metric,
+                   calendars: Calendars) -> tuple[np.ndarray, np.ndarray]:
+    """Per policy priority code (+ a last slot for unknown): target µs (-1: none), calendar."""
+    default = calendars.index(policy.default_calendar)
+    target_us = np.full(len(policy.priorities) + 1, -1, dtype=np.int64)
+    cal_idx = np.full(len(policy.priorities) + 1, default, dtype=np.int16)
+    for i, priority in enumerate(policy.priorities):
+        target = metric.targets.get(priority)
+        if target is not None:
+            target_us[i] = round(target.seconds * 1_000_000)
+            cal_idx[i] = calendars.index(target.calendar)
+    return target_us, cal_idx
+
+
+class _Crossings:
+    """Per ticket: the instant elapsed time first passes each threshold (the breach, each
+    warning), from the kernel's crossing points.
+
+    The kernel gives, per threshold and ticket, the segment (its first event's row) where the
+    threshold is first passed, whether it was already passed at the segment's start (after a
+    re-target to a shorter target: the instant is the segment's start), and otherwise the
+    cumulative working time the calendar must reach: its inverse lookup is the instant.
+    """
+
+    def __init__(self, tl: Timeline, cross64: np.ndarray, cross8: np.ndarray,
+                 cross32: np.ndarray) -> None:
+        self.tl = tl
+        self.rows, self.reach = cross64
+        self.immediate, self.cal = cross8, cross32
+
+    def instants(self, k: int) -> np.ndarray:
+        ev = self.tl.ev
+        at = np.full(ev.n_tickets, NO_TIME, dtype=np.int64)
+        crossed = np.flatnonzero(self.rows[k] >= 0)
+        if not len(crossed):
+            return at
+        rows = self.rows[k][crossed]
+        instant = ev.ts[rows]
+        later = self.immediate[k][crossed] == 0
+        row_cal = self.cal[k][crossed]
+        reach = self.reach[k][crossed]
+        for c, fn in enumerate(self.tl.calendars.functions):
+            m = later & (row_cal == c)
+            if m.any():
+                instant[m] = np.maximum(instant[m], fn.instant(reach[m]))
+        at[crossed] = instant
+        return at

@@ -1,0 +1,81 @@
+"""Segment filters shared by the analyses (kpi, mine): which tickets to look at.
+
+A filter selects whole tickets, never single events, so a lifecycle is never cut in half:
+- time window: the ticket's creation instant (its first event) in ``[start, end)``;
+- priority / category: the value in force at the ticket's last event that carries one;
+- team: the ``team`` case attribute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ticketlens.core.schema import CASE_ATTR_TEAM
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    start: datetime | None = None
+    end: datetime | None = None
+    priority: tuple[str, ...] = field(default_factory=tuple)
+    category: tuple[str, ...] = field(default_factory=tuple)
+    team: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.start or self.end or self.priority or self.category or self.team)
+
+    def describe(self) -> str:
+        parts = []
+        if self.start:
+            parts.append(f"created from {self.start:%Y-%m-%d %H:%M}")
+        if self.end:
+            parts.append(f"created before {self.end:%Y-%m-%d %H:%M}")
+        for name in ("priority", "category", "team"):
+            values = getattr(self, name)
+            if values:
+                parts.append(f"{name} in ({', '.join(values)})")
+        return "; ".join(parts) or "all tickets"
+
+    def events_sql(self, table: str = "events") -> tuple[str, list[Any]]:
+        """A SELECT over ``table`` keeping the events of the tickets in the segment.
+
+        Returns the SQL text (with ``?`` placeholders) and its parameters, in order.
+        """
+        if self.is_empty:
+            return f"SELECT * FROM {table}", []
+        having: list[str] = []
+        params: list[Any] = []
+        if self.start:
+            having.append('min("timestamp") >= ?')
+            params.append(self.start)
+        if self.end:
+            having.append('min("timestamp") < ?')
+            params.append(self.end)
+        for column in ("priority", "category"):
+            values = getattr(self, column)
+            if values:
+                marks = ", ".join("?" for _ in values)
+                having.append(
+                    f"arg_max({column}, event_seq) FILTER (WHERE {column} IS NOT NULL) IN ({marks})"
+                )
+                params.extend(values)
+        team_join = ""
+        if self.team:
+            marks = ", ".join("?" for _ in self.team)
+            team_join = (
+                "SEMI JOIN (SELECT ticket_id FROM case_attributes "
+                f"WHERE name = '{CASE_ATTR_TEAM}' AND value IN ({marks})) t USING (ticket_id)"
+            )
+            team_params = list(self.team)
+        else:
+            team_params = []
+        where = " AND ".join(having) or "true"
+        sql = (
+            f"SELECT e.* FROM {table} e SEMI JOIN ("
+            f"SELECT ticket_id FROM {table} GROUP BY ticket_id HAVING {where}"
+            f") seg USING (ticket_id) {team_join}"
+        )
+        return sql, params + team_params

@@ -1,0 +1,1 @@
+"""Where events come from: ``ingest`` (real exports) and ``generate`` (a synthetic desk)."""

@@ -1,0 +1,357 @@
+"""Ticket journeys, laid out for a whole chunk of tickets at once.
+
+Every journey is a path through one fixed template of *slots* (``SLOTS``), in time order. A
+ticket takes a slot or skips it (``present``); the decisions are drawn as arrays, one uniform
+per ticket and decision, all drawn before any layout so a re-layout (after a workload
+reassignment changed who holds a ticket) reuses the same randomness. Times are then laid out
+slot by slot with vectorised clock arithmetic; who holds the ticket is the last assignment
+change so far (forward fill along the slots).
+
+Because the template is ordered and every taken slot adds at least a minute, the journey
+grammar holds by construction: Ticket Created first and unassigned, strictly increasing times,
+work only after assignment, Parts Received only after Awaiting Parts, Hold Released only after
+On Hold, Reopened only after Closed, escalations hand the ticket to someone of that tier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from ticketlens.core.schema import CATEGORIES, Activity
+from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock, next_weekend_morning
+from ticketlens.sources.generate.config import DeskConfig, Span
+from ticketlens.sources.generate.roster import Roster
+
+
+class Clock(IntEnum):
+    WALL = 0      # plain elapsed time (escalations: 24/7)
+    BUSINESS = 1  # business time (Critical tickets: wall)
+    SNAP = 2      # elapsed time, then moved into the next business moment (Critical: wall)
+    WEEKEND = 3   # the next weekend morning (weekend warriors)
+    GAP = 4       # placed inside the gap before the next slot (workload reassignments)
+
+
+A = Activity
+# name, activity, clock, counts towards the holder's workload, note group
+SLOTS: tuple[tuple[str, Activity, Clock, bool, str], ...] = (
+    ("created", A.CREATED, Clock.WALL, False, "created"),
+    ("assigned", A.ASSIGNED, Clock.BUSINESS, True, "assigned"),
+    ("workload_l1", A.REASSIGNED, Clock.GAP, True, "workload"),
+    ("work_started", A.WORK_STARTED, Clock.BUSINESS, True, "work_started"),
+    ("priority_creep", A.PRIORITY_CHANGED, Clock.BUSINESS, True, "priority_changed"),
+    ("await_user", A.AWAITING_USER, Clock.BUSINESS, True, "awaiting_user"),
+    ("user_responded", A.USER_RESPONDED, Clock.SNAP, True, "user_responded"),
+    ("resume_user", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_user"),
+    ("escalated_l2", A.ESCALATED_L2, Clock.WALL, True, "escalated_l2"),
+    ("workload_l2", A.REASSIGNED, Clock.GAP, True, "workload"),
+    ("resume_l2", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_l2"),
+    ("reroute", A.REASSIGNED, Clock.BUSINESS, True, "reroute"),
+    ("ping", A.REASSIGNED, Clock.BUSINESS, True, "ping"),
+    ("pong", A.REASSIGNED, Clock.BUSINESS, True, "pong"),
+    ("escalated_l3", A.ESCALATED_L3, Clock.WALL, True, "escalated_l3"),
+    ("resume_l3", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_l3"),
+    ("escalated_manager", A.ESCALATED_MANAGER, Clock.WALL, True, "escalated_manager"),
+    ("de_escalated", A.DE_ESCALATED, Clock.SNAP, True, "de_escalated"),
+    ("await_parts", A.AWAITING_PARTS, Clock.BUSINESS, True, "awaiting_parts"),
+    ("parts_received", A.PARTS_RECEIVED, Clock.BUSINESS, True, "parts_received"),
+    ("resume_parts", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_parts"),
+    ("on_hold", A.ON_HOLD, Clock.BUSINESS, True, "on_hold"),
+    ("hold_released", A.HOLD_RELEASED, Clock.BUSINESS, True, "hold_released"),
+    ("resume_hold", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_hold"),
+    ("weekend", A.WORK_RESUMED, Clock.WEEKEND, True, "weekend"),
+    ("proposed", A.RESOLUTION_PROPOSED, Clock.BUSINESS, True, "proposed"),
+    ("resolved", A.RESOLVED, Clock.SNAP, False, "resolved"),
+    ("closed", A.CLOSED, Clock.BUSINESS, False, "closed"),
+    ("reopened", A.REOPENED, Clock.BUSINESS, True, "reopened"),
+    ("resume_reopen", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_reopen"),
+    ("resolved_again", A.RESOLVED, Clock.BUSINESS, False, "resolved"),
+    ("closed_again", A.CLOSED, Clock.BUSINESS, False, "closed"),
+    ("zombie", A.REOPENED, Clock.SNAP, True, "zombie"),
+    ("resume_zombie", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_zombie"),
+    ("resolved_zombie", A.RESOLVED, Clock.BUSINESS, False, "resolved"),
+    ("closed_zombie", A.CLOSED, Clock.BUSINESS, False, "closed"),
+)
+S = {name: i for i, (name, *_rest) in enumerate(SLOTS)}
+N_SLOTS = len(SLOTS)
+SLOT_ACTIVITY = tuple(a for _, a, *_ in SLOTS)
+SLOT_CLOCK = np.array([c for _, _, c, *_ in SLOTS], dtype=np.int8)
+SLOT_ACTIVE = np.array([act for *_, act, _ in SLOTS], dtype=bool)
+SLOT_NOTE_GROUP = tuple(g for *_, g in SLOTS)
+# Slots whose duration is given in business days: Critical tickets count calendar days.
+DAY_SLOTS = ("parts_received", "hold_released", "closed", "closed_again", "closed_zombie")
+
+# The decisions each ticket draws a uniform for, once per chunk.
+DECISIONS = (
+    "vip", "creep", "creep_step", "await", "never", "esc1", "misroute", "misroute_pick", "esc3",
+    "esc3b", "ping", "manager", "parts", "backorder", "hold", "weekend", "reopen", "zombie",
+    "extra", "gap1", "gap2", "balance1", "balance2",
+)
+_D = {name: i for i, name in enumerate(DECISIONS)}
+HARDWARE = CATEGORIES.index("Hardware")
+CRITICAL = 0
+COMPLEX = 2
+
+
+@dataclass(frozen=True)
+class TicketDraws:
+    """What one chunk of tickets is, before anyone works on it."""
+
+    created: np.ndarray      # int64 seconds (naive wall clock)
+    priority: np.ndarray     # int8 index into PRIORITIES, at creation
+    category: np.ndarray     # int8 index into CATEGORIES
+    complexity: np.ndarray   # int8 index into COMPLEXITIES
+    team: np.ndarray         # int32 desk team the ticket is routed to
+    l1_member: np.ndarray    # int32 roster member of the first L1 pick
+    decisions: np.ndarray    # (n, len(DECISIONS)) uniforms
+    durations: np.ndarray    # (n, N_SLOTS) uniforms for each slot's duration
+
+    @property
+    def n(self) -> int:
+        return len(self.created)
+
+    def u(self, name: str) -> np.ndarray:
+        return self.decisions[:, _D[name]]
+
+
+@dataclass(frozen=True)
+class Journey:
+    present: np.ndarray   # (n, slots) bool
+    time: np.ndarray      # (n, slots) int64 seconds; absent slots carry the previous time
+    holder: np.ndarray    # (n, slots) int32 global technician id, -1 = Unassigned
+    priority: np.ndarray  # (n, slots) int8 priority in force
+    never_responds: np.ndarray  # (n,) bool: auto-closed after ghosting
+    vip: np.ndarray       # (n,) bool
+
+
+def draw_span(span: Span, u: np.ndarray) -> np.ndarray:
+    """Values in [low, high]: log-uniform when the span covers more than a factor of four
+    (short waits common, long ones rare), uniform otherwise."""
+    if span.low > 0 and span.high / span.low > 4:
+        return span.low * np.exp(u * np.log(span.high / span.low))
+    return span.low + u * (span.high - span.low)
+
+
+def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessClock,
+            workload_l1: np.ndarray, workload_l2: np.ndarray) -> Journey:
+    """The journeys of one chunk. ``workload_l1``/``workload_l2`` hold the technician a ticket
+    is rebalanced to at the L1 assignment / L2 escalation, or -1 for none."""
+    n, p, t = d.n, config.patterns, config.timing
+    cat, cx = d.category.astype(np.int64), d.complexity.astype(np.int64)
+    critical = d.priority == CRITICAL
+    team_base = d.team.astype(np.int64) * roster.size
+    present = np.zeros((n, N_SLOTS), dtype=bool)
+    change = np.full((n, N_SLOTS), -1, dtype=np.int64)
+
+    def take(slot: str, mask: np.ndarray, to: np.ndarray | None = None) -> None:
+        present[:, S[slot]] = mask
+        if to is not None:
+            change[:, S[slot]] = np.where(mask, to, -1)
+
+    vip = d.u("vip") < p.vip_rate
+    first = np.where(vip, team_base + roster.best_l2[cat], team_base + d.l1_member)
+    rebalanced_l1 = workload_l1 >= 0
+    holder1 = np.where(rebalanced_l1, workload_l1, first)
+    member1 = roster.member(holder1)
+    everyone = np.ones(n, dtype=bool)
+    take("created", everyone)
+    take("assigned", everyone, first)
+    take("workload_l1", rebalanced_l1, workload_l1)
+    take("work_started", everyone)
+
+    creep = ~critical & (d.u("creep") < p.priority_creep_rate)
+    take("priority_creep", creep)
+    waits = d.u("await") < p.awaiting_user_rate
+    never = waits & (d.u("never") < p.never_respond_rate)
+    alive = ~never  # a ghosted ticket is auto-closed: no further work
+    take("await_user", waits)
+    take("user_responded", waits & alive)
+    take("resume_user", waits & alive)
+
+    # L1 -> L2: personality times the complexity's base chance, boosted outside one's skills.
+    skilled1 = roster.skilled[member1, cat]
+    chance = (np.asarray(p.l1_escalation)[cx] * roster.escalation_factor[member1]
+              * np.where(skilled1, 1.0, p.mismatch_escalation_boost))
+    esc1 = alive & ~vip & (d.u("esc1") < np.minimum(chance, 0.95))
+    misroute = d.u("misroute") < p.misroute_rate
+    pick = roster.unskilled_l2[cat, (d.u("misroute_pick") * roster.unskilled_l2_count[cat])
+                               .astype(np.int64).clip(0, roster.unskilled_l2.shape[1] - 1)]
+    misrouted = misroute & (roster.unskilled_l2_count[cat] > 0)
+    l2_target = team_base + np.where(misrouted, pick, roster.best_l2[cat])
+    take("escalated_l2", esc1, l2_target)
+    rebalanced_l2 = esc1 & (workload_l2 >= 0)
+    take("workload_l2", rebalanced_l2, workload_l2)
+    take("resume_l2", esc1)
+
+    at_l2 = esc1 | (vip & alive)
+    holder2 = np.where(esc1, np.where(rebalanced_l2, workload_l2, l2_target), holder1)
+    member2 = roster.member(holder2)
+    mismatch2 = at_l2 & ~roster.skilled[member2, cat]
+    l3_boost = np.where(critical, 2.0, 1.0)
+    direct_l3 = mismatch2 & (d.u("esc3") < np.minimum(
+        np.asarray(p.l2_escalation)[cx] * p.mismatch_escalation_boost * l3_boost, 0.95))
+    reroute = mismatch2 & ~direct_l3
+    pingpong = at_l2 & ~mismatch2 & (d.u("ping") < p.ping_pong_rate)
+    best = team_base + roster.best_l2[cat]
+    partner = team_base + np.where(roster.best_l2[cat] == member2, roster.second_l2[cat],
+                                   roster.best_l2[cat])
+    moved_to = np.where(reroute, best, partner)
+    take("reroute", reroute | pingpong, moved_to)
+    take("ping", pingpong, holder2)
+    take("pong", pingpong, moved_to)
+    final_l2 = np.where(reroute | pingpong, moved_to, holder2)
+    member2f = roster.member(final_l2)
+    chance3 = (np.asarray(p.l2_escalation)[cx] * roster.escalation_factor[member2f] * l3_boost)
+    esc3 = direct_l3 | (at_l2 & ~direct_l3 & (d.u("esc3b") < np.minimum(chance3, 0.95)))
+    take("escalated_l3", esc3, team_base + roster.best_l3[cat])
+    take("resume_l3", esc3)
+
+    manager = alive & (d.u("manager") < p.manager_rate)
+    take("escalated_manager", manager, team_base + roster.members_by_tier[3][0])
+    take("de_escalated", manager)
+    parts = alive & (cat == HARDWARE) & (d.u("parts") < p.parts_rate)
+    backorder = parts & (d.u("backorder") < p.parts_backorder_rate)
+    for slot in ("await_parts", "parts_received", "resume_parts"):
+        take(slot, parts)
+    hold = alive & (d.u("hold") < p.on_hold_rate)
+    for slot in ("on_hold", "hold_released", "resume_hold"):
+        take(slot, hold)
+    weekend = alive & ~critical & (cx == COMPLEX) & (d.u("weekend") < p.weekend_warrior_rate)
+    take("weekend", weekend)
+    take("proposed", alive)
+    take("resolved", alive)
+    take("closed", everyone)
+
+    # Who holds the ticket: forward fill of the assignment changes; De-escalated hands the
+    # ticket back to whoever held it before the manager.
+    holder = _forward_fill(change)
+    change[:, S["de_escalated"]] = np.where(manager, holder[:, S["escalated_manager"] - 1], -1)
+    holder = _forward_fill(change)
+    resolver = roster.member(holder[:, S["proposed"]])
+    proficiency = roster.proficiency[resolver, cat]
+
+    reopen_chance = p.false_closure_rate * roster.mistake_factor[resolver] * (2.0 - proficiency)
+    reopen = alive & (d.u("reopen") < np.minimum(reopen_chance, 0.95))
+    for slot in ("reopened", "resume_reopen", "resolved_again", "closed_again"):
+        take(slot, reopen)
+    zombie = alive & (d.u("zombie") < p.zombie_rate)
+    for slot in ("zombie", "resume_zombie", "resolved_zombie", "closed_zombie"):
+        take(slot, zombie)
+
+    # Durations in seconds (business seconds on the business clock). Critical tickets wait
+    # towards the short end of every range (u**2); their hands-on work is not shortened.
+    u = np.where(critical[:, None], d.durations ** 2, d.durations)
+    u[:, S["proposed"]] = d.durations[:, S["proposed"]]
+    dur = np.zeros((n, N_SLOTS))
+
+    def minutes(slot: str, span: Span, scale: float = 60.0) -> None:
+        dur[:, S[slot]] = draw_span(span, u[:, S[slot]]) * scale
+
+    dur[:, S["assigned"]] = np.where(vip, draw_span(p.vip_assign_minutes, u[:, S["assigned"]]),
+                                     draw_span(t.assign_minutes, u[:, S["assigned"]])) * 60
+    minutes("work_started", t.work_start_minutes)
+    minutes("priority_creep", Span(0.5, 8), HOUR)
+    minutes("await_user", t.work_start_minutes)
+    minutes("user_responded", t.user_response_hours, HOUR)
+    minutes("resume_user", t.work_start_minutes)
+    minutes("escalated_l2", t.l1_to_l2_hours, HOUR)
+    for slot in ("resume_l2", "reroute", "ping", "pong", "resume_l3", "escalated_manager",
+                 "await_parts", "resume_parts", "on_hold", "resume_hold"):
+        minutes(slot, t.handover_minutes)
+    minutes("escalated_l3", t.l2_to_l3_hours, HOUR)
+    minutes("de_escalated", t.manager_hours, HOUR)
+    day = np.where(critical, DAY, clock.day_seconds)
+    dur[:, S["parts_received"]] = np.where(
+        backorder, draw_span(p.parts_backorder_business_days, u[:, S["parts_received"]]),
+        draw_span(t.parts_business_days, u[:, S["parts_received"]])) * day
+    dur[:, S["hold_released"]] = draw_span(t.hold_business_days, u[:, S["hold_released"]]) * day
+    dur[:, S["weekend"]] = u[:, S["weekend"]] * 6 * HOUR
+
+    base = np.select([cx == 0, cx == 1], [
+        draw_span(t.resolution_simple_hours, u[:, S["proposed"]]),
+        draw_span(t.resolution_medium_hours, u[:, S["proposed"]])],
+        draw_span(t.resolution_complex_hours, u[:, S["proposed"]]))
+    escalated = esc1 | esc3
+    extra = np.where(escalated, 1.0 + draw_span(t.escalation_extra, d.u("extra")), 1.0)
+    work = base * extra * roster.ramp_up[resolver] / proficiency
+    # A weekend warrior does half the remaining work in the weekend session.
+    dur[:, S["proposed"]] = np.where(weekend, 0.5, 1.0) * work * HOUR
+    minutes("resolved", t.confirm_hours, HOUR)
+    dur[:, S["closed"]] = np.where(
+        never, draw_span(t.auto_close_business_days, u[:, S["closed"]]),
+        draw_span(t.close_business_days, u[:, S["closed"]])) * day
+    minutes("reopened", Span(2, 40), HOUR)
+    minutes("resume_reopen", t.work_start_minutes)
+    minutes("resolved_again", t.resolution_simple_hours, HOUR)
+    dur[:, S["closed_again"]] = draw_span(t.close_business_days, u[:, S["closed_again"]]) * day
+    minutes("zombie", p.zombie_weeks, 7 * DAY)
+    minutes("resume_zombie", t.work_start_minutes)
+    minutes("resolved_zombie", t.resolution_simple_hours, HOUR)
+    dur[:, S["closed_zombie"]] = draw_span(t.close_business_days, u[:, S["closed_zombie"]]) * day
+    # Every step takes at least a minute: times strictly increase within a ticket.
+    seconds = np.maximum(np.rint(dur), 60).astype(np.int64)
+
+    time = _times(d.created, present, seconds, critical, clock)
+    for gap_slot, before, after, draw in (("workload_l1", "assigned", "work_started", "gap1"),
+                                          ("workload_l2", "escalated_l2", "resume_l2", "gap2")):
+        # Inside the gap on the ticket's clock: a non-critical reassignment happens in office
+        # hours even when the hand-over before it came at night.
+        t0, t1 = time[:, S[before]], time[:, S[after]]
+        share = 0.2 + 0.6 * d.u(draw)
+        wall = t0 + np.maximum(1, ((t1 - t0) * share).astype(np.int64))
+        b0, b1 = clock.to_business(t0), clock.to_business(t1)
+        office = clock.from_business(b0 + np.maximum(1, ((b1 - b0) * share).astype(np.int64)))
+        inside = np.where(critical, wall, np.maximum(office, t0 + 1))
+        time[:, S[gap_slot]] = np.where(present[:, S[gap_slot]], inside, t0)
+
+    priority = np.repeat(d.priority[:, None], N_SLOTS, axis=1).astype(np.int8)
+    step = np.where(d.u("creep_step") < 0.25, 2, 1)
+    raised = np.maximum(d.priority.astype(np.int64) - step, 0).astype(np.int8)
+    after_creep = creep[:, None] & (np.arange(N_SLOTS) >= S["priority_creep"])[None, :]
+    priority = np.where(after_creep, raised[:, None], priority)
+    return Journey(present, time, holder.astype(np.int32), priority, never, vip)
+
+
+_CHANGE_SLOTS = frozenset(("assigned", "workload_l1", "escalated_l2", "workload_l2", "reroute",
+                           "ping", "pong", "escalated_l3", "escalated_manager", "de_escalated"))
+_CHANGES = np.array([name in _CHANGE_SLOTS for name, *_ in SLOTS])
+
+
+def _forward_fill(change: np.ndarray) -> np.ndarray:
+    """Holder after each slot: the latest assignment change so far (-1 before any)."""
+    holder = np.empty_like(change)
+    current = np.full(change.shape[0], -1, dtype=change.dtype)
+    for s in range(change.shape[1]):
+        if _CHANGES[s]:
+            current = np.where(change[:, s] >= 0, change[:, s], current)
+        holder[:, s] = current
+    return holder
+
+
+def _times(created: np.ndarray, present: np.ndarray, seconds: np.ndarray,
+           critical: np.ndarray, clock: BusinessClock) -> np.ndarray:
+    """Slot times: each taken slot advances from the previous taken one on its clock."""
+    n = len(created)
+    time = np.empty((n, N_SLOTS), dtype=np.int64)
+    time[:, 0] = created
+    previous = created
+    for s in range(1, N_SLOTS):
+        kind = SLOT_CLOCK[s]
+        d = seconds[:, s]
+        if kind == Clock.GAP:
+            time[:, s] = previous
+            continue
+        if kind == Clock.WALL:
+            candidate = previous + d
+        elif kind == Clock.BUSINESS:
+            candidate = np.where(critical, previous + d, clock.add_business(previous, d))
+        elif kind == Clock.SNAP:
+            wall = previous + d
+            candidate = np.where(critical, wall, clock.from_business(clock.to_business(wall)))
+        else:  # WEEKEND
+            candidate = next_weekend_morning(previous, d)
+        previous = np.where(present[:, s], candidate, previous)
+        time[:, s] = previous
+    return time

@@ -1,0 +1,109 @@
+"""The ``sla_metrics`` table of a generated desk: one row per ticket.
+
+This module is the one place the SLA engine plugs into the generator: ``sla_metrics`` loads the
+generated events into an in-memory workspace and runs the product's SLA engine with the shipped
+policy ``generated-desk`` — ``ticketlens.analyses.sla.metric_facts``, which is ``compute_facts``
+restricted to the resolution clock (same staging, clock and columns, tested equal), since that
+is all this table reads — so a generated ``sla_breached`` is exactly what
+``ticketlens sla --policy generated-desk`` finds: one definition of a breach in the whole
+product. The table is assembled with Arrow and numpy, never per row in Python. Definitions
+(see the preset's TOML and docs/sla.md):
+
+* ``sla_limit_hours``: the resolution target of the ticket's final priority, Critical 4,
+  High 8, Medium 24, Low 72.
+* ``resolution_hours``: Ticket Created to the last Ticket Resolved, for tickets whose status is
+  Resolved or Closed and that were resolved; empty otherwise (open, pending, or closed without
+  a resolution, e.g. auto-closed after the user never answered).
+* ``first_response_minutes``: Ticket Created to the first Ticket Assigned; empty if the ticket
+  was never assigned before the window ended.
+* ``sla_breached``: the engine's resolution verdict: the wall clock from creation (no pauses)
+  ran past the limit before the last resolution, else the closure, else the window's end; time
+  between a closure and a reopen counts.
+* ``uptime_impact_minutes``: for Critical tickets (a service outage) the minutes the resolution
+  clock ran; 0 for every other priority.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ticketlens.core.errors import AnalysisError
+
+SLA_POLICY = "generated-desk"
+SLA_LIMIT_HOURS = {"Critical": 4, "High": 8, "Medium": 24, "Low": 72}
+SLA_METRICS_SCHEMA = pa.schema([
+    ("ticket_id", pa.string()),
+    ("sla_limit_hours", pa.int32()),
+    ("resolution_hours", pa.float64()),
+    ("first_response_minutes", pa.float64()),
+    ("sla_breached", pa.bool_()),
+    ("uptime_impact_minutes", pa.int64()),
+])
+
+
+def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
+                con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+    """``sla_metrics`` for ``tickets`` (one row each, same order) from their ``events``.
+
+    ``as_of`` is the naive end of the generated window: the SLA clock of a ticket still open
+    then runs until it. ``con``: an in-memory workspace to use (default: a fresh one); the
+    events are added to its ``events`` table.
+    """
+    from ticketlens.analyses.sla.engine import insert_events, metric_facts
+    from ticketlens.workspace.connection import connect_memory, migrate
+
+    own = con is None
+    if con is None:
+        con = connect_memory()
+    else:
+        migrate(con)
+    try:
+        insert_events(con, events.select(["ticket_id", "timestamp", "activity", "assigned_to",
+                                          "priority"]))
+        # only the resolution clock: the same engine and breach definition as `ticketlens sla`
+        facts = metric_facts(con, SLA_POLICY, "resolution", as_of)
+    finally:
+        if own:
+            con.close()
+    ticket_ids = tickets.column("ticket_id").combine_chunks()
+    rows = pc.index_in(ticket_ids, value_set=facts.column("ticket_id"))
+    if rows.null_count:
+        missing = ticket_ids.filter(rows.is_null()).slice(0, 3).to_pylist()
+        raise AnalysisError(f"tickets without events: {', '.join(missing)}")
+    facts = facts.take(rows)
+
+    def micros(column: str) -> np.ndarray:  # µs since the epoch, NaN where missing
+        values = facts.column(column).cast(pa.int64())
+        return values.to_numpy(zero_copy_only=False).astype(np.float64)
+
+    created = micros("created_at")
+    # the arithmetic of pandas' Timedelta.total_seconds(): µs / 10**6, then hours or minutes
+    hours = (micros("resolved_at") - created) / 1_000_000 / 3600
+    minutes = (micros("first_response_at") - created) / 1_000_000 / 60
+    status = tickets.column("status").combine_chunks()
+    resolved = (pc.is_in(status.cast(pa.string()), pa.array(["Resolved", "Closed"]))
+                .to_numpy(zero_copy_only=False)
+                & facts.column("resolved_at").is_valid().to_numpy(zero_copy_only=False))
+    target = _floats(facts.column("resolution_target_s")) / 3600
+    critical = _floats(pc.equal(facts.column("priority").cast(pa.string()), "Critical")
+                       .fill_null(False)) == 1
+    uptime = np.where(critical, np.round(_floats(facts.column("resolution_wall_s")) / 60), 0)
+    return pa.table({
+        "ticket_id": ticket_ids.cast(pa.string()),
+        "sla_limit_hours": pa.array(np.round(target), pa.int32(), from_pandas=True),
+        "resolution_hours": pa.array(np.where(resolved, np.round(hours, 2), np.nan),
+                                     from_pandas=True),
+        "first_response_minutes": pa.array(np.round(minutes, 1), from_pandas=True),
+        "sla_breached": facts.column("resolution_breached").combine_chunks(),
+        "uptime_impact_minutes": pa.array(uptime.astype(np.int64), pa.int64()),
+    }, schema=SLA_METRICS_SCHEMA)
+
+
+def _floats(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """A numeric or boolean column as float64, NaN where missing."""
+    return column.cast(pa.float64()).to_numpy(zero_copy_only=False)

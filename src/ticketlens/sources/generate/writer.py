@@ -1,0 +1,125 @@
+"""Writing a desk folder: streamed CSV/Parquet per table, into a temporary folder that is moved
+into place only when everything is written (no half-written output on error).
+
+Deterministic bytes: CSV through Arrow's writer (fixed header; text quoted unless it is known
+to need no quotes);
+Parquet with one row group per chunk, fixed compression, and no timestamps in its metadata.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from ticketlens.core.errors import InputError
+
+FORMATS = ("csv", "parquet")
+_ROW_GROUP = 1 << 20
+
+
+class TableSink:
+    """One table, streamed chunk by chunk into each requested format.
+
+    ``quoting`` is Arrow's CSV quoting: "needed" quotes every text field, "none" writes them
+    bare (only valid when no value holds a comma, quote or line break).
+    """
+
+    def __init__(self, folder: Path, name: str, schema: pa.Schema, formats: tuple[str, ...],
+                 quoting: str = "needed"):
+        self.name, self.schema, self.rows = name, schema, 0
+        self.files: list[Path] = []
+        self._csv = None
+        self._csv_file = None
+        self._parquet = None
+        if "csv" in formats:
+            path = folder / f"{name}.csv"
+            self._csv_file = path.open("wb")
+            # Arrow quotes header names; the brief's header is the bare column list.
+            self._csv_file.write((",".join(schema.names) + "\n").encode())
+            self._csv = pacsv.CSVWriter(self._csv_file, schema, write_options=pacsv.WriteOptions(
+                include_header=False, quoting_style=quoting, batch_size=65536))
+            self.files.append(path)
+        if "parquet" in formats:
+            path = folder / f"{name}.parquet"
+            self._parquet = pq.ParquetWriter(path, schema, compression="zstd",
+                                             write_statistics=True)
+            self.files.append(path)
+
+    def write(self, table: pa.Table) -> None:
+        self.rows += table.num_rows
+        if not table.num_rows:
+            return
+        if self._csv is not None:
+            self._csv.write_table(table)
+        if self._parquet is not None:
+            self._parquet.write_table(table, row_group_size=_ROW_GROUP)
+
+    def close(self) -> None:
+        if self._csv is not None:
+            self._csv.close()
+        if self._csv_file is not None:
+            self._csv_file.close()
+        if self._parquet is not None:
+            self._parquet.close()
+
+
+class StagedFolder:
+    """A temporary folder beside ``out``; ``commit`` moves it into place atomically."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        check_destination(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+
+    def __enter__(self) -> StagedFolder:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self.path.exists():
+            shutil.rmtree(self.path, ignore_errors=True)
+
+    def commit(self) -> None:
+        check_destination(self.out)
+        old = None
+        if self.out.exists():
+            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
+            self.out.rename(old)
+        self.path.rename(self.out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def check_destination(out: Path) -> None:
+    """``out`` may be new, empty, or an earlier generated desk (replaced); nothing else."""
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError(f"--out {out}: exists and is a file; give a folder path")
+    entries = list(out.iterdir())
+    if not entries:
+        return
+    manifest = out / "manifest.json"
+    try:
+        generated = json.loads(manifest.read_text("utf-8")).get("generator") == "ticketlens"
+    except (OSError, ValueError, AttributeError):
+        generated = False
+    if not generated:
+        raise InputError(f"--out {out}: folder exists and is not a generated desk; choose a new "
+                         "or empty folder (an earlier `ticketlens generate` output is replaced)")
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,281 @@
+"""Write one staged source into the workspace: dedupe, order, flag, insert — inside the caller's
+transaction, so a refused or failing ingest leaves the workspace exactly as it was.
+
+Source identity is the source *name* (the file name, or ``--source NAME``). Loading a source
+whose name the workspace already holds is an update: an event is new unless the workspace has
+an event of that source with the same fingerprint (all canonical columns and attributes) and
+the same occurrence number among its exact repeats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from typing import Any
+
+import duckdb
+
+from ticketlens.core.schema import Activity
+from ticketlens.sources.ingest.stage import Staged
+
+FLAG_RULES = ("far_past", "far_future", "before_creation")
+
+
+def _sql(name: str) -> str:
+    return files("ticketlens.sources.ingest").joinpath(name).read_text(encoding="utf-8")
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
+    row = con.execute(sql, params or {}).fetchall()[0]
+    assert row is not None
+    return row[0] if len(row) == 1 else row
+
+
+@dataclass
+class LoadResult:
+    """What loading one staged source did (row and event counts, flags, orderings)."""
+
+    source_id: int
+    status: str
+    rows_loaded: int
+    rows_quarantined: int
+    rows_deduped: int
+    rows_already_present: int
+    events_loaded: int
+    events_deduped: int
+    events_already_present: int
+    cases: int
+    duplicate_events: int
+    out_of_order_events: int
+    out_of_order_cases: int
+    flags: dict[str, int]
+    flag_examples: list[dict[str, Any]]
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    case_attributes: int
+    merged_tickets: int
+    quarantine_reasons: dict[str, int]
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """The ``sources`` row to write for a staged source."""
+
+    name: str
+    format: str
+    path: str
+    file: str
+    tz: str
+    options_key: str
+    row_grain: str  # "event": one input row = one event; "ticket": one row = one ticket
+    dedupe: bool
+    not_before: datetime
+    not_after: datetime
+
+
+def next_source_id(con: duckdb.DuckDBPyConnection) -> int:
+    return int(_one(con, "SELECT coalesce(max(source_id), 0) + 1 FROM sources"))
+
+
+def load_source(
+    con: duckdb.DuckDBPyConnection, staged: Staged, record: SourceRecord
+) -> LoadResult:
+    """Insert ``staged`` (tables ``stage_*``) as a new source row; return the accounting."""
+    source_id = next_source_id(con)
+    prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
+    staged_events = _one(con, "SELECT count(*) FROM stage_events")
+    if prior or record.dedupe:
+        con.execute(_sql("load_keyed.sql"))
+        duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
+        keep = "occurrence = 0" if record.dedupe else "true"
+        if prior:
+            con.execute(_sql("load_existing.sql"), {"name": record.name})
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
+                "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
+                f"AND k.occurrence = e.occurrence WHERE {keep}"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
+                        f"WHERE {keep}")
+    else:
+        duplicates = None
+        con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
+                    "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
+    con.execute(_sql("load_ordered.sql"))
+    if duplicates is None:
+        # Fresh source, repeats kept: compare whole events only where ticket and instant tie.
+        duplicates = _one(con, _sql("load_duplicates.sql"))
+    new_events = _one(con, "SELECT count(*) FROM stage_seq")
+    deduped = duplicates if record.dedupe else 0
+    already = staged_events - deduped - new_events
+
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
+        "FROM stage_seq SEMI JOIN events USING (ticket_id)"
+    )
+    overlap = _one(con, "SELECT count(*) FROM stage_overlap")
+    merged = 0
+    if overlap:
+        merged = _one(
+            con,
+            "SELECT count(DISTINCT ticket_id) FROM events e JOIN sources s USING (source_id) "
+            "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
+            {"n": record.name},
+        )
+    con.execute(_sql("load_insert.sql"), {"source_id": source_id})
+    if overlap:
+        con.execute(_sql("load_resequence.sql"))
+
+    con.execute(
+        _sql("load_flags.sql"),
+        {"created_activity": Activity.CREATED.value, "has_created": staged.has_created,
+         "not_before": record.not_before, "not_after": record.not_after},
+    )
+    con.execute("INSERT INTO event_flags SELECT $sid, source_row, ticket_id, flag "
+                "FROM stage_flags", {"sid": source_id})
+    flag_counts = dict(con.execute("SELECT flag, count(*) FROM stage_flags GROUP BY flag").fetchall())
+    examples = [
+        {"line": r[0], "ticket_id": r[1], "timestamp": r[2].isoformat(), "flag": r[3]}
+        for r in con.execute(
+            "SELECT source_row, ticket_id, ts, flag FROM stage_flags "
+            "QUALIFY row_number() OVER (PARTITION BY flag ORDER BY source_row) <= 3 "
+            "ORDER BY flag, source_row"
+        ).fetchall()
+    ]
+    stats = con.execute(
+        "SELECT count(DISTINCT ticket_id), count(*) FILTER (WHERE out_of_order), "
+        "count(DISTINCT ticket_id) FILTER (WHERE out_of_order), min(ts), max(ts) "
+        "FROM stage_seq"
+    ).fetchall()[0]
+    assert stats is not None
+    cases, out_of_order, out_of_order_cases, first_ts, last_ts = stats
+
+    case_attributes = _load_case_attributes(con, record, source_id)
+    _load_technicians(con, record, source_id)
+    quarantined = _one(con, "SELECT count(DISTINCT source_row) FROM stage_rejects")
+    con.execute(
+        'INSERT INTO quarantine SELECT $sid, $file, source_row, "column", value, reason '
+        "FROM stage_rejects ORDER BY source_row",
+        {"sid": source_id, "file": record.file},
+    )
+    if _exists(con, "stage_linked_rejects"):
+        con.execute(
+            'INSERT INTO quarantine SELECT $sid, $folder || \'/\' || file, source_row, "column", '
+            "value, reason FROM stage_linked_rejects ORDER BY file, source_row",
+            {"sid": source_id, "folder": record.path},
+        )
+    reasons = dict(con.execute(
+        "SELECT reason, count(*) FROM stage_rejects GROUP BY reason ORDER BY 2 DESC, 1"
+    ).fetchall())
+
+    if record.row_grain == "event":
+        rows_loaded, rows_deduped, rows_already = new_events, deduped, already
+    else:
+        rows_loaded, rows_deduped, rows_already = staged.rows_read - quarantined, 0, 0
+    result = LoadResult(
+        source_id=source_id,
+        status="updated" if prior else "loaded",
+        rows_loaded=rows_loaded,
+        rows_quarantined=quarantined,
+        rows_deduped=rows_deduped,
+        rows_already_present=rows_already,
+        events_loaded=new_events,
+        events_deduped=deduped,
+        events_already_present=already,
+        cases=cases,
+        duplicate_events=duplicates,
+        out_of_order_events=out_of_order,
+        out_of_order_cases=out_of_order_cases,
+        flags={rule: int(flag_counts.get(rule, 0)) for rule in FLAG_RULES},
+        flag_examples=examples,
+        first_timestamp=first_ts,
+        last_timestamp=last_ts,
+        case_attributes=case_attributes,
+        merged_tickets=merged,
+        quarantine_reasons=reasons,
+    )
+    _insert_source_row(con, staged, record, result)
+    return result
+
+
+def _load_case_attributes(
+    con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int
+) -> int:
+    """Newest wins: a newer export replaces the attributes of the tickets it carries."""
+    con.execute(
+        "DELETE FROM case_attributes c USING stage_case s "
+        "WHERE c.ticket_id = s.ticket_id AND c.name = s.name "
+        "AND c.source_id IN (SELECT source_id FROM sources WHERE name = $n)",
+        {"n": record.name},
+    )
+    con.execute("INSERT INTO case_attributes SELECT ticket_id, name, value, $sid FROM stage_case",
+                {"sid": source_id})
+    return int(_one(con, "SELECT count(*) FROM stage_case"))
+
+
+def _load_technicians(
+    con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int
+) -> None:
+    """A source's roster replaces the roster an earlier export of the same source gave."""
+    if not _exists(con, "stage_technicians"):
+        return
+    con.execute(
+        "DELETE FROM technicians WHERE source_id IN (SELECT source_id FROM sources WHERE name = $n)",
+        {"n": record.name},
+    )
+    con.execute("INSERT INTO technicians SELECT name, tier, team, skills, $sid "
+                "FROM stage_technicians", {"sid": source_id})
+
+
+def _insert_source_row(
+    con: duckdb.DuckDBPyConnection, staged: Staged, record: SourceRecord, result: LoadResult
+) -> None:
+    details = {
+        "options_key": record.options_key,
+        "row_grain": record.row_grain,
+        "line_numbers": staged.line_numbers,
+        "timestamp_format": staged.timestamp_format,
+        "timestamp_evidence": staged.timestamp_evidence,
+        "events_loaded": result.events_loaded,
+        "duplicate_events": result.duplicate_events,
+        "out_of_order_events": result.out_of_order_events,
+        "flags": result.flags,
+        "plausible_window": [record.not_before.isoformat(), record.not_after.isoformat()],
+        "quarantine_reasons": result.quarantine_reasons,
+        "warnings": staged.warnings,
+        **staged.details,
+    }
+    con.execute(
+        "INSERT INTO sources VALUES ($sid, $name, $format, $path, $sha, $tz, now(), $read, "
+        "$loaded, $quarantined, $deduped, $details)",
+        {
+            "sid": result.source_id, "name": record.name, "format": record.format,
+            "path": record.path, "sha": staged.sha256, "tz": record.tz,
+            "read": staged.rows_read, "loaded": result.rows_loaded,
+            "quarantined": result.rows_quarantined, "deduped": result.rows_deduped,
+            "details": json.dumps(details, default=str, sort_keys=True),
+        },
+    )
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    return bool(_one(
+        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": table}
+    ))
+
+
+def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
+    """Free the staging tables and views of the source just loaded."""
+    rows = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = 'temp'"
+    ).fetchall()
+    for name, kind in rows:
+        if kind == "VIEW":
+            con.execute(f'DROP VIEW IF EXISTS temp."{name}"')
+    for name, kind in rows:
+        if kind != "VIEW":
+            con.execute(f'DROP TABLE IF EXISTS temp."{name}"')

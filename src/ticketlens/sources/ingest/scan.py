@@ -1,0 +1,180 @@
+"""One streaming pass over a delimited text file: content hash and physical line of every record.
+
+DuckDB's CSV reader does not say on which physical line a record starts, and a quoted field may
+hold newlines, so "row N" is not "line N + 1". This pass finds the record boundaries the way an
+RFC 4180 reader does — a newline ends a record only outside quotes, i.e. when the number of
+quote characters before it is even — with numpy over fixed-size chunks (bounded memory, no
+per-row Python). ``reconcile`` later checks the boundaries against DuckDB's own record count and
+falls back to record numbers when the two disagree (stray quotes inside unquoted fields).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+
+from ticketlens.core.errors import InputError
+
+CHUNK_BYTES = 32 * 1024 * 1024
+HEAD_BYTES = 256 * 1024
+NEWLINE = 10
+CARRIAGE_RETURN = 13
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """What one pass over the bytes found.
+
+    ``record_starts``/``record_lines``: byte offset and 1-based physical line of every non-blank
+    record in file order, header included (offsets in the decompressed stream for .gz files).
+    """
+
+    sha256: str
+    size: int
+    head: bytes
+    record_starts: np.ndarray
+    record_lines: np.ndarray
+    blank_lines: int
+    newline_count: int
+    quotes_balanced: bool
+    compressed: bool
+    crlf_records: int = 0  # records ending in \r\n
+    lf_records: int = 0  # records ending in a bare \n
+    bare_cr: int = 0  # carriage returns not followed by \n (old Mac line ends, stray bytes)
+    first_bare_cr_line: int = 0
+
+    @property
+    def records(self) -> int:
+        return len(self.record_starts)
+
+
+class _HashingReader:
+    """Wraps a raw file so whatever reads it (gzip) also feeds the content hash."""
+
+    def __init__(self, raw: BinaryIO, digest: hashlib._Hash) -> None:
+        self._raw = raw
+        self._digest = digest
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self._digest.update(data)
+        return data
+
+
+def is_gzip(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def scan_file(
+    path: Path, quote: int = ord('"'), on_bytes: Callable[[int], None] | None = None
+) -> FileScan:
+    """Hash the file and locate every record's start offset and physical line."""
+    digest = hashlib.sha256()
+    compressed = is_gzip(path)
+    raw = path.open("rb")
+    stream: BinaryIO = (
+        gzip.GzipFile(fileobj=_HashingReader(raw, digest)) if compressed else raw  # type: ignore[arg-type]
+    )
+    terminators: list[np.ndarray] = []
+    terminator_line: list[np.ndarray] = []
+    cr_before: list[np.ndarray] = []
+    head = b""
+    offset = 0
+    newlines = 0
+    quotes = 0
+    last_byte = -1
+    bare_cr_offsets: list[np.ndarray] = []
+    pending_cr = False  # previous chunk ended in \r
+    try:
+        while True:
+            try:
+                chunk = stream.read(CHUNK_BYTES)
+            except (OSError, EOFError) as exc:
+                raise InputError(f"{path}: cannot read (corrupt or truncated gzip?): {exc}") from None
+            if not chunk:
+                break
+            if not compressed:
+                digest.update(chunk)
+            if len(head) < HEAD_BYTES:
+                head += chunk[: HEAD_BYTES - len(head)]
+            data = np.frombuffer(chunk, dtype=np.uint8)
+            nl = np.flatnonzero(data == NEWLINE)
+            qpos = np.flatnonzero(data == quote)
+            # Quote parity before each newline decides whether it ends a record.
+            parity = (quotes + np.searchsorted(qpos, nl)) & 1
+            ends = parity == 0
+            local = nl[ends]
+            terminators.append(local + offset)
+            terminator_line.append(np.flatnonzero(ends) + newlines)
+            prev = np.where(local > 0, data[np.maximum(local - 1, 0)], last_byte)
+            cr_before.append(prev == CARRIAGE_RETURN)
+            cr = np.flatnonzero(data == CARRIAGE_RETURN)
+            if len(cr):
+                following = np.where(cr + 1 < len(data), data[np.minimum(cr + 1, len(data) - 1)],
+                                     -1)
+                bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
+                bare_cr_offsets.append(bare + offset)
+            if pending_cr and data[0] != NEWLINE:
+                bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
+            pending_cr = data[-1] == CARRIAGE_RETURN
+            newlines += len(nl)
+            quotes += len(qpos)
+            last_byte = int(data[-1])
+            offset += len(chunk)
+            if on_bytes is not None:
+                on_bytes(raw.tell() if compressed else offset)
+    finally:
+        stream.close()
+        raw.close()
+    ends_at = np.concatenate(terminators) if terminators else np.empty(0, np.int64)
+    end_lines = np.concatenate(terminator_line) if terminator_line else np.empty(0, np.int64)
+    cr_flags = np.concatenate(cr_before) if cr_before else np.empty(0, bool)
+    # Record k starts right after terminator k-1 (the first at offset 0) and ends at terminator k
+    # (the last at end of file when the file does not end with a newline).
+    starts = np.concatenate(([0], ends_at + 1)).astype(np.int64)
+    lines = np.concatenate(([1], end_lines + 2)).astype(np.int64)
+    stops = np.concatenate((ends_at, [offset])).astype(np.int64)
+    crs = np.concatenate((cr_flags, [last_byte == CARRIAGE_RETURN]))
+    length = stops - starts
+    blank = (length == 0) | ((length == 1) & crs)
+    # The empty "record" after a final newline is not a line of the file.
+    trailing = np.zeros(len(starts), dtype=bool)
+    if len(starts) and starts[-1] >= offset:
+        trailing[-1] = True
+    keep = ~blank & ~trailing
+    bare_offsets = np.concatenate(bare_cr_offsets) if bare_cr_offsets else np.empty(0, np.int64)
+    first_bare_line = 0
+    if len(bare_offsets):
+        record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
+        first_bare_line = int(lines[max(record, 0)])
+    return FileScan(
+        sha256=digest.hexdigest(),
+        size=path.stat().st_size,
+        head=head,
+        record_starts=starts[keep],
+        record_lines=lines[keep],
+        blank_lines=int((blank & ~trailing).sum()),
+        newline_count=newlines,
+        quotes_balanced=quotes % 2 == 0,
+        compressed=compressed,
+        crlf_records=int(cr_flags.sum()),
+        lf_records=int(len(cr_flags) - cr_flags.sum()),
+        bare_cr=len(bare_offsets),
+        first_bare_cr_line=first_bare_line,
+    )

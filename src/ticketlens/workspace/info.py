@@ -1,0 +1,88 @@
+"""``ticketlens info``: what a workspace holds, read-only."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ticketlens.core.jsonable import jsonable
+from ticketlens.core.schema import SCHEMA_VERSION
+
+
+@dataclass(frozen=True)
+class WorkspaceInfo:
+    """What a workspace holds."""
+
+    db: str
+    schema_version: int
+    events: int
+    cases: int
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    sources: list[dict[str, Any]]
+    activities: list[tuple[str, int]]
+    case_attributes: list[tuple[str, int]]
+    event_attributes: list[tuple[str, int]]
+    quarantined_rows: int
+    flagged_events: dict[str, int]
+    tables: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["activities"] = [{"activity": a, "events": n} for a, n in self.activities]
+        data["case_attributes"] = [{"name": a, "tickets": n} for a, n in self.case_attributes]
+        data["event_attributes"] = [{"name": a, "events": n} for a, n in self.event_attributes]
+        return jsonable(data)
+
+
+def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
+    from importlib.resources import files
+
+    totals = con.execute(
+        files("ticketlens.workspace").joinpath("info.sql").read_text(encoding="utf-8")
+    ).fetchall()[0]
+    assert totals is not None
+    sources = []
+    for row in con.execute(
+        "SELECT source_id, name, format, path, sha256, tz, ingested_at, rows_read, rows_loaded, "
+        "rows_quarantined, rows_deduped, details FROM sources ORDER BY source_id"
+    ).fetchall():
+        details = json.loads(row[11]) if row[11] else {}
+        events = con.execute("SELECT count(*), count(DISTINCT ticket_id) FROM events "
+                             "WHERE source_id = $s", {"s": row[0]}).fetchall()[0]
+        assert events is not None
+        sources.append({
+            "source_id": row[0], "name": row[1], "format": row[2], "path": row[3],
+            "sha256": row[4], "tz": row[5], "ingested_at": row[6], "rows_read": row[7],
+            "rows_loaded": row[8], "rows_quarantined": row[9], "rows_deduped": row[10],
+            "events": events[0], "cases": events[1],
+            "timestamp_format": details.get("timestamp_format"),
+        })
+    activities = con.execute(
+        "SELECT activity, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()
+    case_attributes = con.execute(
+        "SELECT name, count(DISTINCT ticket_id) FROM case_attributes GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    event_attributes = con.execute(
+        "SELECT key, count(*) FROM (SELECT unnest(map_keys(attributes)) AS key FROM events "
+        "WHERE attributes IS NOT NULL) GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    quarantined = con.execute("SELECT count(*) FROM quarantine").fetchall()[0]
+    flags = dict(con.execute("SELECT flag, count(*) FROM event_flags GROUP BY 1 ORDER BY 1"
+                             ).fetchall())
+    tables = [r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY 1").fetchall()]
+    return WorkspaceInfo(
+        db=db, schema_version=SCHEMA_VERSION, events=int(totals[0]), cases=int(totals[1]),
+        first_timestamp=totals[2], last_timestamp=totals[3], sources=sources,
+        activities=[(a, int(n)) for a, n in activities],
+        case_attributes=[(a, int(n)) for a, n in case_attributes],
+        event_attributes=[(a, int(n)) for a, n in event_attributes],
+        quarantined_rows=int(quarantined[0]) if quarantined else 0,
+        flagged_events={k: int(v) for k, v in flags.items()}, tables=tables,
+    )
