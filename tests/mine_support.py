@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from ticketlens.core.roster import load_roster_file
 from ticketlens.workspace.connection import connect_memory, open_workspace
+from ticketlens.workspace.roster import attach_roster_file
+
+# The hand-made tickets are worked by the default desk's people (Chris Johnson at L1, ...):
+# its [[technician]] blocks are the roster of every hand-made workspace.
+DESK_TOML = Path(str(files("ticketlens.sources.generate").joinpath("desk.toml")))
 
 T0 = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
 
@@ -23,8 +30,10 @@ Row = Sequence[object]
 
 def workspace_with(rows: Iterable[Row], *, attributes: Iterable[tuple[str, str, str]] = (),
                    con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory workspace (or ``con``) holding exactly ``rows`` and case attributes."""
+    """An in-memory workspace (or ``con``) holding exactly ``rows``, case attributes and the
+    default desk's roster."""
     con = con if con is not None else connect_memory()
+    attach_roster_file(con, load_roster_file(DESK_TOML))
     records = []
     for line, row in enumerate(rows, start=1):
         ticket, minutes, activity, resource, *rest = row

@@ -62,7 +62,8 @@ def test_sla_takes_tiers_from_the_roster_before_the_log() -> None:
     inferred = dict(zip(*compute_facts(con).technicians.to_pydict().values(), strict=True))
     assert inferred == {"Ann": "L1", "Bob": "L2"}
 
-    con.execute("INSERT INTO technicians VALUES ('Bob', 'L3', 'Infra', ['Network'], 1)")
+    con.execute("INSERT INTO technicians (name, tier, team, skills, source_id) "
+                "VALUES ('Bob', 'L3', 'Infra', ['Network'], 1)")
     result = compute_facts(con)
     tiers = dict(zip(*result.technicians.to_pydict().values(), strict=True))
     assert tiers == {"Ann": "L1", "Bob": "L3"}

@@ -76,10 +76,27 @@ def _print_summary(summary: IngestSummary) -> None:
                   f"{summary.workspace_cases:,} tickets  ({summary.seconds:.1f} s)")
     if summary.quarantine_file:
         console.print(f"quarantined rows written to {summary.quarantine_file}")
+    if summary.roster is not None:
+        if summary.roster["file"]:
+            console.print(f"roster file {summary.roster['file']}: "
+                          f"{summary.roster['attached']:,} technicians attached")
+        console.print(_roster_line(summary.roster["in_force"]))
+
+
+def _roster_line(in_force: list[dict[str, Any]]) -> str:
+    """Where the roster's tiers come from, and how many technicians per tier."""
+    if not in_force:
+        return ("roster: none — tiers unknown; attach one with `ticketlens ingest --roster "
+                "ROSTER.csv`")
+    parts = []
+    for part in in_force:
+        tiers = ", ".join(f"{tier} {n:,}" for tier, n in part["tiers"].items())
+        parts.append(f"{part['technicians']:,} from {part['origin']} ({tiers})")
+    return "roster: " + "; ".join(parts)
 
 
 @click.command("ingest")
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="auto",
               show_default=True, help="Input format; auto recognises it and says which.")
 @click.option("--map", "mapping", metavar="FILE|NAME",
@@ -116,19 +133,23 @@ def _print_summary(summary: IngestSummary) -> None:
               help="Flag events before this date (default 1990-01-01).")
 @click.option("--plausible-to", metavar="DATE",
               help="Flag events after this date (default: tomorrow).")
+@click.option("--roster", type=click.Path(dir_okay=False), metavar="FILE",
+              help="The desk's roster (CSV name,tier,team,skills; or a desk TOML's [[technician]] "
+                   "blocks): every verb takes tiers from it. Alone, attaches it to the workspace.")
 @json_option
 def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: str | None,
                    dayfirst: bool | None, timestamp_format: tuple[str, ...], db: str,
                    quarantine: str | None, dedupe: bool, source_name: str | None,
                    encoding: str | None, delimiter: str | None, as_json: bool,
-                   plausible_from: str | None, plausible_to: str | None,
+                   plausible_from: str | None, plausible_to: str | None, roster: str | None,
                    **column_flags: Any) -> None:
     """Load ticket exports into the workspace's canonical event log.
 
     PATH may be a generated desk folder, an events.csv/.parquet, an XES log (.xes, .xes.gz),
     a ServiceNow audit log, a ticket table, or any event-log CSV/Parquet with a column mapping.
     Every row is loaded or quarantined; the summary shows the accounting. Nothing is written
-    when ingest refuses (exit code 2).
+    when ingest refuses (exit code 2). --roster FILE (with or without PATHs) makes FILE the
+    workspace's roster of technicians and tiers.
     """
     columns = {name: column_flags.get(name) for name in COLUMN_FLAGS}
     summary = ingest(
@@ -136,7 +157,7 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
         timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
         progress=sys.stderr.isatty(), source_name=source_name, encoding=encoding,
         delimiter=delimiter, columns=columns, plausible_from=plausible_from,
-        plausible_to=plausible_to,
+        plausible_to=plausible_to, roster=roster,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
@@ -173,6 +194,7 @@ def _print_info(data: WorkspaceInfo) -> None:
     flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.flagged_events.items())
     console.print(f"flagged events: {flags or 'none'}; quarantined rows: "
                   f"{data.quarantined_rows:,}")
+    console.print(_roster_line(data.roster))
 
 
 @click.command("info")

@@ -20,7 +20,7 @@ import pandas as pd
 from ticketlens.analyses import mine as lib
 from ticketlens.analyses.mine.duration import human_duration
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
-from ticketlens.core.errors import InputError
+from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_file
 
 Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
@@ -182,21 +182,29 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
     ], limit)
 
 
+def _roster_moved(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise ConfigError(f"--roster moved to ingest: attach {value} to the workspace with "
+                          f"`ticketlens ingest --roster {value} --db DB`; every verb then uses it")
+
+
+_moved_roster_option = click.option("--roster", hidden=True, expose_value=False,
+                                    callback=_roster_moved, is_eager=True)
+
+
 # --- rework -----------------------------------------------------------------------------------
 
 @mine.command()
 @_segment_options
-@click.option("--roster", type=click.Path(dir_okay=False),
-              help="Desk TOML whose [[technician]] blocks give the tiers (default: default desk).")
+@_moved_roster_option
 @json_option
 @_out_option
 @_limit_option
 def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tuple[str, ...],
-           team: tuple[str, ...], roster: str | None, as_json: bool, out: str | None,
-           limit: int) -> None:
+           team: tuple[str, ...], as_json: bool, out: str | None, limit: int) -> None:
     """Repeated steps, reopen loops, ping-pong and escalation chains, with their tickets."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.rework(db, segment=segment, roster=roster, progress=_progress())
+    result = lib.rework(db, segment=segment, progress=_progress())
     tables = {"reopens": result.reopens, "repeats": result.repeats,
               "repeat_summary": result.repeat_summary, "ping_pong": result.ping_pong,
               "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
@@ -236,8 +244,7 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
 
 @mine.command()
 @_segment_options
-@click.option("--roster", type=click.Path(dir_okay=False),
-              help="Desk TOML whose [[technician]] blocks give the tiers (default: default desk).")
+@_moved_roster_option
 @click.option("--include-self", is_flag=True, help="Also count a holder followed by itself.")
 @click.option("--include-unassigned", is_flag=True,
               help="Count events nobody holds as holder 'Unassigned' (else skipped).")
@@ -245,12 +252,11 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
 @_out_option
 @_limit_option
 def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
-             category: tuple[str, ...], team: tuple[str, ...], roster: str | None,
-             include_self: bool, include_unassigned: bool, as_json: bool, out: str | None,
+             category: tuple[str, ...], team: tuple[str, ...], include_self: bool, include_unassigned: bool, as_json: bool, out: str | None,
              limit: int) -> None:
     """Handover-of-work network between technicians, and the skill-mismatch view."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.handover(db, segment=segment, roster=roster, include_self=include_self,
+    result = lib.handover(db, segment=segment, include_self=include_self,
                           include_unassigned=include_unassigned, progress=_progress())
     tables = {"network": result.network, "skill_mismatch": result.skill_mismatch}
     head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}

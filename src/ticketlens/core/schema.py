@@ -18,7 +18,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+# Version of the files a generated desk writes (its manifest says it).
 SCHEMA_VERSION: Final = 1
+# Version of the workspace tables (workspace/ddl.sql); workspace.connection.migrate upgrades older
+# workspaces. 2: technicians.origin, technicians.source_id nullable.
+WORKSPACE_SCHEMA_VERSION: Final = 2
 
 # --- the brief's event-log CSV -------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from ticketlens.core.schema import (
     CASE_ATTR_SOURCE_SLA,
     CASE_ATTR_SYSTEM,
     CASE_ATTR_TEAM,
-    SCHEMA_VERSION,
+    WORKSPACE_SCHEMA_VERSION,
 )
 
 DEFAULT_DB = Path("ticketlens.duckdb")
@@ -82,19 +82,43 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables and check the schema version."""
+    """Create missing tables, upgrade an older workspace, check the schema version."""
     ddl = files("ticketlens.workspace").joinpath("ddl.sql").read_text(encoding="utf-8")
     con.execute(ddl)
     # fetchall, not fetchone: an unfinished result blocks the connection's next register()
     rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     row = rows[0] if rows else None
     if row is None:
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-    elif int(row[0]) != SCHEMA_VERSION:
+        con.execute("INSERT INTO meta VALUES ('schema_version', ?)",
+                    [str(WORKSPACE_SCHEMA_VERSION)])
+        return
+    version = int(row[0])
+    if version == 1:
+        _upgrade_from_1(con)
+    elif version != WORKSPACE_SCHEMA_VERSION:
         raise WorkspaceError(
-            f"workspace schema version {row[0]} is not {SCHEMA_VERSION}: "
+            f"workspace schema version {row[0]} is not {WORKSPACE_SCHEMA_VERSION}: "
             "re-ingest your sources into a new workspace file"
         )
+
+
+def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema 1 -> 2: technicians record their origin (every earlier row came from a
+    manifest), rows without a source are allowed, and the log's inferred tiers are added."""
+    from ticketlens.workspace.roster import MANIFEST, refresh_inferred
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("ALTER TABLE technicians ADD COLUMN IF NOT EXISTS origin VARCHAR")
+        con.execute("UPDATE technicians SET origin = $o WHERE origin IS NULL", {"o": MANIFEST})
+        con.execute("ALTER TABLE technicians ALTER COLUMN source_id DROP NOT NULL")
+        refresh_inferred(con)
+        con.execute("UPDATE meta SET value = $v WHERE key = 'schema_version'",
+                    {"v": str(WORKSPACE_SCHEMA_VERSION)})
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:

@@ -69,13 +69,16 @@ CREATE TABLE IF NOT EXISTS event_flags (
     flag       VARCHAR NOT NULL
 );
 
--- One row per technician a source's roster names (a generated desk's manifest carries its
--- roster): the tier and team a person works at, and the categories they are skilled in.
--- Analyses take tiers from here; event logs alone name people, not tiers.
+-- One row per technician and roster origin: the tier and team a person works at, and the
+-- categories they are skilled in. Analyses take tiers from here (workspace/roster.py picks the
+-- row in force per name); event logs alone name people, not tiers. origin: 'manifest' (a
+-- generated desk's manifest, source_id its source), 'roster file <path>' (ingest --roster,
+-- source_id NULL), 'inferred from escalations' (the log's evidence, source_id NULL).
 CREATE TABLE IF NOT EXISTS technicians (
     name       VARCHAR NOT NULL,
     tier       VARCHAR NOT NULL,
     team       VARCHAR,
     skills     VARCHAR[],
-    source_id  INTEGER NOT NULL
+    source_id  INTEGER,
+    origin     VARCHAR
 );

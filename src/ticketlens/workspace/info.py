@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 import duckdb
 
 from ticketlens.core.jsonable import jsonable
-from ticketlens.core.schema import SCHEMA_VERSION
+from ticketlens.core.schema import WORKSPACE_SCHEMA_VERSION
+from ticketlens.workspace.roster import roster_summary
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class WorkspaceInfo:
     quarantined_rows: int
     flagged_events: dict[str, int]
     tables: list[str]
+    # per origin of the roster rows in force (workspace/roster.py): technicians and tiers
+    roster: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -78,11 +81,12 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
         "ORDER BY 1").fetchall()]
     return WorkspaceInfo(
-        db=db, schema_version=SCHEMA_VERSION, events=int(totals[0]), cases=int(totals[1]),
+        db=db, schema_version=WORKSPACE_SCHEMA_VERSION, events=int(totals[0]), cases=int(totals[1]),
         first_timestamp=totals[2], last_timestamp=totals[3], sources=sources,
         activities=[(a, int(n)) for a, n in activities],
         case_attributes=[(a, int(n)) for a, n in case_attributes],
         event_attributes=[(a, int(n)) for a, n in event_attributes],
         quarantined_rows=int(quarantined[0]) if quarantined else 0,
         flagged_events={k: int(v) for k, v in flags.items()}, tables=tables,
+        roster=roster_summary(con),
     )

@@ -4,7 +4,6 @@ whether the first assignee had the skills for the ticket (the skill-mismatch vie
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -46,7 +45,6 @@ def handover(
     segment: TicketFilter | None = None,
     include_self: bool = False,
     include_unassigned: bool = False,
-    roster: str | Path | None = None,
     resolved_activities: tuple[str, ...] = RESOLVED_ACTIVITIES,
     mismatch: bool = True,
     progress: bool = False,
@@ -57,14 +55,14 @@ def handover(
     nobody holds are skipped unless ``include_unassigned`` (then they count as the holder
     ``Unassigned``); ``include_self`` also counts a holder followed by itself. With both set the
     counts are pm4py's handover-of-work network (``beta=0``) before its normalisation.
-    ``roster`` is a desk TOML with ``[[technician]]`` blocks (default: the default desk).
+    Tiers come from the workspace roster (``ingest --roster``).
     ``mismatch=False`` skips the skill-mismatch view (its table is then empty): the network
     alone, as pm4py computes it.
 
     >>> handover("ws.duckdb").network.head()  # doctest: +SKIP
     """
     with event_log(db, segment, progress=progress) as log:
-        coverage = register_roster(log, roster)
+        coverage = register_roster(log)
         network = log.frame("handover.sql", {
             "include_self": include_self,
             "include_unassigned": include_unassigned,

@@ -4,7 +4,6 @@ technicians or tiers, or climb (and descend) the escalation ladder."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 import pandas as pd
@@ -61,7 +60,6 @@ def rework(
     db: DbLike,
     *,
     segment: TicketFilter | None = None,
-    roster: str | Path | None = None,
     reopen_activities: tuple[str, ...] = REOPEN_ACTIVITIES,
     closing_activities: tuple[str, ...] = CLOSING_ACTIVITIES,
     resolving_activities: tuple[str, ...] = RESOLVING_ACTIVITIES,
@@ -70,13 +68,13 @@ def rework(
     """Repeated activities, reopen loops, ping-pong and escalation chains of ``segment``.
 
     The activity sets default to the ticketlens vocabulary; pass a log's own names for other
-    logs (e.g. ``closing_activities=("Closed",)`` for the Helpdesk log). ``roster`` (a desk
-    TOML) gives the tiers for tier-level ping-pong and escalation chains.
+    logs (e.g. ``closing_activities=("Closed",)`` for the Helpdesk log). Tier-level ping-pong
+    and escalation chains take tiers from the workspace roster (``ingest --roster``).
 
     >>> rework("ws.duckdb").reopens.head()  # doctest: +SKIP
     """
     with event_log(db, segment, progress=progress) as log:
-        coverage = register_roster(log, roster)
+        coverage = register_roster(log)
         log.prepare_traces()
         with log.step("rework candidates"):
             log.run_script("stg_rework_variants.sql", {

@@ -1,36 +1,28 @@
-"""Who is at which tier: the desk roster the tier-level analyses need.
+"""Who is at which tier: the workspace roster the tier-level analyses need.
 
-Event logs record technician names, not tiers. Tiers come from a roster, in this order: a desk
-TOML given as ``--roster`` (its ``[[technician]]`` blocks), else the workspace's ``technicians``
-table (a generated desk's roster, loaded by ingest from its manifest, every team of it), else the
-shipped default desk's roster. A name the roster does not hold gets no tier: it is counted and
-reported, never guessed.
+Event logs record technician names, not tiers. Tiers come from the workspace's one roster
+(``ticketlens.workspace.roster``: a roster file passed to ``ingest --roster``, a generated
+desk's manifest, else the tiers the log's escalations show). A name the roster does not hold
+gets no tier: it is counted and reported, never guessed; with no roster at all, tier-level
+outputs say tiers are unknown and how to attach one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import pandas as pd
+import pyarrow as pa
 
 from ticketlens.analyses.mine.source import EventLog
 from ticketlens.core.schema import TIERS
+from ticketlens.workspace.roster import roster as workspace_roster
 
-ROSTER_COLUMNS = ("resource", "tier", "tier_rank", "team", "skills")
+SOURCE = "the workspace's technicians table"
+HINT = "attach the desk's roster with `ticketlens ingest --roster ROSTER.csv` (or a desk TOML)"
 
-
-@dataclass(frozen=True)
-class Roster:
-    """Technician → tier, team and skilled categories (``frame``, one row per technician)."""
-
-    source: str
-    frame: pd.DataFrame
-
-    def coverage(self, resources: list[str]) -> RosterCoverage:
-        known = set(self.frame["resource"])
-        unknown = sorted(r for r in resources if r not in known)
-        return RosterCoverage(self.source, len(resources) - len(unknown), unknown)
+_SCHEMA = pa.schema([("resource", pa.string()), ("tier", pa.string()),
+                     ("tier_rank", pa.int64()), ("team", pa.string()),
+                     ("skills", pa.list_(pa.string()))])
 
 
 @dataclass(frozen=True)
@@ -48,9 +40,8 @@ class RosterCoverage:
     def describe(self) -> str:
         total = self.known + len(self.unknown)
         if not self.any_known:
-            return (f"tiers unknown: none of the {total} technicians is in the roster "
-                    f"({self.source}); pass --roster DESK.toml with this desk's [[technician]] "
-                    "blocks")
+            return (f"tiers unknown (not measurable): none of the {total} technicians is in "
+                    f"the roster ({self.source}); {HINT}")
         if self.unknown:
             shown = ", ".join(self.unknown[:5]) + (" …" if len(self.unknown) > 5 else "")
             return (f"tiers from {self.source}: {self.known} of {total} technicians known; "
@@ -58,44 +49,16 @@ class RosterCoverage:
         return f"tiers from {self.source}: all {total} technicians known"
 
 
-def load_roster(path: str | Path | None = None) -> Roster:
-    """The roster of the desk TOML at ``path`` (default: the shipped default desk)."""
-    # Imported here: only the tier-level analyses need the generator's configuration code.
-    from ticketlens.sources.generate.config import load_config
-
-    config = load_config(path)
-    rows = [(tech.name, tech.tier, TIERS.index(tech.tier), tech.team,
-             [category for category, _ in tech.skills]) for tech in config.technicians]
-    source = str(path) if path is not None else "the default desk roster (desk.toml)"
-    return Roster(source, pd.DataFrame(rows, columns=list(ROSTER_COLUMNS)))
-
-
-def workspace_roster(log: EventLog) -> Roster | None:
-    """The roster the workspace's sources brought (table ``technicians``), if any."""
-    has_table = log.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
-    ).fetchall()[0][0]
-    if not has_table:
-        return None
-    rows = log.con.execute(
-        "SELECT name, tier, team, skills FROM technicians "
-        "QUALIFY row_number() OVER (PARTITION BY name ORDER BY source_id DESC) = 1 ORDER BY name"
-    ).fetchall()
-    known = [(name, tier, TIERS.index(tier), team, list(skills or []))
-             for name, tier, team, skills in rows if tier in TIERS]
-    if not known:
-        return None
-    return Roster("the workspace's technicians table",
-                  pd.DataFrame(known, columns=list(ROSTER_COLUMNS)))
-
-
-def register_roster(log: EventLog, roster: str | Path | None) -> RosterCoverage:
-    """Load the roster for the log's technicians and expose it to the SQL as ``mine_roster``."""
+def register_roster(log: EventLog) -> RosterCoverage:
+    """Expose the workspace roster to the SQL as ``mine_roster``; say whom it covers."""
     resources = [r for (r,) in log.con.execute(
         "SELECT DISTINCT resource FROM mine_events WHERE resource IS NOT NULL ORDER BY 1"
     ).fetchall()]
-    # An explicit roster file wins; then the roster the data brought; then the default desk's.
-    loaded = load_roster(roster) if roster is not None else (
-        workspace_roster(log) or load_roster(None))
-    log.register("mine_roster", loaded.frame)
-    return loaded.coverage(resources)
+    rows = [row for row in workspace_roster(log.con) if row.tier in TIERS]
+    table = pa.table([
+        [r.name for r in rows], [r.tier for r in rows], [TIERS.index(r.tier) for r in rows],
+        [r.team for r in rows], [list(r.skills) for r in rows]], schema=_SCHEMA)
+    log.register("mine_roster", table)
+    known = {r.name for r in rows}
+    unknown = sorted(r for r in resources if r not in known)
+    return RosterCoverage(SOURCE, len(resources) - len(unknown), unknown)

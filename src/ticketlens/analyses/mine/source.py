@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ticketlens.core.errors import AnalysisError, WorkspaceError
 from ticketlens.core.segment import TicketFilter
@@ -155,7 +156,7 @@ class EventLog:
         self._counts = None
         self.prepare_traces()  # the variants of the narrowed log
 
-    def register(self, name: str, frame: pd.DataFrame) -> None:
+    def register(self, name: str, frame: pd.DataFrame | pa.Table) -> None:
         """Make a small Python-side table (roster, state map, results) visible to the SQL."""
         self.con.register(name, frame)
         self.registered.append(name)

@@ -50,6 +50,7 @@ from ticketlens.clock.assemble import (
 from ticketlens.clock.clocks import Calendars
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.errors import AnalysisError
+from ticketlens.workspace.roster import roster as workspace_roster
 
 _WORKERS = 2  # the target machine's cores
 
@@ -212,19 +213,15 @@ def _timeline(rows: EventRows, policy: Policy,
 
 def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
                   policy: Policy) -> np.ndarray:
-    """Per person code: the tier a source's roster gives (table ``technicians``), -1 if none.
-
-    A roster states tiers; the log only suggests them (escalations), so the roster wins."""
+    """Per person code: the tier the workspace's roster states (a roster file, a manifest;
+    not the tiers ingest inferred, which this engine infers itself under ``policy`` and the
+    as-of instant), -1 if none. A roster states tiers; the log only suggests them."""
     tiers = np.full(len(people), -1, dtype=np.int64)
-    has_roster = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
-    ).fetchall()[0][0]
-    if not has_roster or not people:
+    if not people:
         return tiers
     index = {tier: i for i, tier in enumerate(policy.lifecycle.tiers)}
-    roster = {name: index[tier] for name, tier in con.execute(
-        "SELECT name, arg_max(tier, source_id) FROM technicians GROUP BY name").fetchall()
-        if tier in index}
+    roster = {row.name: index[row.tier] for row in workspace_roster(con, explicit=True)
+              if row.tier in index}
     # One entry per distinct person (a roster's size), not per event.
     for code, person in enumerate(people):
         tiers[code] = roster.get(person, -1)

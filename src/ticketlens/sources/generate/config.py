@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError
+from ticketlens.core.roster import check_name, check_tier, duplicate_names
 from ticketlens.core.schema import CATEGORIES, DEPARTMENTS, PRIORITIES, TIERS
 
 COMPLEXITIES = ("simple", "medium", "complex")
@@ -340,11 +341,8 @@ def _technicians(items: Any, where: str) -> tuple[Technician, ...]:
         if missing:
             raise ConfigError(f"{label}: missing {', '.join(missing)}; every technician needs "
                               f"{', '.join(_TECH_KEYS)}")
-        if not isinstance(item["name"], str) or not item["name"].strip():
-            raise ConfigError(f"{label}: name must be a non-empty text")
-        if item["tier"] not in TIERS:
-            raise ConfigError(f"{label}: tier = {item['tier']!r} is not a tier; use one of "
-                              f"{', '.join(TIERS)}")
+        name = check_name(item["name"], label)
+        tier = check_tier(item["tier"], label)
         skills = item["skills"]
         if not isinstance(skills, dict) or not skills:
             raise ConfigError(f"{label}: skills is empty; give at least one category = "
@@ -354,8 +352,8 @@ def _technicians(items: Any, where: str) -> tuple[Technician, ...]:
                 raise ConfigError(f"{label}: skills names unknown category {category!r}; "
                                   f"categories are {', '.join(CATEGORIES)}")
         techs.append(Technician(
-            name=item["name"].strip(),
-            tier=item["tier"],
+            name=name,
+            tier=tier,
             team=str(item["team"]),
             experience_years=_non_negative(item["experience_years"], f"{label}: experience_years"),
             skills=tuple((c, _proficiency(skills[c], f"{label}: skills.{c}"))
@@ -364,8 +362,7 @@ def _technicians(items: Any, where: str) -> tuple[Technician, ...]:
                                             f"{label}: escalation_factor"),
             mistake_factor=_non_negative(item["mistake_factor"], f"{label}: mistake_factor"),
         ))
-    names = [t.name for t in techs]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
+    duplicates = duplicate_names(t.name for t in techs)
     if duplicates:
         raise ConfigError(f"{where}: [[technician]] names must be unique; {', '.join(duplicates)} "
                           "appears more than once")

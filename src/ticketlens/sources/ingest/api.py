@@ -22,6 +22,7 @@ import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
 from ticketlens.core.progress import IngestProgress
+from ticketlens.core.roster import RosterFile, load_roster_file
 from ticketlens.sources.ingest.detect import Detection, detect
 from ticketlens.sources.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
 from ticketlens.sources.ingest.mapping import Mapping, load_mapping, with_flags
@@ -35,6 +36,7 @@ from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
 from ticketlens.workspace.connection import DEFAULT_DB, open_workspace, refresh_event_index
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
+from ticketlens.workspace.roster import attach_roster_file, refresh_inferred, roster_summary
 
 __all__ = ["IngestSummary", "WorkspaceInfo", "info", "ingest"]
 
@@ -133,6 +135,7 @@ def ingest(
     columns: MappingType[str, Any] | None = None,
     plausible_from: datetime | str | None = None,
     plausible_to: datetime | str | None = None,
+    roster: str | Path | None = None,
 ) -> IngestSummary:
     """Load ``paths`` into the workspace ``db`` (created if missing); return the accounting.
 
@@ -145,11 +148,16 @@ def ingest(
     exact repeats (always counted). ``plausible_from``/``plausible_to``: events outside are
     flagged (default 1990-01-01 .. now + 1 day). ``source_name``: source identity (default the
     file or folder name) — a newer export under a known name adds only new events.
+    ``roster``: a roster file (CSV ``name,tier,team,skills``, or a desk TOML's
+    ``[[technician]]`` blocks) that becomes the workspace's roster, replacing an earlier one;
+    with no ``paths`` it is attached to the workspace alone.
     """
     started = time.perf_counter()
     items = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
-    if not items:
-        raise InputError("no input path given: name one or more files or desk folders")
+    if not items and roster is None:
+        raise InputError("no input path given: name one or more files or desk folders "
+                         "(or a --roster file)")
+    roster_file = load_roster_file(roster) if roster is not None else None
     if source_name and len(items) > 1:
         raise ConfigError("--source names one source: ingest one path at a time with it")
     _check_tz(tz)
@@ -186,6 +194,7 @@ def ingest(
                 con.execute("INSERT INTO meta VALUES ('events_changed_at', $t)",
                             {"t": datetime.now(UTC).isoformat()})
                 refresh_event_index(con)
+            roster_report = _update_roster(con, roster_file, summaries)
             quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
                 {"ids": new_ids},
@@ -215,8 +224,21 @@ def ingest(
         db=str(db), sources=tuple(summaries),
         quarantine_file=str(quarantine_target) if quarantine_target else None,
         workspace_events=int(totals[0]), workspace_cases=int(totals[1]),
-        seconds=time.perf_counter() - started,
+        seconds=time.perf_counter() - started, roster=roster_report,
     )
+
+
+def _update_roster(con: duckdb.DuckDBPyConnection, roster_file: RosterFile | None,
+                   summaries: list[SourceSummary]) -> dict[str, Any] | None:
+    """Attach the roster file, and re-infer tiers for people no roster states when the events
+    or the roster changed: what the roster now holds (None when nothing changed)."""
+    changed = any(s.status != "unchanged" for s in summaries)
+    if roster_file is None and not changed:
+        return None
+    attached = attach_roster_file(con, roster_file) if roster_file is not None else 0
+    inferred = refresh_inferred(con)
+    return {"file": str(roster_file.path) if roster_file else None, "attached": attached,
+            "inferred": inferred, "in_force": roster_summary(con)}
 
 
 def _default_quarantine(db: str | Path) -> Path:

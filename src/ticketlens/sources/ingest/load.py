@@ -19,6 +19,7 @@ import duckdb
 
 from ticketlens.core.schema import Activity
 from ticketlens.sources.ingest.stage import Staged
+from ticketlens.workspace.roster import MANIFEST
 
 FLAG_RULES = ("far_past", "far_future", "before_creation")
 
@@ -226,8 +227,9 @@ def _load_technicians(
         "DELETE FROM technicians WHERE source_id IN (SELECT source_id FROM sources WHERE name = $n)",
         {"n": record.name},
     )
-    con.execute("INSERT INTO technicians SELECT name, tier, team, skills, $sid "
-                "FROM stage_technicians", {"sid": source_id})
+    con.execute("INSERT INTO technicians (name, tier, team, skills, source_id, origin) "
+                "SELECT name, tier, team, skills, $sid, $origin FROM stage_technicians",
+                {"sid": source_id, "origin": MANIFEST})
 
 
 def _insert_source_row(

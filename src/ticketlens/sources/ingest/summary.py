@@ -71,6 +71,8 @@ class IngestSummary:
     workspace_events: int
     workspace_cases: int
     seconds: float
+    # the roster file attached and the tiers re-inferred (workspace/roster.py); None: unchanged
+    roster: dict[str, Any] | None = None
 
     def _total(self, name: str) -> int:
         return sum(getattr(s, name) for s in self.sources)
@@ -115,4 +117,5 @@ class IngestSummary:
             "workspace": {"events": self.workspace_events, "cases": self.workspace_cases},
             "seconds": round(self.seconds, 3),
             "sources": [s.to_dict() for s in self.sources],
+            "roster": self.roster,
         })
