@@ -39,6 +39,8 @@ class RosterCoverage:
 
     def describe(self) -> str:
         total = self.known + len(self.unknown)
+        if not total:
+            return "tiers unknown (not measurable): the log names no technicians"
         if not self.any_known:
             return (f"tiers unknown (not measurable): none of the {total} technicians is in "
                     f"the roster ({self.source}); {HINT}")
