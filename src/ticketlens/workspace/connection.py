@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import duckdb
@@ -23,6 +22,7 @@ from ticketlens.core.schema import (
     CASE_ATTR_TEAM,
     SCHEMA_VERSION,
 )
+from ticketlens.workspace.sql import load_sql, run_script
 
 DEFAULT_DB = Path("ticketlens.duckdb")
 
@@ -83,13 +83,12 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and check the schema version."""
-    ddl = files("ticketlens.workspace").joinpath("ddl.sql").read_text(encoding="utf-8")
-    con.execute(ddl)
+    con.execute(load_sql(__name__, "ddl.sql"))
     # fetchall, not fetchone: an unfinished result blocks the connection's next register()
     rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     row = rows[0] if rows else None
     if row is None:
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        con.execute("INSERT INTO meta VALUES ('schema_version', $v)", {"v": str(SCHEMA_VERSION)})
     elif int(row[0]) != SCHEMA_VERSION:
         raise WorkspaceError(
             f"workspace schema version {row[0]} is not {SCHEMA_VERSION}: "
@@ -103,11 +102,7 @@ def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
     transaction that changed the events."""
     params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
               "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
-    sql = files("ticketlens.workspace").joinpath("event_index.sql").read_text(encoding="utf-8")
-    for statement in sql.split(";\n"):
-        if statement.strip():
-            # a statement takes only the parameters it names
-            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    run_script(con, load_sql(__name__, "event_index.sql"), params)
 
 
 def open_workspace(

@@ -22,7 +22,6 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +31,12 @@ import pandas as pd
 from ticketlens.core.errors import AnalysisError, WorkspaceError
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import open_workspace
+from ticketlens.workspace.sql import load_sql, quote_ident
 
 DbLike = str | os.PathLike[str] | duckdb.DuckDBPyConnection
 
 # A fingerprint holds two 126-bit halves of fixed-width code slots (see stg_slots.sql).
 _FINGERPRINT_BITS = 126
-
-
-def load_sql(name: str) -> str:
-    """The text of ``mine/<name>`` shipped in the package."""
-    return files("ticketlens.analyses.mine").joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -84,7 +79,7 @@ class EventLog:
         """Run one mart file and return its rows as a pandas DataFrame."""
         with self.step(sql_file):
             # Through Arrow: DuckDB's own .df() trips a pandas deprecation on time zones.
-            reader = self.con.sql(load_sql(sql_file), params=dict(params or {})).arrow()
+            reader = self.con.sql(load_sql(__name__, sql_file), params=dict(params or {})).arrow()
             return reader.read_all().to_pandas()
 
     def activities(self) -> list[str]:
@@ -97,7 +92,7 @@ class EventLog:
 
     def run_script(self, sql_file: str, params: Mapping[str, Any] | None = None) -> None:
         """Run a staging file that (re)defines temporary views or tables."""
-        self.con.execute(load_sql(sql_file), dict(params or {}))
+        self.con.execute(load_sql(__name__, sql_file), dict(params or {}))
 
     def prepare_codes(self) -> None:
         if not self._codes:
@@ -147,7 +142,7 @@ class EventLog:
     def keep_top_variants(self, coverage: float) -> None:
         """Narrow the log to the tickets of the most frequent variants covering ``coverage``."""
         self.prepare_traces()
-        self.con.execute(load_sql("keep_variants.sql"), {"coverage": coverage})
+        self.con.execute(load_sql(__name__, "keep_variants.sql"), {"coverage": coverage})
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_kept USING (ticket_id)"
@@ -200,7 +195,7 @@ def _define_views(con: duckdb.DuckDBPyConnection, segment: TicketFilter) -> None
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_segment USING (ticket_id)"
         )
-    con.execute(load_sql("stg_events.sql"))
+    con.execute(load_sql(__name__, "stg_events.sql"))
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
@@ -211,7 +206,7 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
                          "WHERE temporary AND starts_with(table_name, 'mine_')").fetchall()
     for kind, names in (("VIEW", views), ("TABLE", tables)):
         for (name,) in names:
-            con.execute(f'DROP {kind} IF EXISTS "{name}" CASCADE')
+            con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)} CASCADE")
 
 
 @contextmanager
