@@ -14,11 +14,12 @@ from typing import Any
 import pandas as pd
 
 from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
-from ticketlens.analyses.sla.api import compute_and_store, progress_steps, store, stored_run
+from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store, progress_steps
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.errors import ConfigError
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
+from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
 
@@ -76,12 +77,11 @@ def kpi(
         ws.require_events()
         chosen, as_of, recomputed = _facts_for(ws, policy, step)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step)
+        described = (segment or TicketFilter()).describe()
         step("storing kpi tables")
-        with ws.transaction() as con:
-            for name in KPI_TABLES:
-                store(con, name, tables[name])
-    report = KpiReport(tables, chosen.name, as_of, (segment or TicketFilter()).describe(),
-                       recomputed)
+        save(ws, "kpi", {name: tables[name] for name in KPI_TABLES}, policy=chosen,
+             as_of=as_of, parameters={"segment": described})
+    report = KpiReport(tables, chosen.name, as_of, described, recomputed)
     if out is not None:
         report.out = write_tables(tables, Path(out), formats)
     return report
@@ -89,16 +89,16 @@ def kpi(
 
 def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
                step: Any) -> tuple[Policy, datetime, bool]:
-    """The policy and as-of instant of up-to-date SLA facts, computing them when needed."""
-    stored = stored_run(ws)
+    """The policy and as-of instant of up-to-date SLA facts (``workspace.store.current``),
+    computing them when needed: default policy, the one they were last computed with."""
     wanted = load_policy(policy) if policy is not None else None
-    if stored is not None:
-        stored_policy, as_of, events = stored
-        fresh = events == ws.event_count()
-        if fresh and (wanted is None or wanted.fingerprint == stored_policy.fingerprint):
-            return stored_policy, as_of, False
-        wanted = wanted or stored_policy
-    wanted = wanted or load_policy(None)
+    fresh = current(ws.con, FACTS_TABLE, analysis="sla", policy=wanted)
+    fresh_policy = fresh.stored_policy() if fresh else None
+    if (fresh is not None and fresh.as_of is not None and fresh_policy is not None
+            and all(current(ws.con, t, analysis="sla", policy=wanted) for t in TABLES)):
+        return fresh_policy, fresh.as_of, False
+    previous = stored(ws.con, FACTS_TABLE)
+    wanted = wanted or (previous.stored_policy() if previous else None) or load_policy(None)
     result, _ = compute_and_store(ws, wanted, None, step)
     return wanted, result.as_of, True
 

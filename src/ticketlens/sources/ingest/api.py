@@ -181,10 +181,6 @@ def ingest(
                 ))
             new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
             if any(s.events_loaded for s in summaries):
-                # Lets analyses that store results (sla_facts, ...) see they are now stale.
-                con.execute("DELETE FROM meta WHERE key = 'events_changed_at'")
-                con.execute("INSERT INTO meta VALUES ('events_changed_at', $t)",
-                            {"t": datetime.now(UTC).isoformat()})
                 refresh_event_index(con)
             quarantined = con.execute(
                 "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
