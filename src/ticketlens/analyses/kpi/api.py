@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
-from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store, progress_steps
+from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.errors import ConfigError
+from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
 from ticketlens.workspace.store import current, save, stored

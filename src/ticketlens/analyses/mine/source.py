@@ -29,6 +29,7 @@ import duckdb
 import pandas as pd
 
 from ticketlens.core.errors import AnalysisError, WorkspaceError
+from ticketlens.core.progress import Display
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import open_workspace
 from ticketlens.workspace.sql import load_sql, quote_ident
@@ -45,7 +46,7 @@ class EventLog:
 
     con: duckdb.DuckDBPyConnection
     segment: TicketFilter
-    progress: Any = None  # a rich Progress while progress=True, else None
+    progress: Display = field(default_factory=lambda: Display(False))
     registered: list[str] = field(default_factory=list)
     _counts: tuple[int, int] | None = None
     _codes: bool = False
@@ -158,14 +159,8 @@ class EventLog:
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
         """Show ``label`` as one step of the progress display while the block runs."""
-        if self.progress is None:
+        with self.progress.step(label.removesuffix(".sql").replace("_", " ")):
             yield
-            return
-        task = self.progress.add_task(label.removesuffix(".sql").replace("_", " "), total=1)
-        try:
-            yield
-        finally:
-            self.progress.update(task, completed=1)
 
 
 def _connect(db: DbLike) -> tuple[duckdb.DuckDBPyConnection, bool]:
@@ -226,8 +221,8 @@ def event_log(
                 "create one with `ticketlens ingest PATH --db FILE`"
             ) from None
         log = EventLog(con, segment)
-        with _progress(progress) as bar:
-            log.progress = bar
+        with Display(progress) as display:
+            log.progress = display
             yield log
     finally:
         if owned:
@@ -236,22 +231,6 @@ def event_log(
             for name in log.registered if log else ():
                 con.unregister(name)
             _drop_temporaries(con)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # On stderr: stdout carries the tables or the --json result.
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
-        console=Console(stderr=True),
-    ) as bar:
-        yield bar
 
 
 def check_fraction(value: float | None, name: str) -> None:

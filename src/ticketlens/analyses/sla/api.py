@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pandas as pd
 from ticketlens.analyses.sla.engine import FactsResult, compute_facts
 from ticketlens.clock.assemble import NO_CREATION
 from ticketlens.clock.policy import Policy, load_policy
+from ticketlens.core.progress import progress_steps
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
 from ticketlens.workspace.store import save, stored
 
@@ -44,7 +44,7 @@ def sla(
     >>> facts = sla("ws.duckdb", policy="standard")          # doctest: +SKIP
     >>> facts.loc[facts.resolution_breached == True, "ticket_id"]  # doctest: +SKIP
     """
-    with open_workspace(db, must_exist=True) as ws, _progress(progress) as step:
+    with open_workspace(db, must_exist=True) as ws, progress_steps("sla", 3, progress) as step:
         ws.require_events()
         if policy is None:  # the policy the stored facts were computed with
             previous = stored(ws.con, FACTS_TABLE)
@@ -99,25 +99,6 @@ def summarize(result: FactsResult) -> pd.DataFrame:
             "agreement_rate": counts["agree_with_source"] / compared if compared else None,
         })
     return pd.DataFrame(rows)
-
-
-@contextmanager
-def progress_steps(label: str, total: int, enabled: bool) -> Iterator[Callable[[str], None]]:
-    """A rich progress bar advanced once per named step (only when ``enabled``)."""
-    if not enabled:
-        yield lambda _msg: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    columns = (TextColumn(f"{label}: {{task.description}}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("starting", total=total)
-        yield lambda msg: bar.update(task, advance=1, description=msg)
-
-
-def _progress(enabled: bool) -> Iterator[Callable[[str], None]]:
-    return progress_steps("sla", 3, enabled)
 
 
 __all__ = ["FACTS_TABLE", "NO_CREATION", "SUMMARY_TABLE", "TABLES", "TECHNICIANS_TABLE",
