@@ -115,16 +115,16 @@ def _write_facts(facts: pd.DataFrame, out: str) -> None:
     from pathlib import Path
 
     from ticketlens.core.errors import ConfigError
+    from ticketlens.core.files import atomic_file
 
     path = Path(out)
-    partial = path.with_name(f".{path.name}.partial")
-    if path.suffix == ".parquet":
-        facts.to_parquet(partial, index=False)
-    elif path.suffix == ".csv":
-        facts.to_csv(partial, index=False)
-    else:
+    if path.suffix not in (".parquet", ".csv"):
         raise ConfigError(f"--out {out}: use a .parquet or .csv file name")
-    partial.replace(path)
+    with atomic_file(path) as temp:
+        if path.suffix == ".parquet":
+            facts.to_parquet(temp, index=False)
+        else:
+            facts.to_csv(temp, index=False)
 
 
 def _print_sla(facts: pd.DataFrame, db: str) -> None:

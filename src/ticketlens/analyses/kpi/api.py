@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +14,8 @@ import pandas as pd
 from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
 from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store
 from ticketlens.clock.policy import Policy, load_policy
-from ticketlens.core.errors import ConfigError
+from ticketlens.core.errors import ConfigError, InputError
+from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
@@ -107,18 +106,17 @@ def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
 def write_tables(tables: dict[str, pd.DataFrame], out: Path,
                  formats: Sequence[str] = FORMATS) -> Path:
     """Write each table to ``out`` as Parquet and/or CSV; all files appear, or none."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".kpi-", dir=out))
     try:
-        for name, frame in tables.items():
-            if "parquet" in formats:
-                frame.to_parquet(staging / f"{name}.parquet", index=False)
-            if "csv" in formats:
-                frame.to_csv(staging / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-        for path in sorted(staging.iterdir()):
-            path.replace(out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    files = [(name, fmt) for name in tables for fmt in ("parquet", "csv") if fmt in formats]
+    with atomic_files([out / f"{name}.{fmt}" for name, fmt in files]) as temps:
+        for (name, fmt), temp in zip(files, temps, strict=True):
+            if fmt == "parquet":
+                tables[name].to_parquet(temp, index=False)
+            else:
+                tables[name].to_csv(temp, index=False, date_format="%Y-%m-%d")
     return out
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ticketlens.core.errors import ConfigError
+from ticketlens.core.files import StagedFolder
 from ticketlens.core.progress import Display
 from ticketlens.core.schema import (
     ACTIVITIES,
@@ -33,7 +34,12 @@ from ticketlens.sources.generate.tables import (
     tickets_table,
 )
 from ticketlens.sources.generate.texts import NOTE_POOL
-from ticketlens.sources.generate.writer import FORMATS, StagedFolder, TableSink, write_manifest
+from ticketlens.sources.generate.writer import (
+    FORMATS,
+    TableSink,
+    check_destination,
+    write_manifest,
+)
 
 TABLES = ("events", "tickets", "sla_metrics", "ownership", "business_impact")
 _SCHEMAS = {"events": EVENT_SCHEMA, "tickets": TICKET_SCHEMA, "sla_metrics": SLA_METRICS_SCHEMA,
@@ -82,7 +88,7 @@ def generate(
     desk = load_config(config).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
     sim = prepare(desk)
     out = Path(out)
-    with StagedFolder(out) as staged:
+    with StagedFolder(out, check=check_destination) as staged:
         sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats,
                                  quoting=_quoting(sim) if name == "events" else "needed")
                  for name in TABLES}

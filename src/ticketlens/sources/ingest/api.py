@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
+from ticketlens.core.files import atomic_file
 from ticketlens.core.progress import IngestProgress
 from ticketlens.sources.ingest.detect import Detection, detect
 from ticketlens.sources.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
@@ -167,12 +169,13 @@ def ingest(
     workspace = open_workspace(db)
     summaries: list[SourceSummary] = []
     quarantine_target: Path | None = None
-    temp_quarantine: Path | None = None
     succeeded = False
     try:
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
         workspace.con.execute("SET enable_progress_bar = false")
-        with IngestProgress(progress) as bar, workspace.transaction() as con:
+        # outputs: files written during the transaction, moved into place once it committed
+        with (ExitStack() as outputs, IngestProgress(progress) as bar,
+              workspace.transaction() as con):
             for detection in detections:
                 summaries.append(_ingest_one(
                     con, detection, bar, tz=tz, dayfirst=dayfirst, formats=formats,
@@ -188,10 +191,9 @@ def ingest(
             ).fetchall()[0][0]
             if quarantined:
                 quarantine_target = Path(quarantine) if quarantine else _default_quarantine(db)
-                temp_quarantine = quarantine_target.with_name(quarantine_target.name + ".partial")
-                _write_quarantine(con, new_ids, temp_quarantine)
-        if temp_quarantine is not None and quarantine_target is not None:
-            temp_quarantine.replace(quarantine_target)
+                quarantine_target.parent.mkdir(parents=True, exist_ok=True)
+                _write_quarantine(con, new_ids,
+                                  outputs.enter_context(atomic_file(quarantine_target)))
         totals = workspace.con.execute(
             "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchall()[0]
         succeeded = True
@@ -200,8 +202,6 @@ def ingest(
             raise
         raise InputError(f"ingest failed, nothing was loaded: {str(exc).splitlines()[0]}") from None
     finally:
-        if temp_quarantine is not None and temp_quarantine.exists():
-            temp_quarantine.unlink()
         workspace.close()
         if created and not succeeded:
             # A refused first ingest leaves no empty workspace file behind.
@@ -221,7 +221,6 @@ def _default_quarantine(db: str | Path) -> Path:
 
 
 def _write_quarantine(con: duckdb.DuckDBPyConnection, ids: list[int], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     con.sql(
         'SELECT file AS source_file, line, "column", value, reason FROM quarantine '
         "WHERE list_contains($ids, source_id) ORDER BY source_id, file, line",
