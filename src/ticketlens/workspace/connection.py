@@ -6,6 +6,7 @@ events into it; every analysis reads from it and may store its result tables in 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -122,3 +123,29 @@ def open_workspace(
     if not read_only:
         migrate(con)
     return Workspace(path=path, con=con)
+
+
+# What every public function that reads or writes a workspace accepts: a path (opened and
+# closed by the call), or an open workspace or DuckDB connection (borrowed: left open).
+WorkspaceLike = str | os.PathLike[str] | Workspace | duckdb.DuckDBPyConnection
+
+
+def borrowed(db: WorkspaceLike) -> bool:
+    """Whether ``db`` is already open (the caller keeps it) rather than a path."""
+    return isinstance(db, Workspace | duckdb.DuckDBPyConnection)
+
+
+@contextmanager
+def use_workspace(db: WorkspaceLike, *, read_only: bool = False,
+                  must_exist: bool = False) -> Iterator[Workspace]:
+    """The workspace ``db`` names: opened here (``open_workspace``) and closed at the end when
+    it is a path; an open ``Workspace`` or connection is used as it is and left open."""
+    if isinstance(db, Workspace):
+        yield db
+    elif isinstance(db, duckdb.DuckDBPyConnection):
+        rows = db.execute("SELECT path FROM duckdb_databases() "
+                          "WHERE database_name = current_database()").fetchall()
+        yield Workspace(path=Path(rows[0][0] if rows and rows[0][0] else ":memory:"), con=db)
+    else:
+        with open_workspace(db, read_only=read_only, must_exist=must_exist) as workspace:
+            yield workspace

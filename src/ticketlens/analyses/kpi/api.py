@@ -18,7 +18,7 @@ from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
+from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
 from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
@@ -52,7 +52,7 @@ class KpiReport:
 
 
 def kpi(
-    db: str | Path = DEFAULT_DB,
+    db: WorkspaceLike = DEFAULT_DB,
     *,
     segment: TicketFilter | None = None,
     policy: str | Path | Policy | None = None,
@@ -62,6 +62,7 @@ def kpi(
 ) -> KpiReport:
     """Compute every KPI table for ``segment`` and store them in the workspace as ``kpi_*``.
 
+    ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
     Reads ``sla_facts``; computes it first when it is missing, was computed on other events, or
     ``policy`` differs from the policy it was computed with. ``out``: also write each table as
     ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). Tables and columns: docs/kpi.md.
@@ -73,7 +74,7 @@ def kpi(
     if unknown or not formats:
         raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
                           f"choose from {', '.join(FORMATS)}")
-    with open_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
+    with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
         chosen, as_of, recomputed = _facts_for(ws, policy, step)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step)

@@ -18,11 +18,9 @@ that runs it) read only this staging layer.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,10 +29,8 @@ import pandas as pd
 from ticketlens.core.errors import AnalysisError, WorkspaceError
 from ticketlens.core.progress import Display
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.connection import open_workspace
+from ticketlens.workspace.connection import WorkspaceLike, borrowed, use_workspace
 from ticketlens.workspace.sql import load_sql, quote_ident
-
-DbLike = str | os.PathLike[str] | duckdb.DuckDBPyConnection
 
 # A fingerprint holds two 126-bit halves of fixed-width code slots (see stg_slots.sql).
 _FINGERPRINT_BITS = 126
@@ -163,19 +159,6 @@ class EventLog:
             yield
 
 
-def _connect(db: DbLike) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """A connection to the workspace and whether we own it (and must close it)."""
-    if isinstance(db, duckdb.DuckDBPyConnection):
-        return db, False
-    path = Path(db)
-    workspace = open_workspace(path, read_only=True)
-    workspace.require_events()
-    # DuckDB's own progress bar writes to stdout (it would corrupt --json output); long work
-    # shows the rich progress display instead, on stderr.
-    workspace.con.execute("SET enable_progress_bar = false")
-    return workspace.con, True
-
-
 def _define_views(con: duckdb.DuckDBPyConnection, segment: TicketFilter) -> None:
     if segment.is_empty:
         con.execute("CREATE OR REPLACE TEMP VIEW mine_segment_events AS SELECT * FROM events")
@@ -206,11 +189,25 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def event_log(
-    db: DbLike, segment: TicketFilter | None = None, *, progress: bool = False
+    db: WorkspaceLike, segment: TicketFilter | None = None, *, progress: bool = False
 ) -> Iterator[EventLog]:
-    """Open ``db`` (a workspace path or an open DuckDB connection) narrowed to ``segment``."""
+    """Open ``db`` (a workspace path, or an open workspace or DuckDB connection, borrowed)
+    narrowed to ``segment``."""
     segment = segment or TicketFilter()
-    con, owned = _connect(db)
+    owned = not borrowed(db)
+    with use_workspace(db, read_only=True) as workspace:
+        if owned:
+            workspace.require_events()
+            # DuckDB's own progress bar writes to stdout (it would corrupt --json output); long
+            # work shows the rich progress display instead, on stderr.
+            workspace.con.execute("SET enable_progress_bar = false")
+        with _segmented(workspace.con, segment, progress, owned) as log:
+            yield log
+
+
+@contextmanager
+def _segmented(con: duckdb.DuckDBPyConnection, segment: TicketFilter, progress: bool,
+               owned: bool) -> Iterator[EventLog]:
     log: EventLog | None = None
     try:
         try:
@@ -225,9 +222,7 @@ def event_log(
             log.progress = display
             yield log
     finally:
-        if owned:
-            con.close()
-        else:
+        if not owned:  # leave a lent connection as it was (an owned one is closed)
             for name in log.registered if log else ():
                 con.unregister(name)
             _drop_temporaries(con)

@@ -15,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ticketlens.analyses.mine.source import DbLike, event_log
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.errors import AnalysisError, InputError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 from ticketlens.workspace.sql import load_sql
 
 _RESERVED = ("concept:name", "time:timestamp", "org:resource", "lifecycle:transition",
@@ -43,7 +44,7 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
 
 
 def export_xes(
-    db: DbLike,
+    db: WorkspaceLike,
     out: str | Path,
     *,
     segment: TicketFilter | None = None,

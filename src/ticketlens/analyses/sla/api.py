@@ -13,7 +13,7 @@ from ticketlens.analyses.sla.engine import FactsResult, compute_facts
 from ticketlens.clock.assemble import NO_CREATION
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.progress import progress_steps
-from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
+from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
 from ticketlens.workspace.store import save, stored
 
 FACTS_TABLE = "sla_facts"
@@ -24,7 +24,7 @@ TABLES = (FACTS_TABLE, SUMMARY_TABLE, TECHNICIANS_TABLE, TICKET_TECHNICIANS_TABL
 
 
 def sla(
-    db: str | Path = DEFAULT_DB,
+    db: WorkspaceLike = DEFAULT_DB,
     *,
     policy: str | Path | Policy | None = None,
     as_of: datetime | None = None,
@@ -32,6 +32,7 @@ def sla(
 ) -> pd.DataFrame:
     """Compute one row of SLA facts per ticket, store it as ``sla_facts``, and return it.
 
+    ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
     ``policy``: a preset name (``standard``, ``compact``, ``servicenow``, ``helpdesk``), a TOML
     file, or a loaded ``Policy``; default: the policy the workspace's facts were last computed
     with, else ``standard``. ``as_of``: the instant open clocks are
@@ -44,7 +45,7 @@ def sla(
     >>> facts = sla("ws.duckdb", policy="standard")          # doctest: +SKIP
     >>> facts.loc[facts.resolution_breached == True, "ticket_id"]  # doctest: +SKIP
     """
-    with open_workspace(db, must_exist=True) as ws, progress_steps("sla", 3, progress) as step:
+    with use_workspace(db, must_exist=True) as ws, progress_steps("sla", 3, progress) as step:
         ws.require_events()
         if policy is None:  # the policy the stored facts were computed with
             previous = stored(ws.con, FACTS_TABLE)

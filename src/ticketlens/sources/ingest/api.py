@@ -35,7 +35,13 @@ from ticketlens.sources.ingest.read_xes import stage_xes
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
-from ticketlens.workspace.connection import DEFAULT_DB, open_workspace, refresh_event_index
+from ticketlens.workspace.connection import (
+    DEFAULT_DB,
+    WorkspaceLike,
+    borrowed,
+    refresh_event_index,
+    use_workspace,
+)
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
 
 __all__ = ["IngestSummary", "WorkspaceInfo", "info", "ingest"]
@@ -120,7 +126,7 @@ def _detect(path: Path, format: str, mapping: Mapping | None, flags: MappingType
 def ingest(
     paths: str | Path | Sequence[str | Path],
     *,
-    db: str | Path = DEFAULT_DB,
+    db: WorkspaceLike = DEFAULT_DB,
     format: str = "auto",
     mapping: str | Path | MappingType[str, Any] | Mapping | None = None,
     tz: str | None = None,
@@ -136,7 +142,8 @@ def ingest(
     plausible_from: datetime | str | None = None,
     plausible_to: datetime | str | None = None,
 ) -> IngestSummary:
-    """Load ``paths`` into the workspace ``db`` (created if missing); return the accounting.
+    """Load ``paths`` into the workspace ``db`` (a path, created if missing; or an open
+    workspace, left open); return the accounting.
 
     ``format``: auto | events | xes | csv | servicenow | ticket-table. ``mapping``: a TOML path,
     a built-in name (``ticketlens.sources.ingest.mapping.builtin_names()``), a dict or a ``Mapping``;
@@ -165,8 +172,10 @@ def ingest(
     not_before = _instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE)
     not_after = _instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1))
     detections = [_detect(p, format, base_mapping, flags, encoding) for p in items]
-    created = not Path(db).exists()
-    workspace = open_workspace(db)
+    created = isinstance(db, str | os.PathLike) and not Path(db).exists()
+    resources = ExitStack()
+    workspace = resources.enter_context(use_workspace(db))
+    db_name = str(workspace.path) if borrowed(db) else str(db)
     summaries: list[SourceSummary] = []
     quarantine_target: Path | None = None
     succeeded = False
@@ -190,7 +199,8 @@ def ingest(
                 {"ids": new_ids},
             ).fetchall()[0][0]
             if quarantined:
-                quarantine_target = Path(quarantine) if quarantine else _default_quarantine(db)
+                quarantine_target = (Path(quarantine) if quarantine
+                                     else _default_quarantine(workspace.path))
                 quarantine_target.parent.mkdir(parents=True, exist_ok=True)
                 _write_quarantine(con, new_ids,
                                   outputs.enter_context(atomic_file(quarantine_target)))
@@ -202,13 +212,13 @@ def ingest(
             raise
         raise InputError(f"ingest failed, nothing was loaded: {str(exc).splitlines()[0]}") from None
     finally:
-        workspace.close()
+        resources.close()
         if created and not succeeded:
             # A refused first ingest leaves no empty workspace file behind.
-            for leftover in (Path(db), Path(f"{db}.wal")):
+            for leftover in (workspace.path, Path(f"{workspace.path}.wal")):
                 leftover.unlink(missing_ok=True)
     return IngestSummary(
-        db=str(db), sources=tuple(summaries),
+        db=db_name, sources=tuple(summaries),
         quarantine_file=str(quarantine_target) if quarantine_target else None,
         workspace_events=int(totals[0]), workspace_cases=int(totals[1]),
         seconds=time.perf_counter() - started,
@@ -346,7 +356,8 @@ def _summary(detection: Detection, staged: Staged, result: LoadResult, name: str
     )
 
 
-def info(db: str | Path = DEFAULT_DB) -> WorkspaceInfo:
-    """What the workspace ``db`` holds: sources, cases, events, span, activities, attributes."""
-    with open_workspace(db, read_only=True) as workspace:
-        return workspace_info(workspace.con, str(db))
+def info(db: WorkspaceLike = DEFAULT_DB) -> WorkspaceInfo:
+    """What the workspace ``db`` (a path, or an open workspace) holds: sources, cases, events,
+    span, activities, attributes."""
+    with use_workspace(db, read_only=True) as workspace:
+        return workspace_info(workspace.con, str(workspace.path) if borrowed(db) else str(db))
