@@ -46,7 +46,6 @@ class EventLog:
     registered: list[str] = field(default_factory=list)
     _counts: tuple[int, int] | None = None
     _codes: bool = False
-    _decode: dict[str, int] = field(default_factory=dict)
     _skip: tuple[str, ...] | None = None  # activities left out of the traces prepared last
 
     @property
@@ -132,7 +131,6 @@ class EventLog:
             else:  # traces too long for the fingerprint: sort within each ticket instead
                 self.run_script("stg_keys_sorted.sql")
             self.run_script("stg_variant_keys.sql", decode)
-        self._decode = decode
         self._skip = tuple(skip)
         return decode
 

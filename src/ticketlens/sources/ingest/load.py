@@ -40,8 +40,6 @@ class LoadResult:
     rows_deduped: int
     rows_already_present: int
     events_loaded: int
-    events_deduped: int
-    events_already_present: int
     cases: int
     duplicate_events: int
     out_of_order_events: int
@@ -179,8 +177,6 @@ def load_source(
         rows_deduped=rows_deduped,
         rows_already_present=rows_already,
         events_loaded=new_events,
-        events_deduped=deduped,
-        events_already_present=already,
         cases=cases,
         duplicate_events=duplicates,
         out_of_order_events=out_of_order,

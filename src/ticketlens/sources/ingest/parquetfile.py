@@ -66,7 +66,6 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTa
         columns=[c for c, _ in described],
         delimiter="",
         rows_read=rows,
-        rows_rejected=0,
         rejects=rejects,
         line_numbers="record",
         sha256=sha256_of(path),
