@@ -23,15 +23,20 @@ from ticketlens.core.errors import ConfigError
 Params = Mapping[str, Any]
 
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
+_PARAMETER = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-@cache
 def load_sql(anchor: str, name: str) -> str:
     """The text of the SQL file ``name`` that lives beside module (or package) ``anchor``:
     pass ``__name__``. Read once per process."""
     module = sys.modules.get(anchor)
     package = anchor if module is None or hasattr(module, "__path__") else (
         anchor.rpartition(".")[0])
+    return _read(package, name)
+
+
+@cache
+def _read(package: str, name: str) -> str:
     return files(package).joinpath(name).read_text(encoding="utf-8")
 
 
@@ -48,7 +53,8 @@ def run_script(con: duckdb.DuckDBPyConnection, sql: str, params: Params | None =
     given = dict(params or {})
     for statement in sql.split(";\n"):
         if statement.strip():
-            con.execute(statement, {k: v for k, v in given.items() if f"${k}" in statement})
+            named = set(_PARAMETER.findall(statement))
+            con.execute(statement, {k: v for k, v in given.items() if k in named})
 
 
 def is_identifier(name: str) -> bool:
