@@ -93,11 +93,12 @@ def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
     """The policy and as-of instant of up-to-date SLA facts (``workspace.store.current``),
     computing them when needed: default policy, the one they were last computed with."""
     wanted = load_policy(policy) if policy is not None else None
-    fresh = current(ws.con, FACTS_TABLE, analysis="sla", policy=wanted)
-    fresh_policy = fresh.stored_policy() if fresh else None
-    if (fresh is not None and fresh.as_of is not None and fresh_policy is not None
-            and all(current(ws.con, t, analysis="sla", policy=wanted) for t in TABLES)):
-        return fresh_policy, fresh.as_of, False
+    runs = [current(ws.con, table, analysis="sla", policy=wanted) for table in TABLES]
+    fresh = runs[0]  # sla_facts; the sla tables are stored together, each must be current
+    if fresh is not None and fresh.as_of is not None and all(runs):
+        fresh_policy = fresh.stored_policy()
+        if fresh_policy is not None:
+            return fresh_policy, fresh.as_of, False
     previous = stored(ws.con, FACTS_TABLE)
     wanted = wanted or (previous.stored_policy() if previous else None) or load_policy(None)
     result, _ = compute_and_store(ws, wanted, None, step)
