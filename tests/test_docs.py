@@ -32,7 +32,7 @@ def test_command_is_documented(command_path: str) -> None:
     assert command_path in _documentation(), f"`{command_path}` appears in no doc page"
 
 
-@pytest.mark.parametrize("command_path", _command_paths(cli))
+@pytest.mark.parametrize("command_path", ["ticketlens", *_command_paths(cli)])
 def test_command_has_help(command_path: str) -> None:
     from click.testing import CliRunner
 
@@ -40,3 +40,8 @@ def test_command_has_help(command_path: str) -> None:
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+    command: click.Command = cli
+    for name in command_path.split()[1:]:
+        assert isinstance(command, click.Group)
+        command = command.commands[name]
+    assert command.help, f"`{command_path}` has no help text"

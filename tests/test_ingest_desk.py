@@ -131,10 +131,8 @@ def test_linked_row_without_ticket_is_quarantined(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("gen") / "desk"
-    try:
-        ticketlens.generate(out, tickets=400, seed=11, formats=("csv", "parquet"))
-    except NotImplementedError:  # pragma: no cover - until the generator lands
-        pytest.skip("ticketlens.sources.generate is not implemented yet")
+    result = ticketlens.generate(out, tickets=400, seed=11, formats=("csv", "parquet"))
+    assert result.row_counts["tickets"] == 400
     return out
 
 

@@ -10,8 +10,8 @@ import pytest
 
 import ticketlens
 from sla_support import ev, workspace_with
-from ticketlens.analyses.sla.api import store
 from ticketlens.clock.assemble import to_pandas
+from ticketlens.workspace.store import replace_table as store
 
 TABLES = ("sla_facts", "sla_summary", "sla_technicians", "sla_ticket_technicians")
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.console import Console
 from rich.table import Table
 
+from ticketlens.core.progress import progress_wanted
 from ticketlens.demo import DEFAULT_OUT, DEFAULT_SEED, DEFAULT_TICKETS, DemoResult, demo
 
 
@@ -81,7 +80,7 @@ def _render(result: DemoResult, console: Console) -> None:
               help="Random seed (same seed, same desk).")
 def demo_command(out: str, tickets: int, seed: int) -> None:
     """Generate a synthetic desk and run every analysis on it (generate → ingest → sla → kpi → mine)."""
-    result = demo(out, tickets=tickets, seed=seed, progress=sys.stderr.isatty())
+    result = demo(out, tickets=tickets, seed=seed, progress=progress_wanted())
     _render(result, Console())
 
 

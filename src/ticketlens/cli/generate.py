@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
 from ticketlens.cli.options import json_option
+from ticketlens.core.progress import progress_wanted
 
 
 @click.command("generate")
@@ -56,7 +56,7 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
     result = ticketlens.generate(
         out, tickets=tickets, start=start.date() if start else None,
         end=end.date() if end else None, seed=seed, config=config,
-        formats=tuple(formats.split(",")), progress=sys.stderr.isatty() and not as_json)
+        formats=tuple(formats.split(",")), progress=progress_wanted() and not as_json)
     if as_json:
         click.echo(json.dumps({
             "out": str(result.out), "seed": result.seed, "start": str(result.start),

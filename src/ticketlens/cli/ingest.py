@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ticketlens.cli.options import db_option, json_option
+from ticketlens.core.progress import progress_wanted
 from ticketlens.sources.ingest import IngestSummary, WorkspaceInfo, info, ingest
 from ticketlens.sources.ingest.detect import FORMAT_CHOICES
 from ticketlens.sources.ingest.summary import SourceSummary
@@ -155,7 +155,7 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
     summary = ingest(
         list(paths), db=db, format=fmt, mapping=mapping, tz=tz, dayfirst=dayfirst,
         timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
-        progress=sys.stderr.isatty(), source_name=source_name, encoding=encoding,
+        progress=progress_wanted(), source_name=source_name, encoding=encoding,
         delimiter=delimiter, columns=columns, plausible_from=plausible_from,
         plausible_to=plausible_to, roster=roster,
     )

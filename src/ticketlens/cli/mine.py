@@ -22,15 +22,12 @@ from ticketlens.analyses.mine.duration import human_duration
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
 from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_file
+from ticketlens.core.progress import progress_wanted
 
 Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
 
 # Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
 _PER_TICKET = {"time_split", "tickets"}
-
-
-def _progress() -> bool:
-    return sys.stderr.isatty()
 
 
 def _limit_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -81,7 +78,7 @@ def variants(db: str, start: Any, end: Any, priority: tuple[str, ...],
     segment = make_filter(start, end, priority, category, team)
     frame = lib.variants(db, segment=segment, top=top,
                          coverage=coverage / 100 if coverage else None,
-                         collapse_loops=collapse_loops, progress=_progress())
+                         collapse_loops=collapse_loops, progress=progress_wanted())
     tables = {"variants": frame}
     head = {"segment": segment.describe(), "variants": len(frame)}
     if _emit(tables, head, "variants", as_json, out):
@@ -113,7 +110,7 @@ def dfg(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tupl
     """Directly-follows graph: edge frequency and waiting times, start and end activities."""
     segment = make_filter(start, end, priority, category, team)
     graph = lib.dfg(db, segment=segment, min_frequency=min_frequency,
-                    coverage=coverage / 100 if coverage else None, progress=_progress())
+                    coverage=coverage / 100 if coverage else None, progress=progress_wanted())
     tables = {"edges": graph.edges, "activities": graph.activities,
               "start_activities": graph.start_activities, "end_activities": graph.end_activities}
     head = {"segment": graph.segment, "cases": graph.cases, "events": graph.events,
@@ -151,7 +148,7 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Where tickets wait: transitions and activities by waiting time, and life split."""
     segment = make_filter(start, end, priority, category, team)
     result = lib.bottlenecks(db, segment=segment, rank_by=rank_by.replace("-", "_"),  # type: ignore[arg-type]
-                             progress=_progress())
+                             progress=progress_wanted())
     tables = {"transitions": result.transitions, "activities": result.activities,
               "split_summary": result.split_summary, "time_split": result.time_split}
     head = {"segment": result.segment, "cases": result.cases,
@@ -204,7 +201,7 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
            team: tuple[str, ...], as_json: bool, out: str | None, limit: int) -> None:
     """Repeated steps, reopen loops, ping-pong and escalation chains, with their tickets."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.rework(db, segment=segment, progress=_progress())
+    result = lib.rework(db, segment=segment, progress=progress_wanted())
     tables = {"reopens": result.reopens, "repeats": result.repeats,
               "repeat_summary": result.repeat_summary, "ping_pong": result.ping_pong,
               "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
@@ -257,7 +254,7 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Handover-of-work network between technicians, and the skill-mismatch view."""
     segment = make_filter(start, end, priority, category, team)
     result = lib.handover(db, segment=segment, include_self=include_self,
-                          include_unassigned=include_unassigned, progress=_progress())
+                          include_unassigned=include_unassigned, progress=progress_wanted())
     tables = {"network": result.network, "skill_mismatch": result.skill_mismatch}
     head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
     if _emit(tables, head, "network", as_json, out):
@@ -297,7 +294,7 @@ def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Check every ticket against the reference lifecycle: fitting, deviations, rates."""
     segment = make_filter(start, end, priority, category, team)
     result = lib.conformance(db, model=model, segment=segment, strict_end=strict_end,
-                             progress=_progress())
+                             progress=progress_wanted())
     tables = {"tickets": result.tickets, "deviation_summary": result.deviation_summary,
               "by_team": result.by_team, "by_technician": result.by_technician,
               "deviations": result.deviations}
@@ -364,7 +361,7 @@ def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
     segment = make_filter(start, end, priority, category, team)
     path = lib.process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
                            segment=segment, min_frequency=min_frequency,
-                           coverage=coverage / 100 if coverage else None, progress=_progress())
+                           coverage=coverage / 100 if coverage else None, progress=progress_wanted())
     _written(path, as_json, segment.describe())
 
 
@@ -378,7 +375,7 @@ def export_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
                    as_json: bool) -> None:
     """Export the workspace (or a segment) as XES for ProM, Disco or pm4py."""
     segment = make_filter(start, end, priority, category, team)
-    path = lib.export_xes(db, out, segment=segment, progress=_progress())
+    path = lib.export_xes(db, out, segment=segment, progress=progress_wanted())
     _written(path, as_json, segment.describe())
 
 

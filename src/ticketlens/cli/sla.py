@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime
 from numbers import Integral, Real
 from typing import Any
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
                "--list-policies) or a TOML file. Default: the policy the workspace's facts were "
@@ -31,10 +31,6 @@ def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> 
         marker = " (default)" if name == DEFAULT_PRESET else ""
         click.echo(f"{name}{marker}: {policy.description}\n    {preset_path(name)}")
     ctx.exit(0)
-
-
-def _progress_wanted() -> bool:
-    return sys.stderr.isatty()
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -99,7 +95,7 @@ def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | 
     from ticketlens.analyses.sla import sla
 
     facts = sla(db, policy=policy, as_of=_utc(as_of),
-                progress=_progress_wanted())
+                progress=progress_wanted())
     if out:
         _write_facts(facts, out)
     attrs = facts.attrs
@@ -119,16 +115,16 @@ def _write_facts(facts: pd.DataFrame, out: str) -> None:
     from pathlib import Path
 
     from ticketlens.core.errors import ConfigError
+    from ticketlens.core.files import atomic_file
 
     path = Path(out)
-    partial = path.with_name(f".{path.name}.partial")
-    if path.suffix == ".parquet":
-        facts.to_parquet(partial, index=False)
-    elif path.suffix == ".csv":
-        facts.to_csv(partial, index=False)
-    else:
+    if path.suffix not in (".parquet", ".csv"):
         raise ConfigError(f"--out {out}: use a .parquet or .csv file name")
-    partial.replace(path)
+    with atomic_file(path) as temp:
+        if path.suffix == ".parquet":
+            facts.to_parquet(temp, index=False)
+        else:
+            facts.to_csv(temp, index=False)
 
 
 def _print_sla(facts: pd.DataFrame, db: str) -> None:
@@ -200,7 +196,7 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     segment = make_filter(start, end, priority, category, team)
     report = kpi(db, segment=segment, policy=policy, out=out,
                  formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-                 progress=_progress_wanted())
+                 progress=progress_wanted())
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return

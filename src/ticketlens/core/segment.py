@@ -39,43 +39,42 @@ class TicketFilter:
                 parts.append(f"{name} in ({', '.join(values)})")
         return "; ".join(parts) or "all tickets"
 
-    def events_sql(self, table: str = "events") -> tuple[str, list[Any]]:
+    def events_sql(self, table: str = "events") -> tuple[str, dict[str, Any]]:
         """A SELECT over ``table`` keeping the events of the tickets in the segment.
 
-        Returns the SQL text (with ``?`` placeholders) and its parameters, in order.
+        Returns the SQL text (with named ``$segment_*`` placeholders) and its parameters.
         """
         if self.is_empty:
-            return f"SELECT * FROM {table}", []
+            return f"SELECT * FROM {table}", {}
         having: list[str] = []
-        params: list[Any] = []
+        params: dict[str, Any] = {}
+
+        def marks(name: str, values: tuple[str, ...]) -> str:
+            params.update({f"segment_{name}_{i}": v for i, v in enumerate(values)})
+            return ", ".join(f"$segment_{name}_{i}" for i in range(len(values)))
+
         if self.start:
-            having.append('min("timestamp") >= ?')
-            params.append(self.start)
+            having.append('min("timestamp") >= $segment_start')
+            params["segment_start"] = self.start
         if self.end:
-            having.append('min("timestamp") < ?')
-            params.append(self.end)
+            having.append('min("timestamp") < $segment_end')
+            params["segment_end"] = self.end
         for column in ("priority", "category"):
             values = getattr(self, column)
             if values:
-                marks = ", ".join("?" for _ in values)
-                having.append(
-                    f"arg_max({column}, event_seq) FILTER (WHERE {column} IS NOT NULL) IN ({marks})"
-                )
-                params.extend(values)
+                having.append(f"arg_max({column}, event_seq) FILTER (WHERE {column} IS NOT NULL) "
+                              f"IN ({marks(column, values)})")
         team_join = ""
         if self.team:
-            marks = ", ".join("?" for _ in self.team)
             team_join = (
                 "SEMI JOIN (SELECT ticket_id FROM case_attributes "
-                f"WHERE name = '{CASE_ATTR_TEAM}' AND value IN ({marks})) t USING (ticket_id)"
+                f"WHERE name = '{CASE_ATTR_TEAM}' AND value IN ({marks('team', self.team)})) t "
+                "USING (ticket_id)"
             )
-            team_params = list(self.team)
-        else:
-            team_params = []
         where = " AND ".join(having) or "true"
         sql = (
             f"SELECT e.* FROM {table} e SEMI JOIN ("
             f"SELECT ticket_id FROM {table} GROUP BY ticket_id HAVING {where}"
             f") seg USING (ticket_id) {team_join}"
         )
-        return sql, params + team_params
+        return sql, params

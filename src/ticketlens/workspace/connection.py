@@ -6,10 +6,10 @@ events into it; every analysis reads from it and may store its result tables in 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib.resources import files
 from pathlib import Path
 
 import duckdb
@@ -23,6 +23,7 @@ from ticketlens.core.schema import (
     CASE_ATTR_TEAM,
     WORKSPACE_SCHEMA_VERSION,
 )
+from ticketlens.workspace.sql import load_sql, run_script
 
 DEFAULT_DB = Path("ticketlens.duckdb")
 
@@ -83,14 +84,13 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables, upgrade an older workspace, check the schema version."""
-    ddl = files("ticketlens.workspace").joinpath("ddl.sql").read_text(encoding="utf-8")
-    con.execute(ddl)
+    con.execute(load_sql(__name__, "ddl.sql"))
     # fetchall, not fetchone: an unfinished result blocks the connection's next register()
     rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
     row = rows[0] if rows else None
     if row is None:
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                    [str(WORKSPACE_SCHEMA_VERSION)])
+        con.execute("INSERT INTO meta VALUES ('schema_version', $v)",
+                    {"v": str(WORKSPACE_SCHEMA_VERSION)})
         return
     version = int(row[0])
     if version == 1:
@@ -127,11 +127,7 @@ def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
     transaction that changed the events."""
     params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
               "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
-    sql = files("ticketlens.workspace").joinpath("event_index.sql").read_text(encoding="utf-8")
-    for statement in sql.split(";\n"):
-        if statement.strip():
-            # a statement takes only the parameters it names
-            con.execute(statement, {k: v for k, v in params.items() if f"${k}" in statement})
+    run_script(con, load_sql(__name__, "event_index.sql"), params)
 
 
 def open_workspace(
@@ -151,3 +147,29 @@ def open_workspace(
     if not read_only:
         migrate(con)
     return Workspace(path=path, con=con)
+
+
+# What every public function that reads or writes a workspace accepts: a path (opened and
+# closed by the call), or an open workspace or DuckDB connection (borrowed: left open).
+WorkspaceLike = str | os.PathLike[str] | Workspace | duckdb.DuckDBPyConnection
+
+
+def borrowed(db: WorkspaceLike) -> bool:
+    """Whether ``db`` is already open (the caller keeps it) rather than a path."""
+    return isinstance(db, Workspace | duckdb.DuckDBPyConnection)
+
+
+@contextmanager
+def use_workspace(db: WorkspaceLike, *, read_only: bool = False,
+                  must_exist: bool = False) -> Iterator[Workspace]:
+    """The workspace ``db`` names: opened here (``open_workspace``) and closed at the end when
+    it is a path; an open ``Workspace`` or connection is used as it is and left open."""
+    if isinstance(db, Workspace):
+        yield db
+    elif isinstance(db, duckdb.DuckDBPyConnection):
+        rows = db.execute("SELECT path FROM duckdb_databases() "
+                          "WHERE database_name = current_database()").fetchall()
+        yield Workspace(path=Path(rows[0][0] if rows and rows[0][0] else ":memory:"), con=db)
+    else:
+        with open_workspace(db, read_only=read_only, must_exist=must_exist) as workspace:
+            yield workspace

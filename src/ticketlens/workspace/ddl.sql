@@ -82,3 +82,26 @@ CREATE TABLE IF NOT EXISTS technicians (
     source_id  INTEGER,
     origin     VARCHAR
 );
+
+-- One row per stored result table (sla_facts, kpi_segments, ...): its provenance — which
+-- analysis, policy and as-of produced it, with which ticketlens version, from which workspace
+-- state (events, last source, hash of the sources rows). workspace/store.py writes a row in the
+-- transaction that replaces the table, and compares the state to tell a stale result.
+CREATE TABLE IF NOT EXISTS runs (
+    result_table        VARCHAR NOT NULL,
+    analysis            VARCHAR NOT NULL,   -- sla | kpi
+    policy              VARCHAR,            -- SLA policy name
+    policy_fingerprint  VARCHAR,
+    policy_source       JSON,               -- the policy itself, to compute again with it
+    as_of               TIMESTAMPTZ,        -- open clocks measured to this instant
+    parameters          JSON,               -- other inputs (kpi: the segment)
+    ticketlens_version  VARCHAR NOT NULL,
+    events              BIGINT NOT NULL,    -- workspace state: event count,
+    max_source_id       INTEGER,            -- last source loaded,
+    sources_hash        VARCHAR NOT NULL,   -- sha256 over the sources rows
+    created_at          TIMESTAMPTZ NOT NULL
+);
+
+-- Upgrades of workspaces written by earlier versions (idempotent, no data lost): the meta key
+-- `events_changed_at` was written and never read; `runs` replaced it.
+DELETE FROM meta WHERE key = 'events_changed_at';

@@ -12,6 +12,7 @@ import duckdb
 from ticketlens.core.jsonable import jsonable
 from ticketlens.core.schema import WORKSPACE_SCHEMA_VERSION
 from ticketlens.workspace.roster import roster_summary
+from ticketlens.workspace.sql import load_sql
 
 
 @dataclass(frozen=True)
@@ -43,11 +44,7 @@ class WorkspaceInfo:
 
 
 def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
-    from importlib.resources import files
-
-    totals = con.execute(
-        files("ticketlens.workspace").joinpath("info.sql").read_text(encoding="utf-8")
-    ).fetchall()[0]
+    totals = con.execute(load_sql(__name__, "info.sql")).fetchall()[0]
     assert totals is not None
     sources = []
     for row in con.execute(

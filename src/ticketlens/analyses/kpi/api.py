@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +12,14 @@ from typing import Any
 import pandas as pd
 
 from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
-from ticketlens.analyses.sla.api import compute_and_store, progress_steps, store, stored_run
+from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store
 from ticketlens.clock.policy import Policy, load_policy
-from ticketlens.core.errors import ConfigError
+from ticketlens.core.errors import ConfigError, InputError
+from ticketlens.core.files import atomic_files
+from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
+from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
+from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
 
@@ -51,7 +52,7 @@ class KpiReport:
 
 
 def kpi(
-    db: str | Path = DEFAULT_DB,
+    db: WorkspaceLike = DEFAULT_DB,
     *,
     segment: TicketFilter | None = None,
     policy: str | Path | Policy | None = None,
@@ -61,6 +62,7 @@ def kpi(
 ) -> KpiReport:
     """Compute every KPI table for ``segment`` and store them in the workspace as ``kpi_*``.
 
+    ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
     Reads ``sla_facts``; computes it first when it is missing, was computed on other events, or
     ``policy`` differs from the policy it was computed with. ``out``: also write each table as
     ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). Tables and columns: docs/kpi.md.
@@ -72,16 +74,15 @@ def kpi(
     if unknown or not formats:
         raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
                           f"choose from {', '.join(FORMATS)}")
-    with open_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
+    with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
         chosen, as_of, recomputed = _facts_for(ws, policy, step)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step)
+        described = (segment or TicketFilter()).describe()
         step("storing kpi tables")
-        with ws.transaction() as con:
-            for name in KPI_TABLES:
-                store(con, name, tables[name])
-    report = KpiReport(tables, chosen.name, as_of, (segment or TicketFilter()).describe(),
-                       recomputed)
+        save(ws, "kpi", {name: tables[name] for name in KPI_TABLES}, policy=chosen,
+             as_of=as_of, parameters={"segment": described})
+    report = KpiReport(tables, chosen.name, as_of, described, recomputed)
     if out is not None:
         report.out = write_tables(tables, Path(out), formats)
     return report
@@ -89,16 +90,17 @@ def kpi(
 
 def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
                step: Any) -> tuple[Policy, datetime, bool]:
-    """The policy and as-of instant of up-to-date SLA facts, computing them when needed."""
-    stored = stored_run(ws)
+    """The policy and as-of instant of up-to-date SLA facts (``workspace.store.current``),
+    computing them when needed: default policy, the one they were last computed with."""
     wanted = load_policy(policy) if policy is not None else None
-    if stored is not None:
-        stored_policy, as_of, events = stored
-        fresh = events == ws.event_count()
-        if fresh and (wanted is None or wanted.fingerprint == stored_policy.fingerprint):
-            return stored_policy, as_of, False
-        wanted = wanted or stored_policy
-    wanted = wanted or load_policy(None)
+    runs = [current(ws.con, table, analysis="sla", policy=wanted) for table in TABLES]
+    fresh = runs[0]  # sla_facts; the sla tables are stored together, each must be current
+    if fresh is not None and fresh.as_of is not None and all(runs):
+        fresh_policy = fresh.stored_policy()
+        if fresh_policy is not None:
+            return fresh_policy, fresh.as_of, False
+    previous = stored(ws.con, FACTS_TABLE)
+    wanted = wanted or (previous.stored_policy() if previous else None) or load_policy(None)
     result, _ = compute_and_store(ws, wanted, None, step)
     return wanted, result.as_of, True
 
@@ -106,18 +108,17 @@ def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
 def write_tables(tables: dict[str, pd.DataFrame], out: Path,
                  formats: Sequence[str] = FORMATS) -> Path:
     """Write each table to ``out`` as Parquet and/or CSV; all files appear, or none."""
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".kpi-", dir=out))
     try:
-        for name, frame in tables.items():
-            if "parquet" in formats:
-                frame.to_parquet(staging / f"{name}.parquet", index=False)
-            if "csv" in formats:
-                frame.to_csv(staging / f"{name}.csv", index=False, date_format="%Y-%m-%d")
-        for path in sorted(staging.iterdir()):
-            path.replace(out / path.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    files = [(name, fmt) for name in tables for fmt in ("parquet", "csv") if fmt in formats]
+    with atomic_files([out / f"{name}.{fmt}" for name, fmt in files]) as temps:
+        for (name, fmt), temp in zip(files, temps, strict=True):
+            if fmt == "parquet":
+                tables[name].to_parquet(temp, index=False)
+            else:
+                tables[name].to_csv(temp, index=False, date_format="%Y-%m-%d")
     return out
 
 

@@ -37,8 +37,8 @@ def chi_square_priority_breach(con: duckdb.DuckDBPyConnection, metric: str | Non
         return _row(**base, n=0, note="the policy has no resolution metric")
     rows = con.execute(
         "SELECT priority_key, count(*) FILTER (WHERE breached), count(*) FILTER (WHERE NOT breached)"
-        " FROM _kpi_verdicts WHERE metric = ? AND breached IS NOT NULL"
-        " GROUP BY priority_key ORDER BY priority_key", [metric]).fetchall()
+        " FROM _kpi_verdicts WHERE metric = $metric AND breached IS NOT NULL"
+        " GROUP BY priority_key ORDER BY priority_key", {"metric": metric}).fetchall()
     table = np.array([[b, m] for _, b, m in rows], dtype=np.int64).reshape(-1, 2)
     n = int(table.sum())
     groups = {p: {"breached": int(b), "in_time": int(m)} for p, b, m in rows}

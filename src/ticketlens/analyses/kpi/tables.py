@@ -6,10 +6,8 @@ segment ``_kpi_facts``; the statistical checks and the coverage report are assem
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime
-from importlib.resources import files
 
 import duckdb
 import pandas as pd
@@ -19,15 +17,11 @@ from ticketlens.analyses.sla.engine import roles_table
 from ticketlens.clock.policy import Policy
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.sql import is_identifier, load_sql
 
 KPI_TABLES = ("kpi_segments", "kpi_breach", "kpi_backlog", "kpi_pareto", "kpi_peak_load",
               "kpi_technicians", "kpi_csat", "kpi_tests", "kpi_coverage")
 _TEMP = ("_kpi_segment", "_kpi_facts")
-_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def _sql(name: str) -> str:
-    return files("ticketlens.analyses.kpi").joinpath(name).read_text(encoding="utf-8")
 
 
 def resolution_metric(policy: Policy) -> str | None:
@@ -57,9 +51,9 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
                         f"SELECT DISTINCT ticket_id FROM ({select})", params)
             where = "SEMI JOIN segment s USING (ticket_id)"
         verdicts = "".join(f'\n        f."{m}_breached", f."{m}_status",' for m in names)
-        con.execute(_sql("stg_facts.sql").replace("{verdicts}", verdicts)
+        con.execute(load_sql(__name__, "stg_facts.sql").replace("{verdicts}", verdicts)
                     .replace("{segment}", where))
-        parts = [_sql("stg_verdicts.sql").replace("{metric}", m) for m in names]
+        parts = [load_sql(__name__, "stg_verdicts.sql").replace("{metric}", m) for m in names]
         # a view: each query that reads it scans the staged facts again, cheaper than storing
         # one row per ticket and metric
         con.execute("CREATE OR REPLACE TEMP VIEW _kpi_verdicts AS "
@@ -76,7 +70,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
             ("kpi_csat", {}),
         ):
             note(name.removeprefix("kpi_").replace("_", " "))
-            tables[name] = con.execute(_sql(f"{name}.sql"), params_).fetch_df()
+            tables[name] = con.execute(load_sql(__name__, f"{name}.sql"), params_).fetch_df()
         note("statistical tests")
         tables["kpi_tests"] = pd.DataFrame(
             [stats.chi_square_priority_breach(con, metric), stats.mann_whitney_escalated(con)],
@@ -97,7 +91,7 @@ def _metric_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> list[str]:
     names = []
     for metric in policy.metrics:
         name = metric.name
-        if not _IDENTIFIER.match(name) or f"{name}_breached" not in columns:
+        if not is_identifier(name) or f"{name}_breached" not in columns:
             raise AnalysisError(f"sla_facts has no columns for metric {name!r}: recompute them "
                                 "with `ticketlens sla`")
         names.append(name)

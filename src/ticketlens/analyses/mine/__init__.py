@@ -1,7 +1,7 @@
 """Process mining of ticket lifecycles: one function per analysis, as ``ticketlens mine <verb>``.
 
-Every function takes the workspace (a path, or an open DuckDB connection holding the ``events``
-table) and an optional ``segment`` (``TicketFilter``), reads ``events`` ordered by
+Every function takes the workspace (a path, or an open ``Workspace`` or DuckDB connection
+holding the ``events`` table) and an optional ``segment`` (``TicketFilter``), reads ``events`` ordered by
 ``(ticket_id, event_seq)`` and returns pandas DataFrames: one (``variants``) or a frozen
 dataclass of several (the others). ``process_map`` and ``export_xes`` write a file and return
 its path.

@@ -44,7 +44,6 @@ class _Automaton:
     names: tuple[str, ...]      # model activities; state i = "i was the last activity"
     start_state: int            # = len(names)
     allowed: np.ndarray         # (states, activities) bool
-    distance: np.ndarray        # (states, states) int64, _INF when unreachable
     next_hop: np.ndarray        # (states, states) first state on a shortest path
     skip_cost: np.ndarray       # K: (states, activities)
     skip_via: np.ndarray        # argmin p of K
@@ -98,8 +97,7 @@ def build_automaton(model: ReferenceModel, *, strict_end: bool) -> _Automaton:
     else:
         end_via = np.arange(states)
         end_cost = np.zeros(states, dtype=np.int64)
-    return _Automaton(names, size, allowed, distance, next_hop, skip_cost, skip_via, end_cost,
-                      end_via)
+    return _Automaton(names, size, allowed, next_hop, skip_cost, skip_via, end_cost, end_via)
 
 
 def align(traces: list[np.ndarray], automaton: _Automaton,

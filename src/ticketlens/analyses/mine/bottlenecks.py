@@ -28,10 +28,11 @@ from typing import Final, Literal
 
 import pandas as pd
 
-from ticketlens.analyses.mine.source import DbLike, event_log
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.schema import Activity
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 STATES: Final = (
     "waiting_user", "waiting_parts", "on_hold", "in_queue", "in_work",
@@ -92,7 +93,7 @@ class Bottlenecks:
 
 
 def bottlenecks(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
     rank_by: Literal["total", "per_case"] = "total",

@@ -19,9 +19,10 @@ import pandas as pd
 
 from ticketlens.analyses.mine.alignment import Alignments, align, build_automaton
 from ticketlens.analyses.mine.model import ReferenceModel, check_activities, load_model
-from ticketlens.analyses.mine.source import DbLike, event_log
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.schema import CASE_ATTR_TEAM
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 KINDS = ("skipped", "inserted", "out_of_order")
 
@@ -66,7 +67,7 @@ class Conformance:
 
 
 def conformance(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     model: str | Path | ReferenceModel | None = None,
     segment: TicketFilter | None = None,

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ticketlens.analyses.mine.source import DbLike, check_fraction, event_log
+from ticketlens.analyses.mine.source import check_fraction, event_log
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class DirectlyFollowsGraph:
 
 
 def dfg(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
     performance: bool = True,

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ticketlens.analyses.mine.roster import RosterCoverage, register_roster
-from ticketlens.analyses.mine.source import DbLike, event_log
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.schema import UNASSIGNED, Activity
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 RESOLVED_ACTIVITIES: tuple[str, ...] = (Activity.RESOLVED.value,)
 
@@ -40,7 +41,7 @@ class HandoverNetwork:
 
 
 def handover(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
     include_self: bool = False,

@@ -21,10 +21,10 @@ from typing import Literal
 
 from ticketlens.analyses.mine.dfg import DirectlyFollowsGraph, dfg
 from ticketlens.analyses.mine.duration import human_duration
-from ticketlens.analyses.mine.source import DbLike
 from ticketlens.core.errors import AnalysisError, InputError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 MapKind = Literal["frequency", "performance"]
 Statistic = Literal["median", "mean", "p90", "max"]
@@ -35,7 +35,7 @@ _FONT = "Helvetica"
 
 
 def process_map(
-    db: DbLike,
+    db: WorkspaceLike,
     out: str | Path,
     *,
     kind: MapKind = "frequency",

@@ -9,9 +9,10 @@ from typing import Final
 import pandas as pd
 
 from ticketlens.analyses.mine.roster import RosterCoverage, register_roster
-from ticketlens.analyses.mine.source import DbLike, event_log
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.schema import Activity
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 REOPEN_ACTIVITIES: Final = (Activity.REOPENED.value,)
 CLOSING_ACTIVITIES: Final = (Activity.CLOSED.value,)
@@ -57,7 +58,7 @@ class Rework:
 
 
 def rework(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
     reopen_activities: tuple[str, ...] = REOPEN_ACTIVITIES,

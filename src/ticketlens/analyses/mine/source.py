@@ -18,12 +18,9 @@ that runs it) read only this staging layer.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -31,18 +28,13 @@ import pandas as pd
 import pyarrow as pa
 
 from ticketlens.core.errors import AnalysisError, WorkspaceError
+from ticketlens.core.progress import Display
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.connection import open_workspace
-
-DbLike = str | os.PathLike[str] | duckdb.DuckDBPyConnection
+from ticketlens.workspace.connection import WorkspaceLike, borrowed, use_workspace
+from ticketlens.workspace.sql import load_sql, quote_ident
 
 # A fingerprint holds two 126-bit halves of fixed-width code slots (see stg_slots.sql).
 _FINGERPRINT_BITS = 126
-
-
-def load_sql(name: str) -> str:
-    """The text of ``mine/<name>`` shipped in the package."""
-    return files("ticketlens.analyses.mine").joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -51,11 +43,10 @@ class EventLog:
 
     con: duckdb.DuckDBPyConnection
     segment: TicketFilter
-    progress: Any = None  # a rich Progress while progress=True, else None
+    progress: Display = field(default_factory=lambda: Display(False))
     registered: list[str] = field(default_factory=list)
     _counts: tuple[int, int] | None = None
     _codes: bool = False
-    _decode: dict[str, int] = field(default_factory=dict)
     _skip: tuple[str, ...] | None = None  # activities left out of the traces prepared last
 
     @property
@@ -85,7 +76,7 @@ class EventLog:
         """Run one mart file and return its rows as a pandas DataFrame."""
         with self.step(sql_file):
             # Through Arrow: DuckDB's own .df() trips a pandas deprecation on time zones.
-            reader = self.con.sql(load_sql(sql_file), params=dict(params or {})).arrow()
+            reader = self.con.sql(load_sql(__name__, sql_file), params=dict(params or {})).arrow()
             return reader.read_all().to_pandas()
 
     def activities(self) -> list[str]:
@@ -98,7 +89,7 @@ class EventLog:
 
     def run_script(self, sql_file: str, params: Mapping[str, Any] | None = None) -> None:
         """Run a staging file that (re)defines temporary views or tables."""
-        self.con.execute(load_sql(sql_file), dict(params or {}))
+        self.con.execute(load_sql(__name__, sql_file), dict(params or {}))
 
     def prepare_codes(self) -> None:
         if not self._codes:
@@ -141,14 +132,13 @@ class EventLog:
             else:  # traces too long for the fingerprint: sort within each ticket instead
                 self.run_script("stg_keys_sorted.sql")
             self.run_script("stg_variant_keys.sql", decode)
-        self._decode = decode
         self._skip = tuple(skip)
         return decode
 
     def keep_top_variants(self, coverage: float) -> None:
         """Narrow the log to the tickets of the most frequent variants covering ``coverage``."""
         self.prepare_traces()
-        self.con.execute(load_sql("keep_variants.sql"), {"coverage": coverage})
+        self.con.execute(load_sql(__name__, "keep_variants.sql"), {"coverage": coverage})
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_kept USING (ticket_id)"
@@ -164,27 +154,8 @@ class EventLog:
     @contextmanager
     def step(self, label: str) -> Iterator[None]:
         """Show ``label`` as one step of the progress display while the block runs."""
-        if self.progress is None:
+        with self.progress.step(label.removesuffix(".sql").replace("_", " ")):
             yield
-            return
-        task = self.progress.add_task(label.removesuffix(".sql").replace("_", " "), total=1)
-        try:
-            yield
-        finally:
-            self.progress.update(task, completed=1)
-
-
-def _connect(db: DbLike) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """A connection to the workspace and whether we own it (and must close it)."""
-    if isinstance(db, duckdb.DuckDBPyConnection):
-        return db, False
-    path = Path(db)
-    workspace = open_workspace(path, read_only=True)
-    workspace.require_events()
-    # DuckDB's own progress bar writes to stdout (it would corrupt --json output); long work
-    # shows the rich progress display instead, on stderr.
-    workspace.con.execute("SET enable_progress_bar = false")
-    return workspace.con, True
 
 
 def _define_views(con: duckdb.DuckDBPyConnection, segment: TicketFilter) -> None:
@@ -201,7 +172,7 @@ def _define_views(con: duckdb.DuckDBPyConnection, segment: TicketFilter) -> None
             "CREATE OR REPLACE TEMP VIEW mine_segment_events AS "
             "SELECT e.* FROM events e SEMI JOIN mine_segment USING (ticket_id)"
         )
-    con.execute(load_sql("stg_events.sql"))
+    con.execute(load_sql(__name__, "stg_events.sql"))
 
 
 def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
@@ -212,16 +183,30 @@ def _drop_temporaries(con: duckdb.DuckDBPyConnection) -> None:
                          "WHERE temporary AND starts_with(table_name, 'mine_')").fetchall()
     for kind, names in (("VIEW", views), ("TABLE", tables)):
         for (name,) in names:
-            con.execute(f'DROP {kind} IF EXISTS "{name}" CASCADE')
+            con.execute(f"DROP {kind} IF EXISTS {quote_ident(name)} CASCADE")
 
 
 @contextmanager
 def event_log(
-    db: DbLike, segment: TicketFilter | None = None, *, progress: bool = False
+    db: WorkspaceLike, segment: TicketFilter | None = None, *, progress: bool = False
 ) -> Iterator[EventLog]:
-    """Open ``db`` (a workspace path or an open DuckDB connection) narrowed to ``segment``."""
+    """Open ``db`` (a workspace path, or an open workspace or DuckDB connection, borrowed)
+    narrowed to ``segment``."""
     segment = segment or TicketFilter()
-    con, owned = _connect(db)
+    owned = not borrowed(db)
+    with use_workspace(db, read_only=True) as workspace:
+        if owned:
+            workspace.require_events()
+            # DuckDB's own progress bar writes to stdout (it would corrupt --json output); long
+            # work shows the rich progress display instead, on stderr.
+            workspace.con.execute("SET enable_progress_bar = false")
+        with _segmented(workspace.con, segment, progress, owned) as log:
+            yield log
+
+
+@contextmanager
+def _segmented(con: duckdb.DuckDBPyConnection, segment: TicketFilter, progress: bool,
+               owned: bool) -> Iterator[EventLog]:
     log: EventLog | None = None
     try:
         try:
@@ -232,32 +217,14 @@ def event_log(
                 "create one with `ticketlens ingest PATH --db FILE`"
             ) from None
         log = EventLog(con, segment)
-        with _progress(progress) as bar:
-            log.progress = bar
+        with Display(progress) as display:
+            log.progress = display
             yield log
     finally:
-        if owned:
-            con.close()
-        else:
+        if not owned:  # leave a lent connection as it was (an owned one is closed)
             for name in log.registered if log else ():
                 con.unregister(name)
             _drop_temporaries(con)
-
-
-@contextmanager
-def _progress(enabled: bool) -> Iterator[Any]:
-    if not enabled:
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    # On stderr: stdout carries the tables or the --json result.
-    with Progress(
-        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True,
-        console=Console(stderr=True),
-    ) as bar:
-        yield bar
 
 
 def check_fraction(value: float | None, name: str) -> None:

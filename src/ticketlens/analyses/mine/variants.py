@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ticketlens.analyses.mine.source import DbLike, check_fraction, event_log
+from ticketlens.analyses.mine.source import check_fraction, event_log
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
 
 VARIANT_COLUMNS = (
     "variant", "activities", "length", "cases", "share", "cumulative_share",
@@ -15,7 +16,7 @@ VARIANT_COLUMNS = (
 
 
 def variants(
-    db: DbLike,
+    db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
     top: int | None = None,

@@ -15,10 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from ticketlens.analyses.mine.source import DbLike, event_log, load_sql
+from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.errors import AnalysisError, InputError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.connection import WorkspaceLike
+from ticketlens.workspace.sql import load_sql
 
 _RESERVED = ("concept:name", "time:timestamp", "org:resource", "lifecycle:transition",
              "priority", "category", "department", "notes", "event_id")
@@ -42,7 +44,7 @@ _HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
 
 
 def export_xes(
-    db: DbLike,
+    db: WorkspaceLike,
     out: str | Path,
     *,
     segment: TicketFilter | None = None,
@@ -64,7 +66,7 @@ def export_xes(
         log.run_script("stg_xml.sql")
         with log.step("xes export"), _open(temp, out) as sink:
             sink.write(_HEADER.encode())
-            result = log.con.execute(load_sql("xes_traces.sql"), {"reserved": list(_RESERVED)})
+            result = log.con.execute(load_sql(__name__, "xes_traces.sql"), {"reserved": list(_RESERVED)})
             while rows := result.fetchmany(_BATCH):
                 sink.write(("\n".join(row[0] for row in rows) + "\n").encode())
             sink.write(b"</log>\n")

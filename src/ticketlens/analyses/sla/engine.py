@@ -310,10 +310,10 @@ def insert_events(con: duckdb.DuckDBPyConnection, events: pd.DataFrame | pa.Tabl
             INSERT INTO events (ticket_id, event_seq, "timestamp", activity, assigned_to,
                                 priority, category, department, notes, event_id, source_id,
                                 source_row)
-            SELECT ticket_id, {seq_sql}, ts, activity, {select}, ?, _row
+            SELECT ticket_id, {seq_sql}, ts, activity, {select}, $source_id, _row
             FROM (SELECT *, CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM _sla_insert)
             """,
-            [source_id],
+            {"source_id": source_id},
         )
     finally:
         con.unregister("_sla_insert")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.resources import files
 
 import duckdb
 import numpy as np
@@ -33,13 +32,10 @@ from ticketlens.core.schema import (
     CASE_ATTR_TEAM,
     Activity,
 )
+from ticketlens.workspace.sql import load_sql
 
 CREATED = Activity.CREATED.value  # activity of creation events taken from a recorded attribute
 STAGING_TABLES = ("_sla_tickets", "_sla_values")
-
-
-def _sql(name: str) -> str:
-    return files("ticketlens.analyses.sla").joinpath(name).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -74,7 +70,7 @@ def read_events(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime)
     life = policy.lifecycle
     rows = _read_indexed(con, life, as_of)
     if rows is None and life.created_attribute is None:
-        con.execute(_sql("stg_values.sql"), {"as_of": as_of, "created_attribute": None,
+        con.execute(load_sql(__name__, "stg_values.sql"), {"as_of": as_of, "created_attribute": None,
                                              "created_activity": CREATED})
         values, hashes = _values(con)
         fast = read_runs(con, as_of, values, hashes)
@@ -139,12 +135,12 @@ def _read_joined(con: duckdb.DuckDBPyConnection, life: Lifecycle,
     another event, DuckDB's order among such ties is not defined (``order_events`` sorts
     them), and the same statements keep it as it was."""
     created = {"created_attribute": life.created_attribute, "created_activity": CREATED}
-    con.execute(_sql("stg_tickets.sql"), {"as_of": as_of})
-    con.execute(_sql("stg_values.sql"), {"as_of": as_of, **created})
+    con.execute(load_sql(__name__, "stg_tickets.sql"), {"as_of": as_of})
+    con.execute(load_sql(__name__, "stg_values.sql"), {"as_of": as_of, **created})
     # at most every event plus one recorded creation per ticket
     bound = con.execute("SELECT coalesce(sum(events), 0) + count(*) FROM _sla_tickets"
                         ).fetchall()[0][0]
-    coded = _fetch(con.sql(_sql("stg_events.sql"), params={
+    coded = _fetch(con.sql(load_sql(__name__, "stg_events.sql"), params={
         "as_of": as_of, **created, "created_activities": sorted(life.created)}), int(bound))
     values, _ = _values(con)
     n_total = con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0]
@@ -244,7 +240,7 @@ def ticket_attributes(con: duckdb.DuckDBPyConnection, n_total: int,
     event index's ``ticket_case_values``, which ingest resolved that way)."""
     if indexed:
         return _indexed_attributes(con, n_total)
-    rows = con.sql(_sql("ticket_attributes.sql"), params={
+    rows = con.sql(load_sql(__name__, "ticket_attributes.sql"), params={
         "team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
         "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
     }).to_arrow_table()

@@ -14,17 +14,13 @@ from __future__ import annotations
 import mmap
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.resources import files
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 from numpy.typing import DTypeLike
 
-
-def _sql(name: str) -> str:
-    return files("ticketlens.analyses.sla").joinpath(name).read_text(encoding="utf-8")
-
+from ticketlens.workspace.sql import load_sql
 
 KINDS = ("activity", "priority", "person", "category", "department")
 _MAX_BITS = 22  # a kind's hash bits at most (its lookup table: 4 Mi entries)
@@ -72,7 +68,7 @@ def read_runs(con: duckdb.DuckDBPyConnection, as_of: datetime, values: dict[str,
     if layout is None:
         return None
     try:
-        con.execute(_sql("stg_tickets_fast.sql"), {"as_of": as_of})
+        con.execute(load_sql(__name__, "stg_tickets_fast.sql"), {"as_of": as_of})
     except duckdb.BinderException:  # ``events`` is not a table (no row ids): the general path
         return None
     n_with_events = int(con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0])
@@ -85,7 +81,7 @@ def read_runs(con: duckdb.DuckDBPyConnection, as_of: datetime, values: dict[str,
         params[f"k_{kind}"] = field.salt
         params[f"m_{kind}"] = (1 << field.bits) - 1
         params[f"s_{kind}"] = field.at if field.bits else 0
-    fetched = _fetch_runs(con.sql(_sql("stg_events_fast.sql"), params=params), n, layout)
+    fetched = _fetch_runs(con.sql(load_sql(__name__, "stg_events_fast.sql"), params=params), n, layout)
     if fetched is None:
         return None
     hashed, seq, ts, packed = fetched
@@ -98,7 +94,7 @@ def read_runs(con: duckdb.DuckDBPyConnection, as_of: datetime, values: dict[str,
     coded.update(_unpack(coded.pop("packed"), layout))
     if con.execute("SELECT count(*) FROM sources WHERE format = 'ticket-table'"
                    ).fetchall()[0][0]:
-        con.execute(_sql("stg_attribute_only.sql"))
+        con.execute(load_sql(__name__, "stg_attribute_only.sql"))
     n_total = con.execute("SELECT count(*) FROM _sla_tickets").fetchall()[0][0]
     return coded, int(n_total)
 
@@ -192,7 +188,7 @@ def _match(con: duckdb.DuckDBPyConnection, hashes: np.ndarray) -> np.ndarray | N
     matches two tickets (their ids share a hash: only the ids themselves tell them apart)."""
     con.register("_sla_keys", pa.table({"key": np.arange(len(hashes)), "h": hashes}))
     try:
-        matched = con.sql(_sql("stg_match.sql")).to_arrow_table()
+        matched = con.sql(load_sql(__name__, "stg_match.sql")).to_arrow_table()
     finally:
         con.unregister("_sla_keys")
     keys = matched.column("key").to_numpy()

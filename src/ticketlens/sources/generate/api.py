@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from ticketlens.core.errors import ConfigError
+from ticketlens.core.files import StagedFolder
+from ticketlens.core.progress import Display
 from ticketlens.core.schema import (
     ACTIVITIES,
     CATEGORIES,
@@ -33,7 +34,12 @@ from ticketlens.sources.generate.tables import (
     tickets_table,
 )
 from ticketlens.sources.generate.texts import NOTE_POOL
-from ticketlens.sources.generate.writer import FORMATS, StagedFolder, TableSink, write_manifest
+from ticketlens.sources.generate.writer import (
+    FORMATS,
+    TableSink,
+    check_destination,
+    write_manifest,
+)
 
 TABLES = ("events", "tickets", "sla_metrics", "ownership", "business_impact")
 _SCHEMAS = {"events": EVENT_SCHEMA, "tickets": TICKET_SCHEMA, "sla_metrics": SLA_METRICS_SCHEMA,
@@ -82,7 +88,7 @@ def generate(
     desk = load_config(config).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
     sim = prepare(desk)
     out = Path(out)
-    with StagedFolder(out) as staged:
+    with StagedFolder(out, check=check_destination) as staged:
         sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats,
                                  quoting=_quoting(sim) if name == "events" else "needed")
                  for name in TABLES}
@@ -112,7 +118,9 @@ def _quoting(sim: Simulation) -> str:
 def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) -> None:
     as_of = datetime(1970, 1, 1) + timedelta(seconds=sim.window_end)
     next_event = 1
-    with _progress(progress, sim.config.window.tickets) as advance:
+    with Display(progress) as display:
+        advance = display.task("generating tickets", sim.config.window.tickets,
+                               unit="count").advance
         for chunk in run(sim):
             if not chunk.tickets:  # an empty window: headers only
                 continue
@@ -126,28 +134,6 @@ def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) 
             sinks["ownership"].write(ownership_table(sim, chunk, facts))
             sinks["business_impact"].write(business_impact_table(sim, chunk, facts, tickets))
             advance(chunk.tickets)
-
-
-@contextlib.contextmanager
-def _progress(show: bool, total: int) -> Iterator[Any]:
-    if not show:
-        yield lambda _n: None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    columns = (TextColumn("generating tickets"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task("generate", total=total)
-        yield lambda n: bar.advance(task, n)
 
 
 def _formats(formats: Sequence[str] | str) -> tuple[str, ...]:

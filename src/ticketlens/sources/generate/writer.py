@@ -1,5 +1,6 @@
-"""Writing a desk folder: streamed CSV/Parquet per table, into a temporary folder that is moved
-into place only when everything is written (no half-written output on error).
+"""Writing a desk folder: streamed CSV/Parquet per table, into a temporary folder
+(``core.files.StagedFolder``) that is moved into place only when everything is written (no
+half-written output on error).
 
 Deterministic bytes: CSV through Arrow's writer (fixed header; text quoted unless it is known
 to need no quotes);
@@ -9,11 +10,7 @@ Parquet with one row group per chunk, fixed compression, and no timestamps in it
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pyarrow as pa
@@ -70,34 +67,6 @@ class TableSink:
             self._csv_file.close()
         if self._parquet is not None:
             self._parquet.close()
-
-
-class StagedFolder:
-    """A temporary folder beside ``out``; ``commit`` moves it into place atomically."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        check_destination(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
-
-    def __enter__(self) -> StagedFolder:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        if self.path.exists():
-            shutil.rmtree(self.path, ignore_errors=True)
-
-    def commit(self) -> None:
-        check_destination(self.out)
-        old = None
-        if self.out.exists():
-            old = self.out.with_name(f".{self.out.name}.old-{os.getpid()}")
-            self.out.rename(old)
-        self.path.rename(self.out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def check_destination(out: Path) -> None:

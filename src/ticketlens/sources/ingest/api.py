@@ -12,6 +12,7 @@ import os
 import time
 from collections.abc import Mapping as MappingType
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
+from ticketlens.core.files import atomic_file
 from ticketlens.core.progress import IngestProgress
 from ticketlens.core.roster import RosterFile, load_roster_file
 from ticketlens.sources.ingest.detect import Detection, detect
@@ -34,7 +36,13 @@ from ticketlens.sources.ingest.read_xes import stage_xes
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
-from ticketlens.workspace.connection import DEFAULT_DB, open_workspace, refresh_event_index
+from ticketlens.workspace.connection import (
+    DEFAULT_DB,
+    WorkspaceLike,
+    borrowed,
+    refresh_event_index,
+    use_workspace,
+)
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
 from ticketlens.workspace.roster import attach_roster_file, refresh_inferred, roster_summary
 
@@ -120,7 +128,7 @@ def _detect(path: Path, format: str, mapping: Mapping | None, flags: MappingType
 def ingest(
     paths: str | Path | Sequence[str | Path],
     *,
-    db: str | Path = DEFAULT_DB,
+    db: WorkspaceLike = DEFAULT_DB,
     format: str = "auto",
     mapping: str | Path | MappingType[str, Any] | Mapping | None = None,
     tz: str | None = None,
@@ -137,7 +145,8 @@ def ingest(
     plausible_to: datetime | str | None = None,
     roster: str | Path | None = None,
 ) -> IngestSummary:
-    """Load ``paths`` into the workspace ``db`` (created if missing); return the accounting.
+    """Load ``paths`` into the workspace ``db`` (a path, created if missing; or an open
+    workspace, left open); return the accounting.
 
     ``format``: auto | events | xes | csv | servicenow | ticket-table. ``mapping``: a TOML path,
     a built-in name (``ticketlens.sources.ingest.mapping.builtin_names()``), a dict or a ``Mapping``;
@@ -171,16 +180,19 @@ def ingest(
     not_before = _instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE)
     not_after = _instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1))
     detections = [_detect(p, format, base_mapping, flags, encoding) for p in items]
-    created = not Path(db).exists()
-    workspace = open_workspace(db)
+    created = isinstance(db, str | os.PathLike) and not Path(db).exists()
+    resources = ExitStack()
+    workspace = resources.enter_context(use_workspace(db))
+    db_name = str(workspace.path) if borrowed(db) else str(db)
     summaries: list[SourceSummary] = []
     quarantine_target: Path | None = None
-    temp_quarantine: Path | None = None
     succeeded = False
     try:
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
         workspace.con.execute("SET enable_progress_bar = false")
-        with IngestProgress(progress) as bar, workspace.transaction() as con:
+        # outputs: files written during the transaction, moved into place once it committed
+        with (ExitStack() as outputs, IngestProgress(progress) as bar,
+              workspace.transaction() as con):
             for detection in detections:
                 summaries.append(_ingest_one(
                     con, detection, bar, tz=tz, dayfirst=dayfirst, formats=formats,
@@ -189,10 +201,6 @@ def ingest(
                 ))
             new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
             if any(s.events_loaded for s in summaries):
-                # Lets analyses that store results (sla_facts, ...) see they are now stale.
-                con.execute("DELETE FROM meta WHERE key = 'events_changed_at'")
-                con.execute("INSERT INTO meta VALUES ('events_changed_at', $t)",
-                            {"t": datetime.now(UTC).isoformat()})
                 refresh_event_index(con)
             roster_report = _update_roster(con, roster_file, summaries)
             quarantined = con.execute(
@@ -200,11 +208,11 @@ def ingest(
                 {"ids": new_ids},
             ).fetchall()[0][0]
             if quarantined:
-                quarantine_target = Path(quarantine) if quarantine else _default_quarantine(db)
-                temp_quarantine = quarantine_target.with_name(quarantine_target.name + ".partial")
-                _write_quarantine(con, new_ids, temp_quarantine)
-        if temp_quarantine is not None and quarantine_target is not None:
-            temp_quarantine.replace(quarantine_target)
+                quarantine_target = (Path(quarantine) if quarantine
+                                     else _default_quarantine(workspace.path))
+                quarantine_target.parent.mkdir(parents=True, exist_ok=True)
+                _write_quarantine(con, new_ids,
+                                  outputs.enter_context(atomic_file(quarantine_target)))
         totals = workspace.con.execute(
             "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchall()[0]
         succeeded = True
@@ -213,15 +221,13 @@ def ingest(
             raise
         raise InputError(f"ingest failed, nothing was loaded: {str(exc).splitlines()[0]}") from None
     finally:
-        if temp_quarantine is not None and temp_quarantine.exists():
-            temp_quarantine.unlink()
-        workspace.close()
+        resources.close()
         if created and not succeeded:
             # A refused first ingest leaves no empty workspace file behind.
-            for leftover in (Path(db), Path(f"{db}.wal")):
+            for leftover in (workspace.path, Path(f"{workspace.path}.wal")):
                 leftover.unlink(missing_ok=True)
     return IngestSummary(
-        db=str(db), sources=tuple(summaries),
+        db=db_name, sources=tuple(summaries),
         quarantine_file=str(quarantine_target) if quarantine_target else None,
         workspace_events=int(totals[0]), workspace_cases=int(totals[1]),
         seconds=time.perf_counter() - started, roster=roster_report,
@@ -247,7 +253,6 @@ def _default_quarantine(db: str | Path) -> Path:
 
 
 def _write_quarantine(con: duckdb.DuckDBPyConnection, ids: list[int], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     con.sql(
         'SELECT file AS source_file, line, "column", value, reason FROM quarantine '
         "WHERE list_contains($ids, source_id) ORDER BY source_id, file, line",
@@ -373,7 +378,8 @@ def _summary(detection: Detection, staged: Staged, result: LoadResult, name: str
     )
 
 
-def info(db: str | Path = DEFAULT_DB) -> WorkspaceInfo:
-    """What the workspace ``db`` holds: sources, cases, events, span, activities, attributes."""
-    with open_workspace(db, read_only=True) as workspace:
-        return workspace_info(workspace.con, str(db))
+def info(db: WorkspaceLike = DEFAULT_DB) -> WorkspaceInfo:
+    """What the workspace ``db`` (a path, or an open workspace) holds: sources, cases, events,
+    span, activities, attributes."""
+    with use_workspace(db, read_only=True) as workspace:
+        return workspace_info(workspace.con, str(workspace.path) if borrowed(db) else str(db))

@@ -64,7 +64,6 @@ class RawTable:
     columns: list[str]
     delimiter: str
     rows_read: int
-    rows_rejected: int
     rejects: str  # temp table: source_row BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR
     line_numbers: str  # "physical", or "record" when boundaries could not be reconciled
     sha256: str
@@ -269,7 +268,6 @@ def read_delimited(
         columns=columns,
         delimiter=delimiter,
         rows_read=good + rows_rejected if line_numbers == "record" else data_records,
-        rows_rejected=rows_rejected,
         rejects=rejects,
         line_numbers=line_numbers,
         sha256=scan.sha256,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.resources import files
 from typing import Any
 
 import duckdb
@@ -20,12 +19,9 @@ import duckdb
 from ticketlens.core.schema import Activity
 from ticketlens.sources.ingest.stage import Staged
 from ticketlens.workspace.roster import MANIFEST
+from ticketlens.workspace.sql import load_sql
 
 FLAG_RULES = ("far_past", "far_future", "before_creation")
-
-
-def _sql(name: str) -> str:
-    return files("ticketlens.sources.ingest").joinpath(name).read_text(encoding="utf-8")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
@@ -45,8 +41,6 @@ class LoadResult:
     rows_deduped: int
     rows_already_present: int
     events_loaded: int
-    events_deduped: int
-    events_already_present: int
     cases: int
     duplicate_events: int
     out_of_order_events: int
@@ -88,11 +82,11 @@ def load_source(
     prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
     staged_events = _one(con, "SELECT count(*) FROM stage_events")
     if prior or record.dedupe:
-        con.execute(_sql("load_keyed.sql"))
+        con.execute(load_sql(__name__, "load_keyed.sql"))
         duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
         keep = "occurrence = 0" if record.dedupe else "true"
         if prior:
-            con.execute(_sql("load_existing.sql"), {"name": record.name})
+            con.execute(load_sql(__name__, "load_existing.sql"), {"name": record.name})
             con.execute(
                 "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
                 "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
@@ -105,10 +99,10 @@ def load_source(
         duplicates = None
         con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
                     "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
-    con.execute(_sql("load_ordered.sql"))
+    con.execute(load_sql(__name__, "load_ordered.sql"))
     if duplicates is None:
         # Fresh source, repeats kept: compare whole events only where ticket and instant tie.
-        duplicates = _one(con, _sql("load_duplicates.sql"))
+        duplicates = _one(con, load_sql(__name__, "load_duplicates.sql"))
     new_events = _one(con, "SELECT count(*) FROM stage_seq")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
@@ -126,12 +120,12 @@ def load_source(
             "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
             {"n": record.name},
         )
-    con.execute(_sql("load_insert.sql"), {"source_id": source_id})
+    con.execute(load_sql(__name__, "load_insert.sql"), {"source_id": source_id})
     if overlap:
-        con.execute(_sql("load_resequence.sql"))
+        con.execute(load_sql(__name__, "load_resequence.sql"))
 
     con.execute(
-        _sql("load_flags.sql"),
+        load_sql(__name__, "load_flags.sql"),
         {"created_activity": Activity.CREATED.value, "has_created": staged.has_created,
          "not_before": record.not_before, "not_after": record.not_after},
     )
@@ -184,8 +178,6 @@ def load_source(
         rows_deduped=rows_deduped,
         rows_already_present=rows_already,
         events_loaded=new_events,
-        events_deduped=deduped,
-        events_already_present=already,
         cases=cases,
         duplicate_events=duplicates,
         out_of_order_events=out_of_order,

@@ -15,6 +15,7 @@ import duckdb
 from ticketlens.core.errors import InputError
 from ticketlens.sources.ingest.csvfile import RawTable
 from ticketlens.sources.ingest.scan import sha256_of
+from ticketlens.workspace.sql import quote_ident
 
 
 def parquet_columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[tuple[str, str]]:
@@ -44,7 +45,7 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTa
     # Column names are read back from the file's own schema and quoted as identifiers.
     selects = []
     for i, (column, dtype) in enumerate(described):
-        quoted = '"' + column.replace('"', '""') + '"'
+        quoted = quote_ident(column)
         selects.append(f"{_as_text(quoted, dtype)} AS c{i}")
     # A view cannot take parameters: the relation API binds the path instead.
     con.read_parquet(str(path), file_row_number=True).create_view(f"{name}_file")
@@ -65,7 +66,6 @@ def read_parquet(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> RawTa
         columns=[c for c, _ in described],
         delimiter="",
         rows_read=rows,
-        rows_rejected=0,
         rejects=rejects,
         line_numbers="record",
         sha256=sha256_of(path),

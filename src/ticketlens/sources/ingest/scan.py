@@ -41,9 +41,6 @@ class FileScan:
     head: bytes
     record_starts: np.ndarray
     record_lines: np.ndarray
-    blank_lines: int
-    newline_count: int
-    quotes_balanced: bool
     compressed: bool
     crlf_records: int = 0  # records ending in \r\n
     lf_records: int = 0  # records ending in a bare \n
@@ -169,9 +166,6 @@ def scan_file(
         head=head,
         record_starts=starts[keep],
         record_lines=lines[keep],
-        blank_lines=int((blank & ~trailing).sum()),
-        newline_count=newlines,
-        quotes_balanced=quotes % 2 == 0,
         compressed=compressed,
         crlf_records=int(cr_flags.sum()),
         lf_records=int(len(cr_flags) - cr_flags.sum()),
