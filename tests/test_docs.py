@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _command_paths(group: click.Group, prefix: str = "ticketlens") -> list[str]:
     paths = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the top group loads its verbs lazily
+        command = group.get_command(ctx, name)
         path = f"{prefix} {name}"
         paths.append(path)
         if isinstance(command, click.Group):

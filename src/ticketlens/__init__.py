@@ -8,25 +8,38 @@ The public API mirrors the CLI verb for verb::
     facts = tl.sla("ws.duckdb")                      # ticketlens sla --db ws.duckdb
     report = tl.kpi("ws.duckdb")                     # ticketlens kpi --db ws.duckdb
     tl.mine.dfg("ws.duckdb")                         # ticketlens mine dfg --db ws.duckdb
+
+Names load on first use, so ``import ticketlens`` and ``ticketlens --help`` do not pay for
+DuckDB, pandas and SciPy.
 """
 
-from ticketlens.analyses import mine
-from ticketlens.analyses.kpi import kpi
-from ticketlens.analyses.sla import sla
-from ticketlens.core.errors import (
-    AnalysisError,
-    ConfigError,
-    InputError,
-    SchemaError,
-    TicketlensError,
-    WorkspaceError,
-)
-from ticketlens.core.segment import TicketFilter
-from ticketlens.demo import demo
-from ticketlens.sources.generate import generate
-from ticketlens.sources.ingest import info, ingest
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from typing import TYPE_CHECKING
+
+from ticketlens.core.lazy import lazy_exports
+
+# Eager on purpose: the submodule `ticketlens.demo` shares the function's name, and the import
+# system rebinds `ticketlens.demo` to the module whenever that submodule is first imported.
+# Importing it here (it is light) binds the function after that, once and for all.
+from ticketlens.demo import demo
+
+if TYPE_CHECKING:
+    from ticketlens.analyses import mine
+    from ticketlens.analyses.kpi import kpi
+    from ticketlens.analyses.sla import sla
+    from ticketlens.core.errors import (
+        AnalysisError,
+        ConfigError,
+        InputError,
+        SchemaError,
+        TicketlensError,
+        WorkspaceError,
+    )
+    from ticketlens.core.segment import TicketFilter
+    from ticketlens.core.version import VERSION as __version__
+    from ticketlens.sources.generate import generate
+    from ticketlens.sources.ingest import info, ingest
 
 __all__ = [
     "AnalysisError",
@@ -45,3 +58,20 @@ __all__ = [
     "mine",
     "sla",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "AnalysisError": "ticketlens.core.errors:AnalysisError",
+    "ConfigError": "ticketlens.core.errors:ConfigError",
+    "InputError": "ticketlens.core.errors:InputError",
+    "SchemaError": "ticketlens.core.errors:SchemaError",
+    "TicketlensError": "ticketlens.core.errors:TicketlensError",
+    "WorkspaceError": "ticketlens.core.errors:WorkspaceError",
+    "TicketFilter": "ticketlens.core.segment:TicketFilter",
+    "__version__": "ticketlens.core.version:VERSION",
+    "generate": "ticketlens.sources.generate:generate",
+    "info": "ticketlens.sources.ingest:info",
+    "ingest": "ticketlens.sources.ingest:ingest",
+    "kpi": "ticketlens.analyses.kpi:kpi",
+    "mine": "ticketlens.analyses.mine",
+    "sla": "ticketlens.analyses.sla:sla",
+}, __all__)

@@ -23,8 +23,7 @@ from ticketlens.core.schema import (
     CASE_ATTR_TEAM,
     SCHEMA_VERSION,
 )
-
-DEFAULT_DB = Path("ticketlens.duckdb")
+from ticketlens.workspace import DEFAULT_DB
 
 
 @dataclass
