@@ -15,14 +15,11 @@ DuckDB, pandas and SciPy.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ticketlens.core.lazy import lazy_exports
-
-# Eager on purpose: the submodule `ticketlens.demo` shares the function's name, and the import
-# system rebinds `ticketlens.demo` to the module whenever that submodule is first imported.
-# Importing it here (it is light) binds the function after that, once and for all.
-from ticketlens.demo import demo
 
 if TYPE_CHECKING:
     from ticketlens.analyses import mine
@@ -38,6 +35,7 @@ if TYPE_CHECKING:
     )
     from ticketlens.core.segment import TicketFilter
     from ticketlens.core.version import VERSION as __version__
+    from ticketlens.demo import demo
     from ticketlens.sources.generate import generate
     from ticketlens.sources.ingest import info, ingest
 
@@ -66,6 +64,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "SchemaError": "ticketlens.core.errors:SchemaError",
     "TicketlensError": "ticketlens.core.errors:TicketlensError",
     "WorkspaceError": "ticketlens.core.errors:WorkspaceError",
+    "demo": "ticketlens.demo:demo",
     "TicketFilter": "ticketlens.core.segment:TicketFilter",
     "__version__": "ticketlens.core.version:VERSION",
     "generate": "ticketlens.sources.generate:generate",
@@ -75,3 +74,16 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "mine": "ticketlens.analyses.mine",
     "sla": "ticketlens.analyses.sla:sla",
 }, __all__)
+
+
+class _Facade(ModuleType):
+    """Keeps ``ticketlens.demo`` the function: the submodule of the same name would otherwise
+    replace it, since importing ``ticketlens.demo`` sets that attribute on this package."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "demo" and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade
