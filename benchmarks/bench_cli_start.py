@@ -89,14 +89,14 @@ def main() -> None:
 
     python = str(ours.with_name("python"))
     print("\nImport of each verb's module, this checkout (python -X importtime, cumulative ms):")
-    modules = sorted({module for module, _attribute in VERBS.values()})
-    weights = {module: _importtime(python, module) for module in modules}
-    for verb, (module, _attribute) in VERBS.items():
-        total = next(us for us, name in weights[module] if name == module)
-        print(f"  {verb:<10} {module:<24} {total / 1000:8.1f}")
+    weights = {module: _importtime(python, module)
+               for module in sorted({verb.module for verb in VERBS.values()})}
+    for name, verb in VERBS.items():
+        total = next(us for us, imported in weights[verb.module] if imported == verb.module)
+        print(f"  {name:<10} {verb.module:<24} {total / 1000:8.1f}")
 
     slowest = max(VERBS, key=lambda verb: statistics.median(runs[f"ticketlens {verb} --help"][1]))
-    module = VERBS[slowest][0]
+    module = VERBS[slowest].module
     print(f"\nSlowest verb to start: {slowest}; top {args.top} imports of `import {module}` "
           "by cumulative time (ms):")
     for us, name in weights[module][:args.top]:

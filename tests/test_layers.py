@@ -52,25 +52,6 @@ def test_import_contracts_are_kept() -> None:
     assert "Contracts: 4 kept, 0 broken." in result.stdout, result.stdout
 
 
-def test_cli_start_imports_no_heavy_library() -> None:
-    """`import ticketlens` and every verb's CLI module (what `ticketlens [VERB] --help` loads)
-    leave DuckDB, pandas, Arrow, NumPy, SciPy and rich to the commands that use them."""
-    code = (
-        "import importlib, sys\n"
-        "import ticketlens\n"
-        "from ticketlens.cli import VERBS\n"
-        "for module, _command in VERBS.values():\n"
-        "    importlib.import_module(module)\n"
-        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    loaded = set(result.stdout.split())
-    assert "click" in loaded
-    heavy = {"duckdb", "pandas", "pyarrow", "numpy", "scipy", "rich"}
-    assert sorted(loaded & heavy) == [], "import these inside the functions that use them"
-
-
 def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 

@@ -14,20 +14,40 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import NamedTuple
 
 import click
 
 from ticketlens.core.errors import TicketlensError
 
-# verb -> (module, command object in it); the one list of verbs `ticketlens` offers
-VERBS: dict[str, tuple[str, str]] = {
-    "demo": ("ticketlens.cli.demo", "demo_command"),
-    "generate": ("ticketlens.cli.generate", "generate_command"),
-    "info": ("ticketlens.cli.ingest", "info_command"),
-    "ingest": ("ticketlens.cli.ingest", "ingest_command"),
-    "kpi": ("ticketlens.cli.sla", "kpi_command"),
-    "mine": ("ticketlens.cli.mine", "mine"),
-    "sla": ("ticketlens.cli.sla", "sla_command"),
+
+class Verb(NamedTuple):
+    module: str   # the verb's CLI module, imported when the verb runs or shows its help
+    command: str  # the click command in it
+    summary: str  # the first paragraph of its help: `ticketlens --help` lists it unimported
+
+
+# The one list of the verbs `ticketlens` offers (tests/test_cli_start.py keeps the summaries
+# equal to the commands' help).
+VERBS: dict[str, Verb] = {
+    "demo": Verb("ticketlens.cli.demo", "demo_command",
+                 "Generate a synthetic desk and run every analysis on it "
+                 "(generate → ingest → sla → kpi → mine)."),
+    "generate": Verb("ticketlens.cli.generate", "generate_command",
+                     "Generate a realistic synthetic IT service desk, mess included."),
+    "info": Verb("ticketlens.cli.ingest", "info_command",
+                 "Show what a workspace holds: sources, tickets, events, time span, "
+                 "activities, attributes."),
+    "ingest": Verb("ticketlens.cli.ingest", "ingest_command",
+                   "Load ticket exports into the workspace's canonical event log."),
+    "kpi": Verb("ticketlens.cli.sla", "kpi_command",
+                "Service KPIs over the SLA facts, stored as `kpi_*` tables in the workspace."),
+    "mine": Verb("ticketlens.cli.mine", "mine",
+                 "Process mining of ticket lifecycles: where tickets get stuck, bounce, "
+                 "or come back."),
+    "sla": Verb("ticketlens.cli.sla", "sla_command",
+                "Compute per-ticket SLA facts (one row per ticket) into the table "
+                "`sla_facts`."),
 }
 
 
@@ -40,11 +60,20 @@ class TicketlensGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in VERBS:
             return super().get_command(ctx, cmd_name)
-        module_name, attribute = VERBS[cmd_name]
-        command = getattr(importlib.import_module(module_name), attribute)
+        verb = VERBS[cmd_name]
+        command = getattr(importlib.import_module(verb.module), verb.command)
         if not isinstance(command, click.Command):
-            raise TypeError(f"{module_name}.{attribute} is not a click command")
+            raise TypeError(f"{verb.module}.{verb.command} is not a click command")
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, over stand-ins that carry each verb's summary: no verb module
+        # is imported to print `ticketlens --help`.
+        listing = click.Group(commands={
+            **{name: click.Command(name, help=verb.summary) for name, verb in VERBS.items()},
+            **self.commands,
+        })
+        click.Group.format_commands(listing, ctx, formatter)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
