@@ -8,25 +8,36 @@ The public API mirrors the CLI verb for verb::
     facts = tl.sla("ws.duckdb")                      # ticketlens sla --db ws.duckdb
     report = tl.kpi("ws.duckdb")                     # ticketlens kpi --db ws.duckdb
     tl.mine.dfg("ws.duckdb")                         # ticketlens mine dfg --db ws.duckdb
+
+Names load on first use, so ``import ticketlens`` and ``ticketlens --help`` do not pay for
+DuckDB, pandas and SciPy.
 """
 
-from ticketlens.analyses import mine
-from ticketlens.analyses.kpi import kpi
-from ticketlens.analyses.sla import sla
-from ticketlens.core.errors import (
-    AnalysisError,
-    ConfigError,
-    InputError,
-    SchemaError,
-    TicketlensError,
-    WorkspaceError,
-)
-from ticketlens.core.segment import TicketFilter
-from ticketlens.demo import demo
-from ticketlens.sources.generate import generate
-from ticketlens.sources.ingest import info, ingest
+from __future__ import annotations
 
-__version__ = "0.1.0"
+import sys
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from ticketlens.core.lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from ticketlens.analyses import mine
+    from ticketlens.analyses.kpi import kpi
+    from ticketlens.analyses.sla import sla
+    from ticketlens.core.errors import (
+        AnalysisError,
+        ConfigError,
+        InputError,
+        SchemaError,
+        TicketlensError,
+        WorkspaceError,
+    )
+    from ticketlens.core.segment import TicketFilter
+    from ticketlens.core.version import VERSION as __version__
+    from ticketlens.demo import demo
+    from ticketlens.sources.generate import generate
+    from ticketlens.sources.ingest import info, ingest
 
 __all__ = [
     "AnalysisError",
@@ -45,3 +56,34 @@ __all__ = [
     "mine",
     "sla",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "AnalysisError": "ticketlens.core.errors:AnalysisError",
+    "ConfigError": "ticketlens.core.errors:ConfigError",
+    "InputError": "ticketlens.core.errors:InputError",
+    "SchemaError": "ticketlens.core.errors:SchemaError",
+    "TicketlensError": "ticketlens.core.errors:TicketlensError",
+    "WorkspaceError": "ticketlens.core.errors:WorkspaceError",
+    "demo": "ticketlens.demo:demo",
+    "TicketFilter": "ticketlens.core.segment:TicketFilter",
+    "__version__": "ticketlens.core.version:VERSION",
+    "generate": "ticketlens.sources.generate:generate",
+    "info": "ticketlens.sources.ingest:info",
+    "ingest": "ticketlens.sources.ingest:ingest",
+    "kpi": "ticketlens.analyses.kpi:kpi",
+    "mine": "ticketlens.analyses.mine",
+    "sla": "ticketlens.analyses.sla:sla",
+}, __all__)
+
+
+class _Facade(ModuleType):
+    """Keeps ``ticketlens.demo`` the function: the submodule of the same name would otherwise
+    replace it, since importing ``ticketlens.demo`` sets that attribute on this package."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "demo" and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Facade

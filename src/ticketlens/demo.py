@@ -13,11 +13,13 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ticketlens.core.errors import InputError
 from ticketlens.core.schema import PRIORITY_RANK
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_OUT = Path("ticketlens-demo")
 DEFAULT_TICKETS = 3_000

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.table import Table
 
 from ticketlens.core.progress import progress_wanted
 from ticketlens.demo import DEFAULT_OUT, DEFAULT_SEED, DEFAULT_TICKETS, DemoResult, demo
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
 
 
 def _percent(value: float | None) -> str:
@@ -21,6 +25,8 @@ def _hours(value: float | None) -> str:
 def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
            text_column: str | None = None) -> Table:
     """A left-titled table: the text column left-aligned (default: the first), numbers right."""
+    from rich.table import Table
+
     text_column = text_column or columns[0]
     table = Table(title=title, title_justify="left")
     for column in columns:
@@ -80,8 +86,7 @@ def _render(result: DemoResult, console: Console) -> None:
               help="Random seed (same seed, same desk).")
 def demo_command(out: str, tickets: int, seed: int) -> None:
     """Generate a synthetic desk and run every analysis on it (generate → ingest → sla → kpi → mine)."""
+    from rich.console import Console
+
     result = demo(out, tickets=tickets, seed=seed, progress=progress_wanted())
     _render(result, Console())
-
-
-COMMANDS: list[click.Command] = [demo_command]

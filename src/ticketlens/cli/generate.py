@@ -82,6 +82,3 @@ def _print_summary(result) -> None:
     console.print(f"window {result.start} to {result.end} (inclusive), seed {result.seed}, "
                   f"{result.technicians} technicians in {result.teams} team(s); "
                   f"details in {result.manifest}")
-
-
-COMMANDS: list[click.Command] = [generate_command]

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from ticketlens.cli.options import db_option, json_option
 from ticketlens.core.progress import progress_wanted
-from ticketlens.sources.ingest import IngestSummary, WorkspaceInfo, info, ingest
-from ticketlens.sources.ingest.detect import FORMAT_CHOICES
-from ticketlens.sources.ingest.summary import SourceSummary
+from ticketlens.sources.ingest import FORMAT_CHOICES
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from ticketlens.sources.ingest import IngestSummary, WorkspaceInfo
+    from ticketlens.sources.ingest.summary import SourceSummary
 
 COLUMN_FLAGS = ("case", "activity", "timestamp", "resource", "priority", "category",
                 "department", "notes", "event_id", "created")
@@ -25,6 +27,8 @@ def _when(value: datetime | None) -> str:
 
 
 def _source_table(source: SourceSummary) -> Table:
+    from rich.table import Table
+
     title = (f"{source.path} → source #{source.source_id} {source.name!r} "
              f"[bold]{source.status}[/bold]")
     table = Table(title=title, title_justify="left", show_header=False, box=None,
@@ -68,6 +72,8 @@ def _source_table(source: SourceSummary) -> Table:
 
 
 def _print_summary(summary: IngestSummary) -> None:
+    from rich.console import Console
+
     console = Console()
     for source in summary.sources:
         console.print(_source_table(source))
@@ -151,6 +157,8 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
     when ingest refuses (exit code 2). --roster FILE (with or without PATHs) makes FILE the
     workspace's roster of technicians and tiers.
     """
+    from ticketlens.sources.ingest import ingest
+
     columns = {name: column_flags.get(name) for name in COLUMN_FLAGS}
     summary = ingest(
         list(paths), db=db, format=fmt, mapping=mapping, tz=tz, dayfirst=dayfirst,
@@ -166,6 +174,9 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
 
 
 def _print_info(data: WorkspaceInfo) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(f"[bold]{data.db}[/bold]: {data.events:,} events, {data.cases:,} tickets, "
                   f"{_when(data.first_timestamp)} → {_when(data.last_timestamp)}")
@@ -202,11 +213,10 @@ def _print_info(data: WorkspaceInfo) -> None:
 @json_option
 def info_command(db: str, as_json: bool) -> None:
     """Show what a workspace holds: sources, tickets, events, time span, activities, attributes."""
+    from ticketlens.sources.ingest import info
+
     data = info(db)
     if as_json:
         click.echo(json.dumps(data.to_dict(), indent=2))
     else:
         _print_info(data)
-
-
-COMMANDS: list[click.Command] = [ingest_command, info_command]

@@ -11,23 +11,28 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
-from ticketlens.analyses import mine as lib
-from ticketlens.analyses.mine.duration import human_duration
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
 from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.progress import progress_wanted
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
 
 # Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
 _PER_TICKET = {"time_split", "tickets"}
+
+
+def _lib() -> ModuleType:  # the analyses, imported when a subcommand runs: `--help` stays fast
+    from ticketlens.analyses import mine
+    return mine
 
 
 def _limit_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -76,7 +81,7 @@ def variants(db: str, start: Any, end: Any, priority: tuple[str, ...],
              limit: int) -> None:
     """Activity sequences (variants) with tickets, share, coverage and throughput time."""
     segment = make_filter(start, end, priority, category, team)
-    frame = lib.variants(db, segment=segment, top=top,
+    frame = _lib().variants(db, segment=segment, top=top,
                          coverage=coverage / 100 if coverage else None,
                          collapse_loops=collapse_loops, progress=progress_wanted())
     tables = {"variants": frame}
@@ -109,7 +114,7 @@ def dfg(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tupl
         out: str | None, limit: int) -> None:
     """Directly-follows graph: edge frequency and waiting times, start and end activities."""
     segment = make_filter(start, end, priority, category, team)
-    graph = lib.dfg(db, segment=segment, min_frequency=min_frequency,
+    graph = _lib().dfg(db, segment=segment, min_frequency=min_frequency,
                     coverage=coverage / 100 if coverage else None, progress=progress_wanted())
     tables = {"edges": graph.edges, "activities": graph.activities,
               "start_activities": graph.start_activities, "end_activities": graph.end_activities}
@@ -147,7 +152,7 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 out: str | None, limit: int) -> None:
     """Where tickets wait: transitions and activities by waiting time, and life split."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.bottlenecks(db, segment=segment, rank_by=rank_by.replace("-", "_"),  # type: ignore[arg-type]
+    result = _lib().bottlenecks(db, segment=segment, rank_by=rank_by.replace("-", "_"),  # type: ignore[arg-type]
                              progress=progress_wanted())
     tables = {"transitions": result.transitions, "activities": result.activities,
               "split_summary": result.split_summary, "time_split": result.time_split}
@@ -201,7 +206,7 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
            team: tuple[str, ...], as_json: bool, out: str | None, limit: int) -> None:
     """Repeated steps, reopen loops, ping-pong and escalation chains, with their tickets."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.rework(db, segment=segment, progress=progress_wanted())
+    result = _lib().rework(db, segment=segment, progress=progress_wanted())
     tables = {"reopens": result.reopens, "repeats": result.repeats,
               "repeat_summary": result.repeat_summary, "ping_pong": result.ping_pong,
               "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
@@ -253,7 +258,7 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
              limit: int) -> None:
     """Handover-of-work network between technicians, and the skill-mismatch view."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.handover(db, segment=segment, include_self=include_self,
+    result = _lib().handover(db, segment=segment, include_self=include_self,
                           include_unassigned=include_unassigned, progress=progress_wanted())
     tables = {"network": result.network, "skill_mismatch": result.skill_mismatch}
     head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
@@ -293,7 +298,7 @@ def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 strict_end: bool, as_json: bool, out: str | None, limit: int) -> None:
     """Check every ticket against the reference lifecycle: fitting, deviations, rates."""
     segment = make_filter(start, end, priority, category, team)
-    result = lib.conformance(db, model=model, segment=segment, strict_end=strict_end,
+    result = _lib().conformance(db, model=model, segment=segment, strict_end=strict_end,
                              progress=progress_wanted())
     tables = {"tickets": result.tickets, "deviation_summary": result.deviation_summary,
               "by_team": result.by_team, "by_technician": result.by_technician,
@@ -328,7 +333,7 @@ def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
               help="Copy the shipped reference model here to edit it (default: print it).")
 def model_command(out: str | None) -> None:
     """Print (or copy) the shipped reference model of the ticket lifecycle."""
-    text = lib.default_model_path().read_text(encoding="utf-8")
+    text = _lib().default_model_path().read_text(encoding="utf-8")
     if out is None:
         click.echo(text, nl=False)
         return
@@ -359,7 +364,7 @@ def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 as_json: bool) -> None:
     """Draw the process map (frequency or performance) as SVG or PNG."""
     segment = make_filter(start, end, priority, category, team)
-    path = lib.process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
+    path = _lib().process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
                            segment=segment, min_frequency=min_frequency,
                            coverage=coverage / 100 if coverage else None, progress=progress_wanted())
     _written(path, as_json, segment.describe())
@@ -375,7 +380,7 @@ def export_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
                    as_json: bool) -> None:
     """Export the workspace (or a segment) as XES for ProM, Disco or pm4py."""
     segment = make_filter(start, end, priority, category, team)
-    path = lib.export_xes(db, out, segment=segment, progress=progress_wanted())
+    path = _lib().export_xes(db, out, segment=segment, progress=progress_wanted())
     _written(path, as_json, segment.describe())
 
 
@@ -384,9 +389,6 @@ def _written(path: Path, as_json: bool, described: str) -> None:
         click.echo(json.dumps({"written": str(path), "segment": described}))
     else:
         click.echo(f"wrote {path}")
-
-
-COMMANDS: list[click.Command] = [mine]
 
 
 # --- output -------------------------------------------------------------------------------
@@ -434,6 +436,8 @@ def _atomic_write(out: Path, write: Callable[[Path], Any]) -> None:
 
 def _csv(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists become ' → '-joined text in CSV files."""
+    import numpy as np
+
     listed = [c for c in frame.columns
               if frame[c].map(lambda v: isinstance(v, list | np.ndarray)).any()]
     return frame.assign(**{c: frame[c].map(" → ".join) for c in listed}) if listed else frame
@@ -477,6 +481,9 @@ def _show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
 
 
 def _fmt(value: Any, kind: str) -> str:
+    import numpy as np
+    import pandas as pd
+
     if isinstance(value, list | tuple | np.ndarray):
         return " → ".join(str(v) for v in value)
     if value is None or pd.isna(value):
@@ -486,6 +493,7 @@ def _fmt(value: Any, kind: str) -> str:
     if kind == "share":
         return f"{float(value):.1%}"
     if kind == "seconds":
+        from ticketlens.analyses.mine.duration import human_duration
         return human_duration(float(value))
     if kind == "bool":
         return "yes" if value else "no"

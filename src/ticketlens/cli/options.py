@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.connection import DEFAULT_DB
+from ticketlens.workspace import DEFAULT_DB
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -5,13 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from numbers import Integral, Real
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
-from rich.console import Console
-from rich.table import Table
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
 from ticketlens.core.progress import progress_wanted
@@ -19,6 +15,11 @@ from ticketlens.core.progress import progress_wanted
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
                "--list-policies) or a TOML file. Default: the policy the workspace's facts were "
                "computed with, else 'standard'.")
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
 
 def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -38,10 +39,15 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(soft_wrap=False, width=max(Console().width, 100))
 
 
 def _fmt(value: Any, column: str = "") -> str:
+    import numpy as np
+    import pandas as pd
+
     if value is None or value is pd.NA or (isinstance(value, Real) and pd.isna(value)):
         return "–"
     if isinstance(value, bool | np.bool_):
@@ -59,6 +65,8 @@ def _fmt(value: Any, column: str = "") -> str:
 
 def _table(title: str, frame: pd.DataFrame, columns: dict[str, str],
            limit: int | None = None) -> Table:
+    from rich.table import Table
+
     table = Table(title=title, title_justify="left", title_style="bold")
     for header in columns.values():
         table.add_column(header, overflow="fold")
@@ -92,6 +100,8 @@ def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | 
     wall-clock and business time, paused time, target, breach and its instant, warnings,
     and for open tickets the fraction used and the time left.
     """
+    import pandas as pd
+
     from ticketlens.analyses.sla import sla
 
     facts = sla(db, policy=policy, as_of=_utc(as_of),
@@ -128,6 +138,8 @@ def _write_facts(facts: pd.DataFrame, out: str) -> None:
 
 
 def _print_sla(facts: pd.DataFrame, db: str) -> None:
+    import pandas as pd
+
     attrs = facts.attrs
     console = _console()
     summary = pd.DataFrame(attrs["summary"])
@@ -262,6 +274,8 @@ def _print_kpi(report: Any, db: str) -> None:
 
 
 def _print_peak(console: Console, peak: pd.DataFrame) -> None:
+    from rich.table import Table
+
     if not int(peak["tickets"].sum()):
         return
     matrix = peak.pivot(index="hour", columns="day", values="tickets")
@@ -277,6 +291,3 @@ def _print_peak(console: Console, peak: pd.DataFrame) -> None:
                  else f"{int(row[d]):,}" for d in days]
         table.add_row(f"{hour:02d}:00", *cells)
     console.print(table)
-
-
-COMMANDS: list[click.Command] = [sla_command, kpi_command]

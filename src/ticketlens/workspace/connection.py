@@ -23,9 +23,8 @@ from ticketlens.core.schema import (
     CASE_ATTR_TEAM,
     WORKSPACE_SCHEMA_VERSION,
 )
+from ticketlens.workspace import DEFAULT_DB
 from ticketlens.workspace.sql import load_sql, run_script
-
-DEFAULT_DB = Path("ticketlens.duckdb")
 
 
 @dataclass

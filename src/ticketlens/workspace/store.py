@@ -74,7 +74,7 @@ def save(ws: Workspace, analysis: str, tables: Mapping[str, pd.DataFrame | pa.Ta
          policy: Policy | None = None, as_of: datetime | None = None,
          parameters: Mapping[str, Any] | None = None) -> None:
     """Replace each of ``tables`` in the workspace and record its run, in one transaction."""
-    from ticketlens import __version__
+    from ticketlens.core.version import VERSION as __version__
 
     state = workspace_state(ws.con)
     row = {

@@ -148,12 +148,12 @@ def _formats(formats: Sequence[str] | str) -> tuple[str, ...]:
 
 def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int]
               ) -> dict[str, Any]:
-    from ticketlens import __version__
+    from ticketlens.core.version import VERSION
 
     desk = sim.config
     return {
         "generator": "ticketlens",
-        "version": __version__,
+        "version": VERSION,
         "schema_version": SCHEMA_VERSION,
         "seed": desk.window.seed,
         "window": {"start": desk.window.start.isoformat(), "end": desk.window.end.isoformat(),

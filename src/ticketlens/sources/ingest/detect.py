@@ -15,11 +15,11 @@ from pathlib import Path
 import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError
+from ticketlens.sources.ingest import FORMAT_CHOICES
 from ticketlens.sources.ingest.csvfile import peek_header
 from ticketlens.sources.ingest.mapping import Mapping, builtin
 from ticketlens.sources.ingest.parquetfile import parquet_columns
 
-FORMAT_CHOICES = ("auto", "events", "xes", "csv", "servicenow", "ticket-table")
 # Most specific layouts first: the first whose `detect` columns are all present wins.
 DETECTION_ORDER = ("events", "servicenow", "customer_support", "jira", "zendesk", "helpdesk",
                    "bpic2013", "xes_csv")
