@@ -218,10 +218,28 @@ def load_config(config: str | Path | Mapping[str, Any] | DeskConfig | None = Non
 
 
 def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
-    def section(name: str) -> dict[str, Any]:
-        return raw[name]
+    """The merged TOML, validated section by section; the first problem found is reported."""
+    window = _window(raw["window"], where)
+    calendar = _calendar(raw["calendar"], where)
+    mix = _mix(raw["mix"], where)
+    timing = Timing(**{f.name: _span(raw["timing"][f.name], f"{where}: [timing] {f.name}")
+                       for f in fields(Timing)})
+    patterns = _patterns(raw["patterns"], where)
+    workload = _workload(raw["workload"], where)
+    systems = _systems(raw["systems"], where)
+    roster = raw["roster"]
+    reject_unknown_keys(roster, ("unskilled_proficiency", "new_hire_slowdown", "ramp_up_years"),
+                        f"{where}: [roster]")
+    unskilled = _proficiency(roster["unskilled_proficiency"],
+                             f"{where}: [roster] unskilled_proficiency")
+    slowdown = _non_negative(roster["new_hire_slowdown"], f"{where}: [roster] new_hire_slowdown")
+    ramp_up = _positive(roster["ramp_up_years"], f"{where}: [roster] ramp_up_years")
+    technicians = _technicians(raw["technician"], where)
+    return DeskConfig(window, calendar, mix, timing, patterns, workload, systems, technicians,
+                      unskilled, slowdown, ramp_up, where, sha)
 
-    w = section("window")
+
+def _window(w: dict[str, Any], where: str) -> Window:
     window = Window(
         start=_as_date(w["start"], f"{where}: [window] start"),
         end=_as_date(w["end"], f"{where}: [window] end"),
@@ -230,20 +248,23 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
         timezone=_timezone(w["timezone"], f"{where}: [window] timezone"),
     )
     _check_window_order(window, where)
+    return window
 
-    c = section("calendar")
+
+def _calendar(c: dict[str, Any], where: str) -> Calendar:
     hours = _span(c["business_hours"], f"{where}: [calendar] business_hours")
     lo, hi = int(hours.low), int(hours.high)
     if lo != hours.low or hi != hours.high or not 0 <= lo < hi <= 24:
         raise ConfigError(f"{where}: [calendar] business_hours = {c['business_hours']!r}: give two "
                           "whole hours [start, end] with 0 <= start < end <= 24, e.g. [9, 17]")
-    calendar = Calendar((lo, hi), _rate(c["business_hours_share"],
-                                        f"{where}: [calendar] business_hours_share"))
+    return Calendar((lo, hi), _rate(c["business_hours_share"],
+                                    f"{where}: [calendar] business_hours_share"))
 
-    m = section("mix")
+
+def _mix(m: dict[str, Any], where: str) -> Mix:
     reject_unknown_keys(m, ("priority", "category", "department", "complexity", "channel"),
                         f"{where}: [mix]")
-    mix = Mix(
+    return Mix(
         priority=_weights(m["priority"], PRIORITIES, f"{where}: [mix.priority]"),
         category=_weights(m["category"], CATEGORIES, f"{where}: [mix.category]"),
         department=_weights(m["department"], DEPARTMENTS, f"{where}: [mix.department]"),
@@ -251,11 +272,8 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
         channel=_weights(m["channel"], CHANNELS, f"{where}: [mix.channel]"),
     )
 
-    t = section("timing")
-    timing = Timing(**{f.name: _span(t[f.name], f"{where}: [timing] {f.name}")
-                       for f in fields(Timing)})
 
-    p = section("patterns")
+def _patterns(p: dict[str, Any], where: str) -> Patterns:
     values: dict[str, Any] = {}
     for f in fields(Patterns):
         key = f"{where}: [patterns] {f.name}"
@@ -274,9 +292,10 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
             values[f.name] = _positive(value, key)
         else:
             values[f.name] = _rate(value, key)
-    patterns = Patterns(**values)
+    return Patterns(**values)
 
-    wl = section("workload")
+
+def _workload(wl: dict[str, Any], where: str) -> Workload:
     cap = wl["capacity"]
     cap_key = f"{where}: [workload] capacity"
     if not isinstance(cap, dict):
@@ -288,13 +307,14 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
     missing = [tier for tier in TIERS if tier not in cap]
     if missing:
         raise ConfigError(f"{cap_key}: missing {', '.join(missing)}; give a capacity per tier")
-    workload = Workload(
+    return Workload(
         capacity=tuple(_count(cap[tier], "capacity", f"{cap_key}.{tier}") for tier in TIERS),
         tickets_per_team_day=_positive(wl["tickets_per_team_day"],
                                        f"{where}: [workload] tickets_per_team_day"),
     )
 
-    s = section("systems")
+
+def _systems(s: dict[str, Any], where: str) -> Systems:
     reject_unknown_keys(s, ("transaction_systems", "transaction_failure_rate", *CATEGORIES),
                         f"{where}: [systems]")
     by_category = []
@@ -309,20 +329,9 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
     tx = s["transaction_systems"]
     if not isinstance(tx, list) or not all(isinstance(x, str) for x in tx):
         raise ConfigError(f"{where}: [systems] transaction_systems must be a list of system names")
-    systems = Systems(tuple(tx), _rate(s["transaction_failure_rate"],
-                                       f"{where}: [systems] transaction_failure_rate"),
-                      tuple(by_category))
-
-    roster = section("roster")
-    reject_unknown_keys(roster, ("unskilled_proficiency", "new_hire_slowdown", "ramp_up_years"),
-                        f"{where}: [roster]")
-    unskilled = _proficiency(roster["unskilled_proficiency"],
-                             f"{where}: [roster] unskilled_proficiency")
-    slowdown = _non_negative(roster["new_hire_slowdown"], f"{where}: [roster] new_hire_slowdown")
-    ramp_up = _positive(roster["ramp_up_years"], f"{where}: [roster] ramp_up_years")
-    technicians = _technicians(raw["technician"], where)
-    return DeskConfig(window, calendar, mix, timing, patterns, workload, systems, technicians,
-                      unskilled, slowdown, ramp_up, where, sha)
+    return Systems(tuple(tx), _rate(s["transaction_failure_rate"],
+                                    f"{where}: [systems] transaction_failure_rate"),
+                   tuple(by_category))
 
 
 def _technicians(items: Any, where: str) -> tuple[Technician, ...]:

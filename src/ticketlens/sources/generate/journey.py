@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
 from ticketlens.core.schema import CATEGORIES, Activity
 from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock, next_weekend_morning
-from ticketlens.sources.generate.config import DeskConfig, Span
+from ticketlens.sources.generate.config import DeskConfig, Patterns, Span, Timing
 from ticketlens.sources.generate.roster import Roster
 
 
@@ -134,43 +135,102 @@ def draw_span(span: Span, u: np.ndarray) -> np.ndarray:
     return span.low + u * (span.high - span.low)
 
 
+@dataclass(frozen=True)
+class _Layout:
+    """One chunk being laid out: the per-ticket facts every phase reads, and the slot matrices
+    the phases fill in (each phase writes its own slots)."""
+
+    d: TicketDraws
+    cat: np.ndarray        # int64 category index (for fancy indexing into the roster)
+    cx: np.ndarray         # int64 complexity index
+    critical: np.ndarray   # (n,) bool
+    team_base: np.ndarray  # int64 first global technician id of the ticket's team
+    present: np.ndarray    # (n, slots) bool
+    change: np.ndarray     # (n, slots) int64 technician the slot hands the ticket to, -1 = none
+
+    @classmethod
+    def start(cls, d: TicketDraws, roster: Roster) -> _Layout:
+        return cls(d, d.category.astype(np.int64), d.complexity.astype(np.int64),
+                   d.priority == CRITICAL, d.team.astype(np.int64) * roster.size,
+                   np.zeros((d.n, N_SLOTS), dtype=bool),
+                   np.full((d.n, N_SLOTS), -1, dtype=np.int64))
+
+    def take(self, slot: str, mask: np.ndarray, to: np.ndarray | None = None) -> None:
+        self.present[:, S[slot]] = mask
+        if to is not None:
+            self.change[:, S[slot]] = np.where(mask, to, -1)
+
+
+class _Outcome(NamedTuple):
+    """What the routing decided per ticket, as far as the durations depend on it."""
+
+    vip: np.ndarray
+    never: np.ndarray        # ghosted: auto-closed after waiting on the user
+    escalated: np.ndarray    # to L2 or L3 (more work)
+    backorder: np.ndarray    # parts on backorder (longer wait)
+    weekend: np.ndarray      # weekend warrior: half the work in a weekend session
+    resolver: np.ndarray     # roster member holding the ticket at Resolution Proposed
+    proficiency: np.ndarray  # the resolver's proficiency in the ticket's category
+
+
 def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessClock,
             workload_l1: np.ndarray, workload_l2: np.ndarray) -> Journey:
     """The journeys of one chunk. ``workload_l1``/``workload_l2`` hold the technician a ticket
     is rebalanced to at the L1 assignment / L2 escalation, or -1 for none."""
-    n, p, t = d.n, config.patterns, config.timing
-    cat, cx = d.category.astype(np.int64), d.complexity.astype(np.int64)
-    critical = d.priority == CRITICAL
-    team_base = d.team.astype(np.int64) * roster.size
-    present = np.zeros((n, N_SLOTS), dtype=bool)
-    change = np.full((n, N_SLOTS), -1, dtype=np.int64)
+    p = config.patterns
+    lay = _Layout.start(d, roster)
+    vip, holder1, creep, never = _first_line(lay, p, roster, workload_l1)
+    alive = ~never  # a ghosted ticket is auto-closed: no further work
+    escalated = _escalations(lay, p, roster, vip, alive, holder1, workload_l2)
+    manager, backorder, weekend = _detours(lay, p, roster, alive)
+    lay.take("proposed", alive)
+    lay.take("resolved", alive)
+    lay.take("closed", np.ones(d.n, dtype=bool))  # a ghosted ticket is auto-closed
+    holder = _holders(lay, manager)
+    resolver = roster.member(holder[:, S["proposed"]])
+    proficiency = roster.proficiency[resolver, lay.cat]
+    _rework(lay, p, roster, alive, resolver, proficiency)
 
-    def take(slot: str, mask: np.ndarray, to: np.ndarray | None = None) -> None:
-        present[:, S[slot]] = mask
-        if to is not None:
-            change[:, S[slot]] = np.where(mask, to, -1)
+    outcome = _Outcome(vip, never, escalated, backorder, weekend, resolver, proficiency)
+    seconds = _slot_seconds(lay, outcome, config, roster, clock)
+    time = _times(d.created, lay.present, seconds, lay.critical, clock)
+    _place_workload_reassignments(lay, time, clock)
+    return Journey(lay.present, time, holder.astype(np.int32), _priorities(d, creep), never, vip)
 
+
+def _first_line(lay: _Layout, p: Patterns, roster: Roster, workload_l1: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Creation, the first assignment (a VIP goes straight to the best L2), the workload
+    rebalance, priority creep and the wait on the user. Returns vip, the L1 holder, creep and
+    never-responds."""
+    d = lay.d
     vip = d.u("vip") < p.vip_rate
-    first = np.where(vip, team_base + roster.best_l2[cat], team_base + d.l1_member)
+    first = np.where(vip, lay.team_base + roster.best_l2[lay.cat], lay.team_base + d.l1_member)
     rebalanced_l1 = workload_l1 >= 0
     holder1 = np.where(rebalanced_l1, workload_l1, first)
-    member1 = roster.member(holder1)
-    everyone = np.ones(n, dtype=bool)
-    take("created", everyone)
-    take("assigned", everyone, first)
-    take("workload_l1", rebalanced_l1, workload_l1)
-    take("work_started", everyone)
+    everyone = np.ones(d.n, dtype=bool)
+    lay.take("created", everyone)
+    lay.take("assigned", everyone, first)
+    lay.take("workload_l1", rebalanced_l1, workload_l1)
+    lay.take("work_started", everyone)
 
-    creep = ~critical & (d.u("creep") < p.priority_creep_rate)
-    take("priority_creep", creep)
+    creep = ~lay.critical & (d.u("creep") < p.priority_creep_rate)
+    lay.take("priority_creep", creep)
     waits = d.u("await") < p.awaiting_user_rate
     never = waits & (d.u("never") < p.never_respond_rate)
-    alive = ~never  # a ghosted ticket is auto-closed: no further work
-    take("await_user", waits)
-    take("user_responded", waits & alive)
-    take("resume_user", waits & alive)
+    lay.take("await_user", waits)
+    lay.take("user_responded", waits & ~never)
+    lay.take("resume_user", waits & ~never)
+    return vip, holder1, creep, never
 
+
+def _escalations(lay: _Layout, p: Patterns, roster: Roster, vip: np.ndarray, alive: np.ndarray,
+                 holder1: np.ndarray, workload_l2: np.ndarray) -> np.ndarray:
+    """L1 -> L2 (possibly misrouted, possibly rebalanced), the L2 reroute or ping-pong, and
+    L2 -> L3. Returns which tickets were escalated to L2 or L3."""
+    d, cat, cx, team_base = lay.d, lay.cat, lay.cx, lay.team_base
     # L1 -> L2: personality times the complexity's base chance, boosted outside one's skills.
+    member1 = roster.member(holder1)
     skilled1 = roster.skilled[member1, cat]
     chance = (np.asarray(p.l1_escalation)[cx] * roster.escalation_factor[member1]
               * np.where(skilled1, 1.0, p.mismatch_escalation_boost))
@@ -180,16 +240,18 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
                                .astype(np.int64).clip(0, roster.unskilled_l2.shape[1] - 1)]
     misrouted = misroute & (roster.unskilled_l2_count[cat] > 0)
     l2_target = team_base + np.where(misrouted, pick, roster.best_l2[cat])
-    take("escalated_l2", esc1, l2_target)
+    lay.take("escalated_l2", esc1, l2_target)
     rebalanced_l2 = esc1 & (workload_l2 >= 0)
-    take("workload_l2", rebalanced_l2, workload_l2)
-    take("resume_l2", esc1)
+    lay.take("workload_l2", rebalanced_l2, workload_l2)
+    lay.take("resume_l2", esc1)
 
+    # At L2, outside one's skills: straight on to L3, or rerouted to the best L2; inside
+    # them, a ping-pong with a colleague.
     at_l2 = esc1 | (vip & alive)
     holder2 = np.where(esc1, np.where(rebalanced_l2, workload_l2, l2_target), holder1)
     member2 = roster.member(holder2)
     mismatch2 = at_l2 & ~roster.skilled[member2, cat]
-    l3_boost = np.where(critical, 2.0, 1.0)
+    l3_boost = np.where(lay.critical, 2.0, 1.0)
     direct_l3 = mismatch2 & (d.u("esc3") < np.minimum(
         np.asarray(p.l2_escalation)[cx] * p.mismatch_escalation_boost * l3_boost, 0.95))
     reroute = mismatch2 & ~direct_l3
@@ -198,58 +260,74 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     partner = team_base + np.where(roster.best_l2[cat] == member2, roster.second_l2[cat],
                                    roster.best_l2[cat])
     moved_to = np.where(reroute, best, partner)
-    take("reroute", reroute | pingpong, moved_to)
-    take("ping", pingpong, holder2)
-    take("pong", pingpong, moved_to)
+    lay.take("reroute", reroute | pingpong, moved_to)
+    lay.take("ping", pingpong, holder2)
+    lay.take("pong", pingpong, moved_to)
     final_l2 = np.where(reroute | pingpong, moved_to, holder2)
     member2f = roster.member(final_l2)
     chance3 = (np.asarray(p.l2_escalation)[cx] * roster.escalation_factor[member2f] * l3_boost)
     esc3 = direct_l3 | (at_l2 & ~direct_l3 & (d.u("esc3b") < np.minimum(chance3, 0.95)))
-    take("escalated_l3", esc3, team_base + roster.best_l3[cat])
-    take("resume_l3", esc3)
+    lay.take("escalated_l3", esc3, team_base + roster.best_l3[cat])
+    lay.take("resume_l3", esc3)
+    return esc1 | esc3
 
+
+def _detours(lay: _Layout, p: Patterns, roster: Roster, alive: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The manager escalation, the waits on parts and on hold, and the weekend session.
+    Returns manager, backorder and weekend."""
+    d = lay.d
     manager = alive & (d.u("manager") < p.manager_rate)
-    take("escalated_manager", manager, team_base + roster.members_by_tier[3][0])
-    take("de_escalated", manager)
-    parts = alive & (cat == HARDWARE) & (d.u("parts") < p.parts_rate)
+    lay.take("escalated_manager", manager, lay.team_base + roster.members_by_tier[3][0])
+    lay.take("de_escalated", manager)
+    parts = alive & (lay.cat == HARDWARE) & (d.u("parts") < p.parts_rate)
     backorder = parts & (d.u("backorder") < p.parts_backorder_rate)
     for slot in ("await_parts", "parts_received", "resume_parts"):
-        take(slot, parts)
+        lay.take(slot, parts)
     hold = alive & (d.u("hold") < p.on_hold_rate)
     for slot in ("on_hold", "hold_released", "resume_hold"):
-        take(slot, hold)
-    weekend = alive & ~critical & (cx == COMPLEX) & (d.u("weekend") < p.weekend_warrior_rate)
-    take("weekend", weekend)
-    take("proposed", alive)
-    take("resolved", alive)
-    take("closed", everyone)
+        lay.take(slot, hold)
+    weekend = (alive & ~lay.critical & (lay.cx == COMPLEX)
+               & (d.u("weekend") < p.weekend_warrior_rate))
+    lay.take("weekend", weekend)
+    return manager, backorder, weekend
 
-    # Who holds the ticket: forward fill of the assignment changes; De-escalated hands the
-    # ticket back to whoever held it before the manager.
-    holder = _forward_fill(change)
-    change[:, S["de_escalated"]] = np.where(manager, holder[:, S["escalated_manager"] - 1], -1)
-    holder = _forward_fill(change)
-    resolver = roster.member(holder[:, S["proposed"]])
-    proficiency = roster.proficiency[resolver, cat]
 
+def _holders(lay: _Layout, manager: np.ndarray) -> np.ndarray:
+    """Who holds the ticket after each slot: forward fill of the assignment changes;
+    De-escalated hands the ticket back to whoever held it before the manager."""
+    holder = _forward_fill(lay.change)
+    lay.change[:, S["de_escalated"]] = np.where(manager, holder[:, S["escalated_manager"] - 1],
+                                                -1)
+    return _forward_fill(lay.change)
+
+
+def _rework(lay: _Layout, p: Patterns, roster: Roster, alive: np.ndarray, resolver: np.ndarray,
+            proficiency: np.ndarray) -> None:
+    """False closures (more likely from a careless or unskilled resolver) and zombies."""
     reopen_chance = p.false_closure_rate * roster.mistake_factor[resolver] * (2.0 - proficiency)
-    reopen = alive & (d.u("reopen") < np.minimum(reopen_chance, 0.95))
+    reopen = alive & (lay.d.u("reopen") < np.minimum(reopen_chance, 0.95))
     for slot in ("reopened", "resume_reopen", "resolved_again", "closed_again"):
-        take(slot, reopen)
-    zombie = alive & (d.u("zombie") < p.zombie_rate)
+        lay.take(slot, reopen)
+    zombie = alive & (lay.d.u("zombie") < p.zombie_rate)
     for slot in ("zombie", "resume_zombie", "resolved_zombie", "closed_zombie"):
-        take(slot, zombie)
+        lay.take(slot, zombie)
 
-    # Durations in seconds (business seconds on the business clock). Critical tickets wait
-    # towards the short end of every range (u**2); their hands-on work is not shortened.
+
+def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
+                  clock: BusinessClock) -> np.ndarray:
+    """How long each slot takes, in whole seconds (business seconds on the business clock)."""
+    d, critical, p, t = lay.d, lay.critical, config.patterns, config.timing
+    # Critical tickets wait towards the short end of every range (u**2); their hands-on work
+    # is not shortened.
     u = np.where(critical[:, None], d.durations ** 2, d.durations)
     u[:, S["proposed"]] = d.durations[:, S["proposed"]]
-    dur = np.zeros((n, N_SLOTS))
+    dur = np.zeros((d.n, N_SLOTS))
 
     def minutes(slot: str, span: Span, scale: float = 60.0) -> None:
         dur[:, S[slot]] = draw_span(span, u[:, S[slot]]) * scale
 
-    dur[:, S["assigned"]] = np.where(vip, draw_span(p.vip_assign_minutes, u[:, S["assigned"]]),
+    dur[:, S["assigned"]] = np.where(o.vip, draw_span(p.vip_assign_minutes, u[:, S["assigned"]]),
                                      draw_span(t.assign_minutes, u[:, S["assigned"]])) * 60
     minutes("work_started", t.work_start_minutes)
     minutes("priority_creep", Span(0.5, 8), HOUR)
@@ -264,23 +342,16 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     minutes("de_escalated", t.manager_hours, HOUR)
     day = np.where(critical, DAY, clock.day_seconds)
     dur[:, S["parts_received"]] = np.where(
-        backorder, draw_span(p.parts_backorder_business_days, u[:, S["parts_received"]]),
+        o.backorder, draw_span(p.parts_backorder_business_days, u[:, S["parts_received"]]),
         draw_span(t.parts_business_days, u[:, S["parts_received"]])) * day
     dur[:, S["hold_released"]] = draw_span(t.hold_business_days, u[:, S["hold_released"]]) * day
     dur[:, S["weekend"]] = u[:, S["weekend"]] * 6 * HOUR
-
-    base = np.select([cx == 0, cx == 1], [
-        draw_span(t.resolution_simple_hours, u[:, S["proposed"]]),
-        draw_span(t.resolution_medium_hours, u[:, S["proposed"]])],
-        draw_span(t.resolution_complex_hours, u[:, S["proposed"]]))
-    escalated = esc1 | esc3
-    extra = np.where(escalated, 1.0 + draw_span(t.escalation_extra, d.u("extra")), 1.0)
-    work = base * extra * roster.ramp_up[resolver] / proficiency
     # A weekend warrior does half the remaining work in the weekend session.
-    dur[:, S["proposed"]] = np.where(weekend, 0.5, 1.0) * work * HOUR
+    work = _work_hours(lay, o, t, roster, u[:, S["proposed"]])
+    dur[:, S["proposed"]] = np.where(o.weekend, 0.5, 1.0) * work * HOUR
     minutes("resolved", t.confirm_hours, HOUR)
     dur[:, S["closed"]] = np.where(
-        never, draw_span(t.auto_close_business_days, u[:, S["closed"]]),
+        o.never, draw_span(t.auto_close_business_days, u[:, S["closed"]]),
         draw_span(t.close_business_days, u[:, S["closed"]])) * day
     minutes("reopened", Span(2, 40), HOUR)
     minutes("resume_reopen", t.work_start_minutes)
@@ -291,27 +362,46 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     minutes("resolved_zombie", t.resolution_simple_hours, HOUR)
     dur[:, S["closed_zombie"]] = draw_span(t.close_business_days, u[:, S["closed_zombie"]]) * day
     # Every step takes at least a minute: times strictly increase within a ticket.
-    seconds = np.maximum(np.rint(dur), 60).astype(np.int64)
+    return np.maximum(np.rint(dur), 60).astype(np.int64)
 
-    time = _times(d.created, present, seconds, critical, clock)
+
+def _work_hours(lay: _Layout, o: _Outcome, t: Timing, roster: Roster, u: np.ndarray
+                ) -> np.ndarray:
+    """Hands-on hours to resolve: by complexity, more after an escalation, slower for a new
+    hire or outside the resolver's skills."""
+    cx = lay.cx
+    base = np.select([cx == 0, cx == 1], [
+        draw_span(t.resolution_simple_hours, u),
+        draw_span(t.resolution_medium_hours, u)],
+        draw_span(t.resolution_complex_hours, u))
+    extra = np.where(o.escalated, 1.0 + draw_span(t.escalation_extra, lay.d.u("extra")), 1.0)
+    return base * extra * roster.ramp_up[o.resolver] / o.proficiency
+
+
+def _place_workload_reassignments(lay: _Layout, time: np.ndarray, clock: BusinessClock) -> None:
+    """Put the workload reassignments (GAP slots) inside the gap they fall in."""
+    critical = lay.critical
     for gap_slot, before, after, draw in (("workload_l1", "assigned", "work_started", "gap1"),
                                           ("workload_l2", "escalated_l2", "resume_l2", "gap2")):
         # Inside the gap on the ticket's clock: a non-critical reassignment happens in office
         # hours even when the hand-over before it came at night.
         t0, t1 = time[:, S[before]], time[:, S[after]]
-        share = 0.2 + 0.6 * d.u(draw)
+        share = 0.2 + 0.6 * lay.d.u(draw)
         wall = t0 + np.maximum(1, ((t1 - t0) * share).astype(np.int64))
         b0, b1 = clock.to_business(t0), clock.to_business(t1)
         office = clock.from_business(b0 + np.maximum(1, ((b1 - b0) * share).astype(np.int64)))
         inside = np.where(critical, wall, np.maximum(office, t0 + 1))
-        time[:, S[gap_slot]] = np.where(present[:, S[gap_slot]], inside, t0)
+        time[:, S[gap_slot]] = np.where(lay.present[:, S[gap_slot]], inside, t0)
 
+
+def _priorities(d: TicketDraws, creep: np.ndarray) -> np.ndarray:
+    """Priority in force at each slot: raised by one step (a quarter of the time two) from
+    the priority-creep slot on."""
     priority = np.repeat(d.priority[:, None], N_SLOTS, axis=1).astype(np.int8)
     step = np.where(d.u("creep_step") < 0.25, 2, 1)
     raised = np.maximum(d.priority.astype(np.int64) - step, 0).astype(np.int8)
     after_creep = creep[:, None] & (np.arange(N_SLOTS) >= S["priority_creep"])[None, :]
-    priority = np.where(after_creep, raised[:, None], priority)
-    return Journey(present, time, holder.astype(np.int32), priority, never, vip)
+    return np.where(after_creep, raised[:, None], priority)
 
 
 _CHANGE_SLOTS = frozenset(("assigned", "workload_l1", "escalated_l2", "workload_l2", "reroute",

@@ -17,6 +17,7 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import numpy as np
@@ -184,7 +185,39 @@ def read_delimited(
     header = _decode_header(path, scan, encoding)
     delimiter = delimiter or detect_delimiter(header.split("\n", 1)[0])
     columns, renamed = parse_header(header, delimiter)
-    table, rejects_raw = f"{name}_text", f"{name}_duck_rejects"
+    table = f"{name}_text"
+    good, reject_rows = _load_text(con, path, name, table, scan, columns, delimiter, encoding)
+    lines = _number_records(scan, good, reject_rows, encoding)
+    con.register(f"{name}_lines_arrow", pa.table({"source_row": lines.good}))
+    con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
+    con.unregister(f"{name}_lines_arrow")
+    con.execute(
+        f"CREATE TEMP VIEW {name} AS SELECT l.source_row, t.* "
+        f"FROM {table} t POSITIONAL JOIN {name}_lines l"
+    )
+    rejects = _create_rejects(con, name, reject_rows, lines.rejects, columns, encoding)
+    rows_rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()[0][0]
+    return RawTable(
+        view=name,
+        columns=columns,
+        delimiter=delimiter,
+        rows_read=good + rows_rejected if lines.kind == "record" else lines.data_records,
+        rejects=rejects,
+        line_numbers=lines.kind,
+        sha256=scan.sha256,
+        scan=scan,
+        renamed=renamed,
+        warnings=lines.warnings,
+    )
+
+
+def _load_text(
+    con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str, scan: FileScan,
+    columns: list[str], delimiter: str, encoding: str,
+) -> tuple[int, list[tuple]]:
+    """DuckDB's reader into temp table ``table``, all text; returns the good-record count and
+    the parser's rejects (line, byte position, column, error type, record text, message)."""
+    rejects_raw = f"{name}_duck_rejects"
     spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
     skip = int(scan.record_lines[0]) - 1  # blank lines above the header
     options = dict(
@@ -204,8 +237,22 @@ def read_delimited(
             f"{path}: only a header line ({len(columns)} columns: {', '.join(columns[:12])}"
             f"{', ...' if len(columns) > 12 else ''}) and no data rows: nothing to ingest"
         )
+    return good, reject_rows
+
+
+class _Numbering(NamedTuple):
+    good: np.ndarray     # source_row of each good record, in file order
+    rejects: np.ndarray  # source_row of each parser reject, in the parser's order
+    kind: str            # "physical" lines, or "record" numbers
+    data_records: int
+    warnings: list[str]
+
+
+def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encoding: str
+                    ) -> _Numbering:
+    """Physical line numbers when the scan's record boundaries agree with the parser's, record
+    numbers (with a warning) when they do not."""
     data_records = scan.records - 1
-    warnings: list[str] = []
     positions = np.array([r[1] for r in reject_rows], dtype=np.int64)
     record_idx = np.searchsorted(scan.record_starts, positions, side="right") - 1
     rejected_records = np.unique(record_idx)
@@ -216,65 +263,51 @@ def read_delimited(
         is_good = np.ones(scan.records, dtype=bool)
         is_good[0] = False
         is_good[rejected_records] = False
-        good_lines = scan.record_lines[is_good]
-        reject_lines = scan.record_lines[record_idx]
-        line_numbers = "physical"
-    else:
-        # Quote characters inside unquoted fields make the byte-level boundaries disagree with
-        # the parser; number records instead, and say so.
-        reject_lines = np.array([r[0] for r in reject_rows], dtype=np.int64)
-        # Good rows take the record numbers the parser's rejects do not use, in order.
-        candidates = np.arange(2, 2 + good + len(reject_lines), dtype=np.int64)
-        good_lines = candidates[~np.isin(candidates, reject_lines)][:good]
-        line_numbers = "record"
-        data_records = good + len({r[0] for r in reject_rows})
-        warnings.append(
-            "line numbers are record numbers (1 = header): quote characters inside unquoted "
-            "fields or carriage-return line ends hide the physical lines"
-        )
-    con.register(f"{name}_lines_arrow", pa.table({"source_row": good_lines}))
-    con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
-    con.unregister(f"{name}_lines_arrow")
-    con.execute(
-        f"CREATE TEMP VIEW {name} AS SELECT l.source_row, t.* "
-        f"FROM {table} t POSITIONAL JOIN {name}_lines l"
+        return _Numbering(scan.record_lines[is_good], scan.record_lines[record_idx], "physical",
+                          data_records, [])
+    # Quote characters inside unquoted fields make the byte-level boundaries disagree with
+    # the parser; number records instead, and say so.
+    reject_lines = np.array([r[0] for r in reject_rows], dtype=np.int64)
+    # Good rows take the record numbers the parser's rejects do not use, in order.
+    candidates = np.arange(2, 2 + good + len(reject_lines), dtype=np.int64)
+    good_lines = candidates[~np.isin(candidates, reject_lines)][:good]
+    return _Numbering(
+        good_lines, reject_lines, "record", good + len({r[0] for r in reject_rows}),
+        ["line numbers are record numbers (1 = header): quote characters inside unquoted "
+         "fields or carriage-return line ends hide the physical lines"],
     )
+
+
+def _create_rejects(
+    con: duckdb.DuckDBPyConnection, name: str, reject_rows: list[tuple],
+    reject_lines: np.ndarray, columns: list[str], encoding: str,
+) -> str:
+    """Temp table ``<name>_rejects``: one row per rejected record, its reason in plain words."""
     rejects = f"{name}_rejects"
     con.execute(
         f'CREATE TEMP TABLE {rejects} (source_row BIGINT, "column" VARCHAR, value VARCHAR, '
         "reason VARCHAR)"
     )
-    if reject_rows:
-        records = []
-        for (_line, _pos, column, error_type, csv_line, message), line in zip(
-            reject_rows, reject_lines, strict=True
-        ):
-            detail = (message or "").replace("Expected Number of Columns:", "expected").replace(
-                "Found:", "found"
-            )
-            template = _REJECT_REASONS.get(error_type, f"unreadable record ({error_type})")
-            reason = template.format(detail=detail.strip(), encoding=encoding)
-            column_name = columns[int(column[1:])] if column and column[1:].isdigit() else None
-            records.append((int(line), column_name, (csv_line or "").strip("\r\n"), reason))
-        con.executemany(f"INSERT INTO {rejects} VALUES (?, ?, ?, ?)", records)
-        # One rejected record may carry several errors; keep the first reason per record.
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {rejects} AS SELECT * FROM {rejects} "
-            "QUALIFY row_number() OVER (PARTITION BY source_row ORDER BY reason) = 1"
+    if not reject_rows:
+        return rejects
+    records = []
+    for (_line, _pos, column, error_type, csv_line, message), line in zip(
+        reject_rows, reject_lines, strict=True
+    ):
+        detail = (message or "").replace("Expected Number of Columns:", "expected").replace(
+            "Found:", "found"
         )
-    rows_rejected = con.execute(f"SELECT count(*) FROM {rejects}").fetchall()[0][0]
-    return RawTable(
-        view=name,
-        columns=columns,
-        delimiter=delimiter,
-        rows_read=good + rows_rejected if line_numbers == "record" else data_records,
-        rejects=rejects,
-        line_numbers=line_numbers,
-        sha256=scan.sha256,
-        scan=scan,
-        renamed=renamed,
-        warnings=warnings,
+        template = _REJECT_REASONS.get(error_type, f"unreadable record ({error_type})")
+        reason = template.format(detail=detail.strip(), encoding=encoding)
+        column_name = columns[int(column[1:])] if column and column[1:].isdigit() else None
+        records.append((int(line), column_name, (csv_line or "").strip("\r\n"), reason))
+    con.executemany(f"INSERT INTO {rejects} VALUES (?, ?, ?, ?)", records)
+    # One rejected record may carry several errors; keep the first reason per record.
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {rejects} AS SELECT * FROM {rejects} "
+        "QUALIFY row_number() OVER (PARTITION BY source_row ORDER BY reason) = 1"
     )
+    return rejects
 
 
 def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],

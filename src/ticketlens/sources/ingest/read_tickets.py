@@ -26,6 +26,11 @@ from ticketlens.sources.ingest.stage import (
     timestamp_spec,
     value_sql,
 )
+from ticketlens.sources.ingest.timestamps import TimestampFormat
+
+# One instant column of the table: its activity, its header name, and the SQL selecting its text
+# (``t<k>``) and its parsed instant (``i<k>``).
+_Instant = tuple[str, str, str, str]
 
 
 def stage_ticket_table(
@@ -37,7 +42,36 @@ def stage_ticket_table(
     staged = Staged(prefix="stage", rows_read=raw.rows_read, sha256=raw.sha256,
                     line_numbers=raw.line_numbers, warnings=list(raw.warnings))
     params = Params()
-    instants = []
+    instants, specs = _instant_columns(con, raw, mapping, options, where, params)
+    described = [s.describe() for s in specs if s is not None]
+    staged.timestamp_format = "; ".join(dict.fromkeys(described)) or None
+    staged.timestamp_evidence = "; ".join(dict.fromkeys(s.evidence for s in specs if s)) or None
+    typed = "stage_typed"
+    attribute_names = _type_rows(con, raw, mapping, params, instants, typed)
+    create_rejects(con, staged, raw)
+    release_raw(con, raw)
+    _quarantine(con, staged, typed, mapping.case, instants, specs)
+    ok = f"{typed}_ok"
+    con.execute(f"CREATE TEMP TABLE {ok} AS SELECT * FROM {typed} "
+                f"ANTI JOIN {staged.rejects} USING (source_row)")
+    _stage_events(con, staged, ok, instants)
+    _stage_case_attributes(con, staged, ok, attribute_names)
+    con.execute(f"CREATE TEMP TABLE {staged.created} (ticket_id VARCHAR, created TIMESTAMPTZ)")
+    consistency = _consistency(con, ok, mapping, instants)
+    staged.warnings.extend(consistency.pop("consistency_warnings"))  # type: ignore[arg-type]
+    staged.details.update(consistency)
+    if raw.renamed:
+        staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
+    return staged
+
+
+def _instant_columns(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, options: ReadOptions,
+    where: str, params: Params,
+) -> tuple[list[_Instant], list[TimestampFormat | None]]:
+    """The instant columns in lifecycle order, each with its detected timestamp format. The
+    first column whose format settles day/month order decides it for the columns after it."""
+    instants: list[_Instant] = []
     specs = []
     order: bool | None = None
     for index, (activity, column) in enumerate(mapping.events):
@@ -50,9 +84,16 @@ def stage_ticket_table(
             (activity, column, f"{text} AS t{index}",
              f"{instant_sql(text, spec, options, params)} AS i{index}")
         )
-    described = [s.describe() for s in specs if s is not None]
-    staged.timestamp_format = "; ".join(dict.fromkeys(described)) or None
-    staged.timestamp_evidence = "; ".join(dict.fromkeys(s.evidence for s in specs if s)) or None
+    return instants, specs
+
+
+def _type_rows(
+    con: duckdb.DuckDBPyConnection, raw: RawTable, mapping: Mapping, params: Params,
+    instants: list[_Instant], typed: str,
+) -> list[str]:
+    """Temp table ``typed``: per row its ticket id, instants (text and parsed), event fields,
+    and every other column as a list of case attribute values. Returns the attributes' names."""
+    assert mapping.case is not None
     fields = mapping.field_columns()
     event_fields = {
         name: value_sql(raw, fields[key], mapping, params) if key in fields else "NULL"
@@ -64,7 +105,6 @@ def stage_ticket_table(
     attribute_columns = [c for c in raw.columns if c != mapping.case and c not in event_columns]
     attribute_names = [renamed.get(c, c) for c in attribute_columns]
     attribute_values = [value_sql(raw, c, mapping, params) for c in attribute_columns]
-    typed = "stage_typed"
     con.execute(
         f"""
         CREATE TEMP TABLE {typed} AS
@@ -77,12 +117,19 @@ def stage_ticket_table(
         """,
         params.values,
     )
-    create_rejects(con, staged, raw)
-    release_raw(con, raw)
+    return attribute_names
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, staged: Staged, typed: str, case: str,
+    instants: list[_Instant], specs: list[TimestampFormat | None],
+) -> None:
+    """Rows without a ticket id, repeats of a ticket id, and (first reason per row only)
+    instants that do not parse."""
     con.execute(
         f"INSERT INTO {staged.rejects} SELECT source_row, $col, NULL, 'missing ticket id' "
         f"FROM {typed} WHERE ticket_id IS NULL",
-        {"col": mapping.case},
+        {"col": case},
     )
     con.execute(
         f"""
@@ -95,7 +142,7 @@ def stage_ticket_table(
               FROM {typed} WHERE ticket_id IS NOT NULL)
         WHERE source_row > first_row
         """,
-        {"col": mapping.case},
+        {"col": case},
     )
     for index, (_activity, column, _, _) in enumerate(instants):
         spec = specs[index]
@@ -108,9 +155,12 @@ def stage_ticket_table(
              "reason": f"timestamp does not match the detected format {expected}; "
                        "pass --timestamp-format"},
         )
-    ok = f"{typed}_ok"
-    con.execute(f"CREATE TEMP TABLE {ok} AS SELECT * FROM {typed} "
-                f"ANTI JOIN {staged.rejects} USING (source_row)")
+
+
+def _stage_events(
+    con: duckdb.DuckDBPyConnection, staged: Staged, ok: str, instants: list[_Instant]
+) -> None:
+    """One event per instant that has a value; a missing instant is no event (never imputed)."""
     con.execute(f"CREATE TEMP TABLE {staged.events} ({EVENT_COLUMNS_DDL})")
     for index, (activity, _, _, _) in enumerate(instants):
         con.execute(
@@ -119,8 +169,14 @@ def stage_ticket_table(
             f"WHERE i{index} IS NOT NULL",
             {"activity": activity},
         )
+
+
+def _stage_case_attributes(
+    con: duckdb.DuckDBPyConnection, staged: Staged, ok: str, names: list[str]
+) -> None:
+    """Every non-empty value of the other columns, as a (ticket, name, value) row."""
     con.execute(f"CREATE TEMP TABLE {staged.case} (ticket_id VARCHAR, name VARCHAR, value VARCHAR)")
-    if attribute_columns:
+    if names:
         con.execute(
             f"""
             INSERT INTO {staged.case}
@@ -130,19 +186,12 @@ def stage_ticket_table(
                 FROM {ok})
             WHERE value IS NOT NULL
             """,
-            {"names": attribute_names},
+            {"names": names},
         )
-    con.execute(f"CREATE TEMP TABLE {staged.created} (ticket_id VARCHAR, created TIMESTAMPTZ)")
-    consistency = _consistency(con, ok, mapping, instants)
-    staged.warnings.extend(consistency.pop("consistency_warnings"))  # type: ignore[arg-type]
-    staged.details.update(consistency)
-    if raw.renamed:
-        staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
-    return staged
 
 
 def _consistency(
-    con: duckdb.DuckDBPyConnection, ok: str, mapping: Mapping, instants: list[tuple]
+    con: duckdb.DuckDBPyConnection, ok: str, mapping: Mapping, instants: list[_Instant]
 ) -> dict[str, object]:
     """Counts of what the table does not say, and of what it says in the wrong order."""
     tickets = con.execute(f"SELECT count(*) FROM {ok}").fetchall()[0][0]

@@ -84,20 +84,12 @@ def scan_file(
     """Hash the file and locate every record's start offset and physical line."""
     digest = hashlib.sha256()
     compressed = is_gzip(path)
+    finder = _RecordFinder(quote)
+    head = b""
     raw = path.open("rb")
     stream: BinaryIO = (
         gzip.GzipFile(fileobj=_HashingReader(raw, digest)) if compressed else raw  # type: ignore[arg-type]
     )
-    terminators: list[np.ndarray] = []
-    terminator_line: list[np.ndarray] = []
-    cr_before: list[np.ndarray] = []
-    head = b""
-    offset = 0
-    newlines = 0
-    quotes = 0
-    last_byte = -1
-    bare_cr_offsets: list[np.ndarray] = []
-    pending_cr = False  # previous chunk ended in \r
     try:
         while True:
             try:
@@ -110,65 +102,93 @@ def scan_file(
                 digest.update(chunk)
             if len(head) < HEAD_BYTES:
                 head += chunk[: HEAD_BYTES - len(head)]
-            data = np.frombuffer(chunk, dtype=np.uint8)
-            nl = np.flatnonzero(data == NEWLINE)
-            qpos = np.flatnonzero(data == quote)
-            # Quote parity before each newline decides whether it ends a record.
-            parity = (quotes + np.searchsorted(qpos, nl)) & 1
-            ends = parity == 0
-            local = nl[ends]
-            terminators.append(local + offset)
-            terminator_line.append(np.flatnonzero(ends) + newlines)
-            prev = np.where(local > 0, data[np.maximum(local - 1, 0)], last_byte)
-            cr_before.append(prev == CARRIAGE_RETURN)
-            cr = np.flatnonzero(data == CARRIAGE_RETURN)
-            if len(cr):
-                following = np.where(cr + 1 < len(data), data[np.minimum(cr + 1, len(data) - 1)],
-                                     -1)
-                bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
-                bare_cr_offsets.append(bare + offset)
-            if pending_cr and data[0] != NEWLINE:
-                bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
-            pending_cr = data[-1] == CARRIAGE_RETURN
-            newlines += len(nl)
-            quotes += len(qpos)
-            last_byte = int(data[-1])
-            offset += len(chunk)
+            finder.feed(chunk)
             if on_bytes is not None:
-                on_bytes(raw.tell() if compressed else offset)
+                on_bytes(raw.tell() if compressed else finder.offset)
     finally:
         stream.close()
         raw.close()
-    ends_at = np.concatenate(terminators) if terminators else np.empty(0, np.int64)
-    end_lines = np.concatenate(terminator_line) if terminator_line else np.empty(0, np.int64)
-    cr_flags = np.concatenate(cr_before) if cr_before else np.empty(0, bool)
-    # Record k starts right after terminator k-1 (the first at offset 0) and ends at terminator k
-    # (the last at end of file when the file does not end with a newline).
-    starts = np.concatenate(([0], ends_at + 1)).astype(np.int64)
-    lines = np.concatenate(([1], end_lines + 2)).astype(np.int64)
-    stops = np.concatenate((ends_at, [offset])).astype(np.int64)
-    crs = np.concatenate((cr_flags, [last_byte == CARRIAGE_RETURN]))
-    length = stops - starts
-    blank = (length == 0) | ((length == 1) & crs)
-    # The empty "record" after a final newline is not a line of the file.
-    trailing = np.zeros(len(starts), dtype=bool)
-    if len(starts) and starts[-1] >= offset:
-        trailing[-1] = True
-    keep = ~blank & ~trailing
-    bare_offsets = np.concatenate(bare_cr_offsets) if bare_cr_offsets else np.empty(0, np.int64)
-    first_bare_line = 0
-    if len(bare_offsets):
-        record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
-        first_bare_line = int(lines[max(record, 0)])
-    return FileScan(
-        sha256=digest.hexdigest(),
-        size=path.stat().st_size,
-        head=head,
-        record_starts=starts[keep],
-        record_lines=lines[keep],
-        compressed=compressed,
-        crlf_records=int(cr_flags.sum()),
-        lf_records=int(len(cr_flags) - cr_flags.sum()),
-        bare_cr=len(bare_offsets),
-        first_bare_cr_line=first_bare_line,
-    )
+    return finder.result(digest.hexdigest(), path.stat().st_size, head, compressed)
+
+
+class _RecordFinder:
+    """Record terminators, found chunk by chunk: the quote parity, line count and a trailing
+    carriage return carry over from one chunk to the next."""
+
+    def __init__(self, quote: int) -> None:
+        self.quote = quote
+        self.terminators: list[np.ndarray] = []
+        self.terminator_line: list[np.ndarray] = []
+        self.cr_before: list[np.ndarray] = []
+        self.bare_cr_offsets: list[np.ndarray] = []
+        self.offset = 0
+        self.newlines = 0
+        self.quotes = 0
+        self.last_byte = -1
+        self.pending_cr = False  # previous chunk ended in \r
+
+    def feed(self, chunk: bytes) -> None:
+        offset = self.offset
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        nl = np.flatnonzero(data == NEWLINE)
+        qpos = np.flatnonzero(data == self.quote)
+        # Quote parity before each newline decides whether it ends a record.
+        parity = (self.quotes + np.searchsorted(qpos, nl)) & 1
+        ends = parity == 0
+        local = nl[ends]
+        self.terminators.append(local + offset)
+        self.terminator_line.append(np.flatnonzero(ends) + self.newlines)
+        prev = np.where(local > 0, data[np.maximum(local - 1, 0)], self.last_byte)
+        self.cr_before.append(prev == CARRIAGE_RETURN)
+        cr = np.flatnonzero(data == CARRIAGE_RETURN)
+        if len(cr):
+            following = np.where(cr + 1 < len(data), data[np.minimum(cr + 1, len(data) - 1)],
+                                 -1)
+            bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
+            self.bare_cr_offsets.append(bare + offset)
+        if self.pending_cr and data[0] != NEWLINE:
+            self.bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
+        self.pending_cr = data[-1] == CARRIAGE_RETURN
+        self.newlines += len(nl)
+        self.quotes += len(qpos)
+        self.last_byte = int(data[-1])
+        self.offset += len(chunk)
+
+    def result(self, sha256: str, size: int, head: bytes, compressed: bool) -> FileScan:
+        """The records between the terminators, blank lines dropped."""
+        offset, last_byte = self.offset, self.last_byte
+        ends_at = np.concatenate(self.terminators) if self.terminators else np.empty(0, np.int64)
+        end_lines = (np.concatenate(self.terminator_line) if self.terminator_line
+                     else np.empty(0, np.int64))
+        cr_flags = np.concatenate(self.cr_before) if self.cr_before else np.empty(0, bool)
+        # Record k starts right after terminator k-1 (the first at offset 0) and ends at
+        # terminator k (the last at end of file when the file does not end with a newline).
+        starts = np.concatenate(([0], ends_at + 1)).astype(np.int64)
+        lines = np.concatenate(([1], end_lines + 2)).astype(np.int64)
+        stops = np.concatenate((ends_at, [offset])).astype(np.int64)
+        crs = np.concatenate((cr_flags, [last_byte == CARRIAGE_RETURN]))
+        length = stops - starts
+        blank = (length == 0) | ((length == 1) & crs)
+        # The empty "record" after a final newline is not a line of the file.
+        trailing = np.zeros(len(starts), dtype=bool)
+        if len(starts) and starts[-1] >= offset:
+            trailing[-1] = True
+        keep = ~blank & ~trailing
+        bare_offsets = (np.concatenate(self.bare_cr_offsets) if self.bare_cr_offsets
+                        else np.empty(0, np.int64))
+        first_bare_line = 0
+        if len(bare_offsets):
+            record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
+            first_bare_line = int(lines[max(record, 0)])
+        return FileScan(
+            sha256=sha256,
+            size=size,
+            head=head,
+            record_starts=starts[keep],
+            record_lines=lines[keep],
+            compressed=compressed,
+            crlf_records=int(cr_flags.sum()),
+            lf_records=int(len(cr_flags) - cr_flags.sum()),
+            bare_cr=len(bare_offsets),
+            first_bare_cr_line=first_bare_line,
+        )
