@@ -116,13 +116,16 @@ def _print_summary(summary: IngestSummary) -> None:
               help="Flag events before this date (default 1990-01-01).")
 @click.option("--plausible-to", metavar="DATE",
               help="Flag events after this date (default: tomorrow).")
+@click.option("--roles", "roles", type=click.Path(exists=True, dir_okay=False), metavar="TOML",
+              help="Roles file: what the activities mean (wins over the mapping's roles; "
+                   "docs/ingest.md).")
 @json_option
 def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: str | None,
                    dayfirst: bool | None, timestamp_format: tuple[str, ...], db: str,
                    quarantine: str | None, dedupe: bool, source_name: str | None,
                    encoding: str | None, delimiter: str | None, as_json: bool,
                    plausible_from: str | None, plausible_to: str | None,
-                   **column_flags: Any) -> None:
+                   roles: str | None, **column_flags: Any) -> None:
     """Load ticket exports into the workspace's canonical event log.
 
     PATH may be a generated desk folder, an events.csv/.parquet, an XES log (.xes, .xes.gz),
@@ -136,7 +139,7 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
         timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
         progress=sys.stderr.isatty(), source_name=source_name, encoding=encoding,
         delimiter=delimiter, columns=columns, plausible_from=plausible_from,
-        plausible_to=plausible_to,
+        plausible_to=plausible_to, roles=roles,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
@@ -170,9 +173,31 @@ def _print_info(data: WorkspaceInfo) -> None:
         if len(rows) > 25:
             table.add_row(f"… {len(rows) - 25} more", "")
         console.print(table)
+    _print_roles(console, data)
     flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.flagged_events.items())
     console.print(f"flagged events: {flags or 'none'}; quarantined rows: "
                   f"{data.quarantined_rows:,}")
+
+
+def _print_roles(console: Any, data: WorkspaceInfo) -> None:
+    """The lifecycle roles in force and where each came from."""
+    if not data.roles:
+        return
+    table = Table(title="lifecycle roles in force", title_justify="left")
+    for column in ("activity", "events", "roles", "tier", "state after", "from"):
+        table.add_column(column, justify="right" if column == "events" else "left",
+                         overflow="fold")
+    for row in data.roles:
+        if "settings" in row:
+            text = "; ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
+                             for k, v in row["settings"].items() if v)
+            table.add_row("(settings)", "", text, "", "", row["origin"])
+            continue
+        table.add_row(row["activity"], f"{row['events']:,}", ", ".join(row["roles"]) or "—",
+                      row["tier"] or "", row["state"] or "", row["origin"])
+    console.print(table)
+    if data.derived_events:
+        console.print(f"derived events (from column changes): {data.derived_events:,}")
 
 
 @click.command("info")

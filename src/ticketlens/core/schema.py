@@ -18,7 +18,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 1  # the event-log CSV and desk manifest format
+# The workspace file: 2 added activity_roles and lifecycle_settings (a version-1 file migrates).
+WORKSPACE_SCHEMA_VERSION: Final = 2
 
 # --- the brief's event-log CSV -------------------------------------------------------------
 

@@ -21,7 +21,9 @@ from ticketlens.core.schema import (
     CASE_ATTR_SOURCE_SLA,
     CASE_ATTR_SYSTEM,
     CASE_ATTR_TEAM,
-    SCHEMA_VERSION,
+)
+from ticketlens.core.schema import (
+    WORKSPACE_SCHEMA_VERSION as SCHEMA_VERSION,
 )
 
 DEFAULT_DB = Path("ticketlens.duckdb")
@@ -90,6 +92,9 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     row = rows[0] if rows else None
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    elif int(row[0]) == 1 and SCHEMA_VERSION == 2:
+        # version 1 lacked only the (empty until the next ingest) lifecycle role tables
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     elif int(row[0]) != SCHEMA_VERSION:
         raise WorkspaceError(
             f"workspace schema version {row[0]} is not {SCHEMA_VERSION}: "

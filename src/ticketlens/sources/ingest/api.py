@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
+from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import IngestProgress
 from ticketlens.sources.ingest.detect import Detection, detect
 from ticketlens.sources.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
@@ -30,6 +31,7 @@ from ticketlens.sources.ingest.read_events import desk_sha256, resolve_tz, stage
 from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
+from ticketlens.sources.ingest.roles import load_roles, store_source_roles
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
@@ -71,6 +73,7 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
     mapping = asdict(detection.mapping) if detection.mapping else None
     if mapping:
         mapping.pop("source", None)
+        mapping.pop("roles", None)  # roles change no event: re-ingesting with others rewrites them
     text = json.dumps(
         {"format": detection.format, "mapping": mapping, "options": asdict(options),
          "dedupe": dedupe}, sort_keys=True, default=str,
@@ -133,6 +136,7 @@ def ingest(
     columns: MappingType[str, Any] | None = None,
     plausible_from: datetime | str | None = None,
     plausible_to: datetime | str | None = None,
+    roles: str | Path | MappingType[str, Any] | ActivityRoles | None = None,
 ) -> IngestSummary:
     """Load ``paths`` into the workspace ``db`` (created if missing); return the accounting.
 
@@ -145,6 +149,8 @@ def ingest(
     exact repeats (always counted). ``plausible_from``/``plausible_to``: events outside are
     flagged (default 1990-01-01 .. now + 1 day). ``source_name``: source identity (default the
     file or folder name) — a newer export under a known name adds only new events.
+    ``roles``: a roles file (TOML path, dict or ``ActivityRoles``) saying what the activities
+    mean; it wins over the mapping's roles and inference (docs/ingest.md "Lifecycle roles").
     """
     started = time.perf_counter()
     items = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
@@ -154,6 +160,7 @@ def ingest(
         raise ConfigError("--source names one source: ingest one path at a time with it")
     _check_tz(tz)
     base_mapping = load_mapping(mapping)
+    user_roles = load_roles(roles)
     flags = dict(columns or {})
     if timestamp_format is not None:
         formats = (timestamp_format,) if isinstance(timestamp_format, str) else tuple(
@@ -179,6 +186,10 @@ def ingest(
                     encoding=encoding, delimiter=delimiter, dedupe=dedupe,
                     source_name=source_name, not_before=not_before, not_after=not_after,
                 ))
+                summary = summaries[-1]
+                if summary.status != "unchanged" or user_roles is not None:
+                    mapping_roles = detection.mapping.roles if detection.mapping else None
+                    store_source_roles(con, summary.source_id, mapping_roles, user_roles)
             new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
             if any(s.events_loaded for s in summaries):
                 # Lets analyses that store results (sla_facts, ...) see they are now stale.
