@@ -15,6 +15,7 @@ import pyarrow as pa
 from ticketlens.analyses.sla.engine import FactsResult, compute_facts
 from ticketlens.clock.assemble import NO_CREATION
 from ticketlens.clock.policy import Policy, load_policy, policy_from_json, policy_json
+from ticketlens.core.errors import ConfigError
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, open_workspace
 
 FACTS_TABLE = "sla_facts"
@@ -101,7 +102,11 @@ def stored_run(ws: Workspace) -> tuple[Policy, datetime, int] | None:
     if not row:
         return None
     row = row[0]
-    return policy_from_json(row[0]), row[1].astimezone(UTC), int(row[2])
+    try:
+        stored = policy_from_json(row[0])
+    except ConfigError:  # a policy written in activity names (before lifecycle roles): stale
+        return None
+    return stored, row[1].astimezone(UTC), int(row[2])
 
 
 def store(con: duckdb.DuckDBPyConnection, table: str, data: pd.DataFrame | pa.Table) -> None:
