@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from ticketlens.analyses.mine.roles import chosen, register_roles
 from ticketlens.analyses.mine.roster import RosterCoverage, register_roster
 from ticketlens.analyses.mine.source import DbLike, event_log
-from ticketlens.core.schema import UNASSIGNED, Activity
+from ticketlens.core.lifecycle import Role
+from ticketlens.core.schema import UNASSIGNED
 from ticketlens.core.segment import TicketFilter
-
-RESOLVED_ACTIVITIES: tuple[str, ...] = (Activity.RESOLVED.value,)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def handover(
     include_self: bool = False,
     include_unassigned: bool = False,
     roster: str | Path | None = None,
-    resolved_activities: tuple[str, ...] = RESOLVED_ACTIVITIES,
+    resolved_activities: tuple[str, ...] | None = None,
     mismatch: bool = True,
     progress: bool = False,
 ) -> HandoverNetwork:
@@ -70,7 +70,8 @@ def handover(
             "include_unassigned": include_unassigned,
             "unassigned": UNASSIGNED,
         })
-        view = log.frame("skill_mismatch.sql", {"resolved": list(resolved_activities),
+        resolved = chosen(resolved_activities, register_roles(log), Role.RESOLUTION)
+        view = log.frame("skill_mismatch.sql", {"resolved": resolved,
                                                  "skip": not mismatch})
         return HandoverNetwork(network, view, coverage, log.cases, log.segment.describe())
 
