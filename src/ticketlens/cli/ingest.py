@@ -51,6 +51,10 @@ def _source_table(source: SourceSummary) -> Table:
     table.add_row("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
     table.add_row("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
                             f"{_when(source.first_timestamp)} → {_when(source.last_timestamp)}")
+    derived = (source.details or {}).get("derived_events") or {}
+    if any(derived.values()):
+        table.add_row("derived events", f"{sum(derived.values()):,} from column changes ("
+                      + ", ".join(f"{n:,} {name}" for name, n in derived.items()) + ")")
     kept = "dropped (--dedupe)" if source.rows_deduped else "kept; --dedupe drops them"
     table.add_row("exact duplicates", f"{source.duplicate_events:,} ({kept})")
     table.add_row("out of order", f"{source.out_of_order_events:,} events in "
