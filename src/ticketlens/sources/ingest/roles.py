@@ -4,6 +4,7 @@ passes, the source's mapping, then inference where the evidence is unambiguous."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +31,16 @@ def load_roles(spec: str | Path | Mapping[str, Any] | ActivityRoles | None) -> A
     return parse_roles(load_toml(spec), f"roles file {spec}")
 
 
+@cache
+def _builtin_roles() -> tuple[tuple[str, ActivityRoles], ...]:
+    """The ticketlens vocabulary, then every built-in mapping's roles (read once)."""
+    return (("the ticketlens vocabulary", VOCABULARY), *tuple((f"mapping {m.name}", m.roles) for m in all_builtins() if m.roles is not None and m.roles != VOCABULARY))
+
+
 def _by_vocabulary(activities: set[str]) -> ActivityRoles | None:
     """The built-in roles that declare every activity the source has (the ticketlens
     vocabulary first), e.g. the Helpdesk log read from XES, which names no mapping."""
-    candidates = [("the ticketlens vocabulary", VOCABULARY)] + [
-        (f"mapping {m.name}", m.roles) for m in all_builtins()
-        if m.roles is not None and m.roles is not VOCABULARY]
-    for name, roles in candidates:
-        assert roles is not None
+    for name, roles in _builtin_roles():
         if activities and activities <= set(roles.activities):
             return with_origin(roles, f"inferred: every activity is one of {name}")
     return None
