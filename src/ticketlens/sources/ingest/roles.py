@@ -14,6 +14,7 @@ from ticketlens.core.config import load_toml
 from ticketlens.core.lifecycle import (
     VOCABULARY,
     ActivityRoles,
+    Role,
     infer_roles,
     parse_roles,
     with_origin,
@@ -49,21 +50,25 @@ def _by_vocabulary(activities: set[str]) -> ActivityRoles | None:
 def store_source_roles(con: duckdb.DuckDBPyConnection, source_id: int,
                        mapping_roles: ActivityRoles | None,
                        user_roles: ActivityRoles | None) -> ActivityRoles:
-    """Decide the roles of ``source_id``'s activities, store them, and return them."""
-    stats = con.execute(
-        """
-        SELECT first_activity, count(*) FROM (
-            SELECT ticket_id, arg_min(activity, event_seq) AS first_activity
-            FROM events WHERE source_id = $s GROUP BY ticket_id)
-        GROUP BY 1
-        """, {"s": source_id}).fetchall()
-    first = {a: int(n) for a, n in stats}
-    activities = {a for (a,) in con.execute(
-        "SELECT DISTINCT activity FROM events WHERE source_id = $s", {"s": source_id}
-    ).fetchall()}
-    declared = mapping_roles if mapping_roles is not None else _by_vocabulary(activities)
+    """Decide the roles of ``source_id``'s activities, store them, and return them. The
+    events are read only where the declarations leave something to infer."""
+    declared = mapping_roles
+    if declared is None:
+        activities = {a for (a,) in con.execute(
+            "SELECT DISTINCT activity FROM events WHERE source_id = $s", {"s": source_id}
+        ).fetchall()}
+        declared = _by_vocabulary(activities)
     if user_roles is not None:
         declared = user_roles.over(declared) if declared is not None else user_roles
-    roles = infer_roles(declared or ActivityRoles(), first, sum(first.values()))
+    roles = declared or ActivityRoles()
+    if not roles.having(Role.CREATION):
+        first = {a: int(n) for a, n in con.execute(
+            """
+            SELECT first_activity, count(*) FROM (
+                SELECT ticket_id, arg_min(activity, event_seq) AS first_activity
+                FROM events WHERE source_id = $s GROUP BY ticket_id)
+            GROUP BY 1
+            """, {"s": source_id}).fetchall()}
+        roles = infer_roles(roles, first, sum(first.values()))
     write_roles(con, source_id, roles)
     return roles
