@@ -79,12 +79,13 @@ def test_info_shows_sources_and_totals(real_data: Path, tmp_path: Path) -> None:
     code, out = _run("info", "--db", db, "--json")
     assert code == 0, out
     data = json.loads(out)
-    assert (data["events"], data["cases"]) == (5_998 + 6_660, 890 + 1_487)
+    # ServiceNow: 5,998 updates + 1,094 events derived from column changes
+    assert (data["events"], data["cases"]) == (7_092 + 6_660, 890 + 1_487)
     assert [s["format"] for s in data["sources"]] == ["servicenow", "csv"]
     assert data["flagged_events"] == {"before_creation": 5}
     code, out = _run("info", "--db", db)
     assert code == 0
-    assert "12,658 events, 2,377 tickets" in " ".join(out.split())
+    assert "13,752 events, 2,377 tickets" in " ".join(out.split())
 
 
 def test_info_without_workspace_is_a_clear_error(tmp_path: Path) -> None:

@@ -58,7 +58,9 @@ def _query(db: Path, sql: str, params: object = None) -> list[tuple]:
         ("helpdesk", "csv", "helpdesk", 21_348, 21_348, 4_580),
         ("helpdesk_xes", "xes", None, 21_348, 21_348, 4_580),
         ("bpic", "csv", "bpic2013", 6_660, 6_660, 1_487),
-        ("servicenow", "servicenow", "servicenow", 5_998, 5_998, 890),
+        # 5,998 updates + 1,094 events derived from column changes (assignee 215,
+        # assignment group 834, priority 45)
+        ("servicenow", "servicenow", "servicenow", 5_998, 7_092, 890),
         ("support", "ticket-table", "customer_support", 8_469, 8_419, 5_650),
     ],
 )
@@ -174,7 +176,21 @@ def test_servicenow_missing_marker_is_null(servicenow) -> None:
     """'?' means missing: 1,707 updates have no assignee (NULL, not the text '?')."""
     _, db = servicenow
     assert _query(db, "SELECT count(*) FILTER (WHERE assigned_to IS NULL), "
-                      "count(*) FILTER (WHERE assigned_to = '?') FROM events") == [(1_707, 0)]
+                      "count(*) FILTER (WHERE assigned_to = '?') FROM events "
+                      "WHERE attributes['derived'] IS NULL") == [(1_707, 0)]
+
+
+def test_servicenow_column_changes_become_role_events(servicenow) -> None:
+    """Assignee, assignment group and priority changes between consecutive updates become
+    events at the update's instant, just before its state, marked `derived`."""
+    summary, db = servicenow
+    assert summary.sources[0].details["derived_events"] == {
+        "Assignee Changed": 215, "Assignment Group Changed": 834, "Priority Changed": 45}
+    assert _query(db, "SELECT count(*) FROM events WHERE attributes['derived'] IS NOT NULL"
+                  ) == [(1_094,)]
+    # each change carries the update's new value and the one before
+    assert _query(db, "SELECT count(*) FROM events WHERE activity = 'Priority Changed' "
+                      "AND priority = attributes['previous']") == [(0,)]
 
 
 def test_servicenow_case_attributes(servicenow) -> None:

@@ -17,8 +17,8 @@ HOUR = 3600.0
 
 ONE_METRIC = """
 [metrics.resolution]
-start = ["Ticket Created"]
-stop = ["Ticket Resolved"]
+start = ["creation"]
+stop = ["resolution"]
 [targets.resolution]
 Medium = { hours = 16 }
 """

@@ -87,6 +87,6 @@ def test_technicians_refuses_too_small_an_output() -> None:
 
 
 def test_a_policy_with_more_waits_than_the_engine_holds_is_refused() -> None:
-    edit = "\n".join(f'[waits.w{i}]\nenter = ["On Hold"]\nleave = "any"' for i in range(12))
+    edit = "\n".join(f'[waits.w{i}]\nenter = ["on_hold"]\nleave = "any"' for i in range(12))
     with pytest.raises(ConfigError, match=r"waits: at most 11 waiting states, got 15"):
         policy_with(edit)

@@ -68,12 +68,12 @@ def test_a_file_path_loads(tmp_path) -> None:
     ("edit", "message"),
     [
         ("colour = 1", "unknown key(s) colour"),
-        ('[metrics.resolution]\nstopp = ["Ticket Resolved"]',
+        ('[metrics.resolution]\nstopp = ["resolution"]',
          "[metrics.resolution]: unknown key(s) stopp"),
         ("[targets.resolution]\nUrgent = { hours = 1 }",
          "targets.resolution.Urgent: unknown priority 'Urgent'"),
-        ('[metrics.resolution]\npause = ["On Hodl"]',
-         "metrics.resolution.pause: unknown activity 'On Hodl'"),
+        ('[metrics.resolution]\npause = ["on_hodl"]',
+         "metrics.resolution.pause: unknown role 'on_hodl'"),
         ("[targets.resolution]\nHigh = { hours = -2 }",
          "targets.resolution.High.hours: target must be positive"),
         ("[targets.resolution]\nHigh = { hours = 0 }",
@@ -95,7 +95,7 @@ def test_a_file_path_loads(tmp_path) -> None:
          "targets.resolution.High.calendar: unknown calendar 'weekdays'"),
         ("[targets.resolution]\nHigh = { hours = 8, minutes = 5 }",
          "targets.resolution.High: give exactly one of hours or minutes"),
-        ('[metrics.resolution]\npause = ["Ticket Resolved"]',
+        ('[metrics.resolution]\npause = ["resolution"]',
          "metrics.resolution.stop: activity 'Ticket Resolved' is also in pause"),
         ('[metrics.resolution]\non_reopen = "restart"',
          "metrics.resolution.on_reopen: must be 'resume', 'new_cycle' or 'full'"),
@@ -105,11 +105,11 @@ def test_a_file_path_loads(tmp_path) -> None:
         ('timezone = "Nowhere/Else"', "timezone: unknown time zone 'Nowhere/Else'"),
         ('[targets.resolve]\nHigh = { hours = 8 }',
          "targets.resolve: targets for a metric that is not declared"),
-        ('[metrics."Resolution Time"]\nstart = ["Ticket Created"]\nstop = ["Ticket Resolved"]',
+        ('[metrics."Resolution Time"]\nstart = ["creation"]\nstop = ["resolution"]',
          "metrics.Resolution Time: metric names are lower-case identifiers"),
         ('[lifecycle.escalated]\n"Escalated to L2" = "L9"',
-         "lifecycle.escalated.Escalated to L2: unknown tier 'L9'"),
-        ('[waits.user]\nleave = ["Awaiting User Response"]',
+         "lifecycle: [lifecycle] is no longer part of a policy"),
+        ('[waits.user]\nleave = ["waiting_user"]',
          "waits.user.leave: activity 'Awaiting User Response' both enters and leaves"),
     ],
 )
@@ -119,9 +119,25 @@ def test_invalid_policy_names_the_key(edit: str, message: str) -> None:
     assert message in str(caught.value)
 
 
-def test_unknown_activity_error_lists_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="declare others under \\[vocabulary\\]"):
+def test_unknown_role_error_lists_the_roles_and_points_activity_names_to_roles() -> None:
+    with pytest.raises(ConfigError, match=r"roles: creation, first_response, .*ingest --roles"):
         policy_with('[metrics.response]\nstop = ["Work Begun"]')
+
+
+def test_a_policy_naming_activities_is_told_roles_come_from_the_source() -> None:
+    with pytest.raises(ConfigError, match=r"\[lifecycle\] is no longer part of a policy.*"
+                       r"ingest --roles"):
+        policy_with('[lifecycle]\ncreated = ["Ticket Created"]')
+
+
+def test_a_policy_binds_to_the_roles_of_the_data() -> None:
+    from ticketlens.sources.ingest.mapping import builtin
+
+    standard = load_policy("standard", builtin("servicenow").roles)
+    assert standard.metric("resolution").stop == {"Resolved"}
+    assert standard.metric("resolution").start == {"Ticket Created"}
+    helpdesk = load_policy("standard", builtin("helpdesk").roles)
+    assert helpdesk.lifecycle.created == {"Insert ticket", "Assign seriousness"}
 
 
 def test_a_policy_in_its_own_vocabulary_validates_against_it() -> None:

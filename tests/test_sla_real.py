@@ -51,16 +51,24 @@ def test_servicenow_clock_starts_at_the_recorded_opening(servicenow, real_data) 
     assert facts["team"].notna().sum() == 887  # assignment_group, where the export has one
 
 
-def test_a_policy_in_the_wrong_vocabulary_measures_nothing_and_says_why(servicenow) -> None:
-    """The default policy names ticketlens' activities: no ServiceNow incident has a
-    'Ticket Created', so all are flagged and excluded, and the unknown states are listed."""
+def test_any_policy_sees_the_sources_lifecycle_through_its_roles(servicenow) -> None:
+    """A policy names roles, the servicenow mapping says which states have them: the default
+    policy measures every incident from its recorded opening and sees all 890 resolutions
+    (before lifecycle roles it found no creation and no resolution at all). Its priorities
+    are not ServiceNow's, so no target applies and no verdict is given."""
     facts = ticketlens.sla(servicenow, policy="standard")
-    assert (~facts["has_creation"]).sum() == 890
+    assert facts["has_creation"].all()
+    assert facts["resolved_at"].notna().sum() == 890
+    assert (facts["reopens"] > 0).sum() == 11
     assert facts["resolution_breached"].isna().all()
-    assert facts.attrs["unknown_activities"]["New"] == 1638
-    assert set(facts.attrs["unknown_activities"]) == {
-        "New", "Active", "Resolved", "Awaiting User Info", "Closed", "Awaiting Problem",
-        "Awaiting Vendor", "Awaiting Evidence"}
+    assert facts.attrs["unknown_activities"] == {}
+
+
+def test_the_default_policy_sees_helpdesk_creations(real_data, tmp_path_factory) -> None:
+    db = _ingest(real_data, "helpdesk.csv", tmp_path_factory)
+    facts = ticketlens.sla(db, policy="standard")
+    assert (~facts["has_creation"]).sum() == 78  # as with the helpdesk policy
+    assert facts["resolved_at"].notna().sum() == 4569
 
 
 def test_helpdesk_log_in_its_own_vocabulary(real_data, tmp_path_factory) -> None:
@@ -82,6 +90,7 @@ def test_ticket_table_without_creation_time_is_excluded_not_imputed(real_data,
     assert (facts["excluded_reason"] == "no creation event").all()
     assert facts["created_at"].isna().all() and facts["resolution_business_s"].isna().all()
     assert facts["resolved_at"].notna().sum() == 2769  # the instants that exist are kept
-    assert facts.attrs["unknown_activities"] == {"First Response": 5650}
+    assert facts.attrs["unknown_activities"] == {}  # the mapping gives it the first_response role
+    assert facts["first_response_at"].notna().sum() == 5650
     summary = {row["metric"]: row for row in facts.attrs["summary"]}["resolution"]
     assert summary["excluded_no_creation"] == 8469 and summary["with_target"] == 0

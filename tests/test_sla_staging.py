@@ -20,6 +20,7 @@ from ticketlens.analyses.sla import insert_events, stage, stage_runs
 from ticketlens.analyses.sla.engine import default_as_of
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.errors import AnalysisError
+from ticketlens.sources.ingest.mapping import builtin
 from ticketlens.workspace.connection import connect_memory, open_workspace
 
 STANDARD = load_policy("standard")
@@ -242,7 +243,8 @@ def test_a_creation_attribute_adds_recorded_creations_on_the_general_path(monkey
                                       ev("INC1", "2024-03-04 09:00", "New", "ann"),
                                       ev("INC2", "2024-03-04 12:00", "Resolved", "ann")]))
     con.execute("INSERT INTO case_attributes VALUES ('INC2', 'opened_at', '2024-03-04 08:00', 0)")
-    staged = Staged(con, load_policy("servicenow"), default_as_of(con), monkeypatch,
+    roles = builtin("servicenow").roles  # the mapping says: created at opened_at
+    staged = Staged(con, load_policy("servicenow", roles), default_as_of(con), monkeypatch,
                     general=False)
     assert staged.path == "general"
     coded = staged.ordered.ev

@@ -55,6 +55,10 @@ def _source_table(source: SourceSummary) -> Table:
     table.add_row("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
     table.add_row("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
                             f"{_when(source.first_timestamp)} → {_when(source.last_timestamp)}")
+    derived = (source.details or {}).get("derived_events") or {}
+    if any(derived.values()):
+        table.add_row("derived events", f"{sum(derived.values()):,} from column changes ("
+                      + ", ".join(f"{n:,} {name}" for name, n in derived.items()) + ")")
     kept = "dropped (--dedupe)" if source.rows_deduped else "kept; --dedupe drops them"
     table.add_row("exact duplicates", f"{source.duplicate_events:,} ({kept})")
     table.add_row("out of order", f"{source.out_of_order_events:,} events in "
@@ -142,13 +146,16 @@ def _roster_line(in_force: list[dict[str, Any]]) -> str:
 @click.option("--roster", type=click.Path(dir_okay=False), metavar="FILE",
               help="The desk's roster (CSV name,tier,team,skills; or a desk TOML's [[technician]] "
                    "blocks): every verb takes tiers from it. Alone, attaches it to the workspace.")
+@click.option("--roles", "roles", type=click.Path(exists=True, dir_okay=False), metavar="TOML",
+              help="Roles file: what the activities mean (wins over the mapping's roles; "
+                   "docs/ingest.md).")
 @json_option
 def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: str | None,
                    dayfirst: bool | None, timestamp_format: tuple[str, ...], db: str,
                    quarantine: str | None, dedupe: bool, source_name: str | None,
                    encoding: str | None, delimiter: str | None, as_json: bool,
                    plausible_from: str | None, plausible_to: str | None, roster: str | None,
-                   **column_flags: Any) -> None:
+                   roles: str | None, **column_flags: Any) -> None:
     """Load ticket exports into the workspace's canonical event log.
 
     PATH may be a generated desk folder, an events.csv/.parquet, an XES log (.xes, .xes.gz),
@@ -165,7 +172,7 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
         timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
         progress=progress_wanted(), source_name=source_name, encoding=encoding,
         delimiter=delimiter, columns=columns, plausible_from=plausible_from,
-        plausible_to=plausible_to, roster=roster,
+        plausible_to=plausible_to, roster=roster, roles=roles,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))
@@ -202,10 +209,34 @@ def _print_info(data: WorkspaceInfo) -> None:
         if len(rows) > 25:
             table.add_row(f"… {len(rows) - 25} more", "")
         console.print(table)
+    _print_roles(console, data)
     flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.flagged_events.items())
     console.print(f"flagged events: {flags or 'none'}; quarantined rows: "
                   f"{data.quarantined_rows:,}")
     console.print(_roster_line(data.roster))
+
+
+def _print_roles(console: Any, data: WorkspaceInfo) -> None:
+    """The lifecycle roles in force and where each came from."""
+    from rich.table import Table
+
+    if not data.roles:
+        return
+    table = Table(title="lifecycle roles in force", title_justify="left")
+    for column in ("activity", "events", "roles", "tier", "state after", "from"):
+        table.add_column(column, justify="right" if column == "events" else "left",
+                         overflow="fold")
+    for row in data.roles:
+        if "settings" in row:
+            text = "; ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
+                             for k, v in row["settings"].items() if v)
+            table.add_row("(settings)", "", text, "", "", row["origin"])
+            continue
+        table.add_row(row["activity"], f"{row['events']:,}", ", ".join(row["roles"]) or "—",
+                      row["tier"] or "", row["state"] or "", row["origin"])
+    console.print(table)
+    if data.derived_events:
+        console.print(f"derived events (from column changes): {data.derived_events:,}")
 
 
 @click.command("info")

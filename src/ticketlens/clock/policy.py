@@ -1,16 +1,18 @@
 """SLA policies: typed, validated, loaded from TOML (a shipped preset or the user's file).
 
-A policy says, in the vocabulary of the data it is applied to:
+A policy says, in lifecycle *roles* (``core/lifecycle.py``: creation, resolution,
+waiting_user, ...), never in a source's activity names:
 
-* which activities mean what to a ticket (``[lifecycle]``: created, resolved, closed, ...);
 * which named clocks to run (``[metrics.NAME]``: start / pause / resume / stop / reopen);
 * the target of each clock per priority and the calendar it counts on (``[targets.NAME]``);
 * the calendars (``[calendars.NAME]``: 24×7, or weekday working hours in a zone with holidays);
 * which waiting states to time (``[waits.NAME]``: enter / leave).
 
-Every key is documented in ``docs/sla.md``; unknown keys, unknown activities or priorities,
-non-positive targets, overlapping working hours, unknown zones and countries are
-``ConfigError`` naming the key.
+What an activity *is* comes from the data's roles (its ingest mapping or a roles file); the
+policy is *bound* to those roles (``bind_policy``) into the concrete activity sets the clocks
+consume (``Metric``, ``Wait``, ``Lifecycle``). Every key is documented in ``docs/sla.md``;
+unknown keys, unknown roles or priorities, non-positive targets, overlapping working hours,
+unknown zones and countries are ``ConfigError`` naming the key.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError
-from ticketlens.core.schema import ACTIVITIES, PRIORITIES
+from ticketlens.core.lifecycle import ROLES, VOCABULARY, ActivityRoles, Role
+from ticketlens.core.schema import PRIORITIES, TIERS
 
 DEFAULT_PRESET = "standard"
 ALWAYS = "24x7"  # the built-in round-the-clock calendar every policy may name
@@ -101,7 +104,7 @@ class Wait:
 
 @dataclass(frozen=True)
 class Lifecycle:
-    """What activities mean to the per-ticket facts."""
+    """What activities mean to the per-ticket facts (a policy bound to the data's roles)."""
 
     created: frozenset[str]
     first_response: frozenset[str]
@@ -136,6 +139,7 @@ class Policy:
     lifecycle: Lifecycle
     waits: tuple[Wait, ...]
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    roles: ActivityRoles = field(default=VOCABULARY, compare=False, repr=False)  # bound to
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -144,7 +148,7 @@ class Policy:
     def fingerprint(self) -> str:
         """A stable hash of everything that changes the numbers (not the description)."""
         payload = asdict(self)
-        for key in ("description", "origin", "raw"):
+        for key in ("description", "origin", "raw", "roles"):
             payload.pop(key)
         text = json.dumps(payload, sort_keys=True, default=_jsonable)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -172,13 +176,17 @@ def preset_path(name: str) -> Path:
     return Path(str(files("ticketlens.clock").joinpath("presets", f"{name}.toml")))
 
 
-def load_policy(policy: str | Path | Policy | None = None) -> Policy:
-    """A validated policy from a preset name, a TOML path, or an already loaded ``Policy``.
+def load_policy(policy: str | Path | Policy | None = None,
+                roles: ActivityRoles | None = None) -> Policy:
+    """A validated policy from a preset name, a TOML path, or an already loaded ``Policy``,
+    bound to ``roles`` (default: the ticketlens vocabulary; see ``bind_policy``).
 
     ``None`` gives the default preset (``standard``).
     """
     if isinstance(policy, Policy):
-        return policy
+        return policy if roles is None else bind_policy(policy, roles)
+    if roles is not None:
+        return bind_policy(load_policy(policy), roles)
     if policy is None:
         policy = DEFAULT_PRESET
     text = str(policy)
@@ -193,17 +201,36 @@ def load_policy(policy: str | Path | Policy | None = None) -> Policy:
     return parse_policy(load_toml(path), origin=str(path))
 
 
-_TOP_KEYS = ("name", "description", "timezone", "warn_at", "calendar", "vocabulary",
-             "lifecycle", "calendars", "metrics", "targets", "waits")
+_TOP_KEYS = ("name", "description", "timezone", "warn_at", "calendar", "priorities",
+             "first_response", "calendars", "metrics", "targets", "waits")
 
 
-def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
-    """Validate a parsed TOML document into a ``Policy``; errors name ``origin`` and the key."""
+def bind_policy(policy: Policy, roles: ActivityRoles) -> Policy:
+    """``policy`` bound to ``roles``: its role lists become the activities that have them.
+
+    A policy built by hand (no TOML document behind it) is already concrete: returned as is.
+    """
+    if roles is policy.roles or roles == policy.roles or not policy.raw:
+        return policy
+    return parse_policy(policy.raw, origin=policy.origin, roles=roles)
+
+
+def parse_policy(raw: Mapping[str, Any], origin: str = "policy",
+                 roles: ActivityRoles | None = None) -> Policy:
+    """Validate a parsed TOML document into a ``Policy`` bound to ``roles`` (default: the
+    ticketlens vocabulary); errors name ``origin`` and the key."""
     ctx = _Context(origin)
+    for moved in ("lifecycle", "vocabulary"):
+        if moved in raw:
+            ctx.fail(moved, f"[{moved}] is no longer part of a policy: what an activity means "
+                     "now comes from the source's roles (its ingest mapping, or a roles file: "
+                     "`ticketlens ingest --roles roles.toml`); a policy names roles (e.g. "
+                     'start = ["creation"]) and lists its priorities in `priorities` — see '
+                     "docs/sla.md")
     reject_unknown_keys(raw, _TOP_KEYS, origin)
-    vocab = ctx.table(raw, "vocabulary", ("activities", "priorities"))
-    activities = ctx.names(vocab, "vocabulary.activities", default=ACTIVITIES)
-    priorities = ctx.names(vocab, "vocabulary.priorities", default=PRIORITIES)
+    ctx.roles = roles if roles is not None else VOCABULARY
+    activities = ctx.roles.activities
+    priorities = ctx.names(raw, "priorities", default=PRIORITIES)
     ctx.activities, ctx.priorities = frozenset(activities), frozenset(priorities)
 
     calendars = _parse_calendars(ctx, ctx.table(raw, "calendars", None))
@@ -211,7 +238,7 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
     if default_calendar not in calendars:
         ctx.fail("calendar", f"unknown calendar {default_calendar!r}; "
                  f"declared: {', '.join(sorted(calendars))}")
-    lifecycle = _parse_lifecycle(ctx, ctx.table(raw, "lifecycle", None))
+    lifecycle = _bind_lifecycle(ctx, raw)
     targets = ctx.table(raw, "targets", None)
     metrics_raw = ctx.table(raw, "metrics", None)
     unknown_targets = sorted(set(targets) - set(metrics_raw))
@@ -250,6 +277,7 @@ def parse_policy(raw: Mapping[str, Any], origin: str = "policy") -> Policy:
         lifecycle=lifecycle,
         waits=waits,
         raw=json.loads(json.dumps(raw, default=_jsonable)),
+        roles=ctx.roles,
     )
 
 
@@ -271,6 +299,7 @@ class _Context:
         self.origin = origin
         self.activities: frozenset[str] = frozenset()
         self.priorities: frozenset[str] = frozenset()
+        self.roles: ActivityRoles = VOCABULARY
 
     def fail(self, key: str, message: str) -> None:
         raise ConfigError(f"{self.origin}: {key}: {message}")
@@ -299,18 +328,27 @@ class _Context:
             self.fail(key, "lists a name twice")
         return tuple(value)
 
-    def activity_set(self, raw: Mapping[str, Any], key: str, where: str) -> frozenset[str]:
+    def activity_set(self, raw: Mapping[str, Any], key: str, where: str,
+                     required: bool = False) -> frozenset[str]:
+        """The activities that have any of the roles listed under ``key``."""
         value = raw.get(key, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.fail(where, "must be a list of activity names")
-        unknown = [v for v in value if v not in self.activities]
+            self.fail(where, "must be a list of lifecycle roles")
+        unknown = [v for v in value if v not in ROLES]
         if unknown:
-            self.fail(where, f"unknown activity {unknown[0]!r}; known activities: "
-                      f"{', '.join(sorted(self.activities))} (declare others under "
-                      "[vocabulary] activities)")
-        return frozenset(value)
+            hint = (" (activity names moved to the source's roles: ingest --roles)"
+                    if unknown[0] in self.activities or " " in unknown[0] else "")
+            self.fail(where, f"unknown role {unknown[0]!r}; roles: {', '.join(ROLES)}{hint}")
+        if required and not value:
+            self.fail(where, "name at least one role")
+        return self.roles.having(*value)
+
+
+def _origin_of(ctx: _Context, activity: str) -> str:
+    entry = ctx.roles.get(activity)
+    return entry.origin if entry else "?"
 
 
 def _check_zone(ctx: _Context, key: str, zone: str) -> None:
@@ -320,42 +358,23 @@ def _check_zone(ctx: _Context, key: str, zone: str) -> None:
         ctx.fail(key, f"unknown time zone {zone!r}; use an IANA name such as 'Europe/London'")
 
 
-_LIFECYCLE_KEYS = ("created", "first_response", "resolved", "closed", "reopened", "assigned",
-                   "reassigned", "de_escalated", "priority_changed", "hold", "escalated",
-                   "entry_tier", "tiers", "created_attribute")
-_NOT_ACTIVITY_SETS = ("escalated", "entry_tier", "tiers", "created_attribute")
-
-
-def _parse_lifecycle(ctx: _Context, raw: Mapping[str, Any]) -> Lifecycle:
-    reject_unknown_keys(raw, _LIFECYCLE_KEYS, f"{ctx.origin}: [lifecycle]")
-    sets = {key: ctx.activity_set(raw, key, f"lifecycle.{key}")
-            for key in _LIFECYCLE_KEYS if key not in _NOT_ACTIVITY_SETS}
-    for required in ("created", "resolved"):
-        if not sets[required]:
-            ctx.fail(f"lifecycle.{required}", "name at least one activity")
-    escalated_raw = ctx.table(raw, "escalated", None, "lifecycle.escalated")
-    ctx.activity_set({"x": list(escalated_raw)}, "x", "lifecycle.escalated")
-    tiers = ctx.names(raw, "lifecycle.tiers", default=())
-    entry = raw.get("entry_tier")
-    for activity, tier in escalated_raw.items():
-        if tier not in tiers:
-            ctx.fail(f"lifecycle.escalated.{activity}",
-                     f"unknown tier {tier!r}; declare it in lifecycle.tiers ({', '.join(tiers)})")
-    if entry is not None and entry not in tiers:
-        ctx.fail("lifecycle.entry_tier", f"unknown tier {entry!r}; declared: {', '.join(tiers)}")
-    overlap = sets["reopened"] & (sets["resolved"] | sets["closed"])
-    if overlap:
-        ctx.fail("lifecycle.reopened", f"activity {sorted(overlap)[0]!r} is also resolved or "
-                 "closed: a reopen cannot be a resolution")
-    created_attribute = raw.get("created_attribute")
-    if created_attribute is not None:
-        if not isinstance(created_attribute, str) or not created_attribute:
-            ctx.fail("lifecycle.created_attribute", "must be a case attribute name")
-        if "Ticket Created" not in sets["created"]:
-            ctx.fail("lifecycle.created_attribute", "creation events taken from an attribute "
-                     "are 'Ticket Created': list it in lifecycle.created and [vocabulary]")
-    return Lifecycle(**sets, escalated=dict(escalated_raw), entry_tier=entry, tiers=tiers,
-                     created_attribute=created_attribute)
+def _bind_lifecycle(ctx: _Context, raw: Mapping[str, Any]) -> Lifecycle:
+    """The per-ticket facts' activity sets from the roles; ``first_response`` (roles, default
+    the first_response role) is the policy's choice of what counts as a first response."""
+    roles = ctx.roles
+    first = ctx.activity_set({"x": raw.get("first_response", [Role.FIRST_RESPONSE.value])}, "x",
+                             "first_response", required=True)
+    return Lifecycle(
+        created=roles.having(Role.CREATION), first_response=first,
+        resolved=roles.having(Role.RESOLUTION), closed=roles.having(Role.CLOSURE),
+        reopened=roles.having(Role.REOPEN), assigned=roles.having(Role.ASSIGNMENT),
+        reassigned=roles.having(Role.REASSIGNMENT),
+        de_escalated=roles.having(Role.DE_ESCALATION),
+        priority_changed=roles.having(Role.PRIORITY_CHANGE), hold=roles.having(Role.ON_HOLD),
+        # a source without its own escalation ladder still has the desk's tiers of people (a roster)
+        escalated=roles.escalations(), entry_tier=roles.entry_tier, tiers=roles.tiers or TIERS,
+        created_attribute=roles.created_attribute,
+    )
 
 
 _CALENDAR_KEYS = ("timezone", "hours", "country", "subdivision", "holidays")
@@ -465,19 +484,17 @@ def _parse_metric(ctx: _Context, name: str, raw: Any, targets_raw: Any,
     if not isinstance(raw, dict):
         ctx.fail(where, "must be a table")
     reject_unknown_keys(raw, _METRIC_KEYS, f"{ctx.origin}: [{where}]")
-    sets = {key: ctx.activity_set(raw, key, f"{where}.{key}")
+    sets = {key: ctx.activity_set(raw, key, f"{where}.{key}", key in ("start", "stop"))
             for key in ("start", "stop", "pause", "resume", "reopen")}
-    for required in ("start", "stop"):
-        if not sets[required]:
-            ctx.fail(f"{where}.{required}", "name at least one activity")
     # One activity may both start and resume, resume and reopen (ServiceNow's "Active"), or
     # reopen into a pause; any other double role would make the clock's state ambiguous.
     for a, b in (("start", "stop"), ("start", "pause"), ("pause", "resume"), ("pause", "stop"),
                  ("stop", "resume"), ("stop", "reopen")):
         both = sets[a] & sets[b]
         if both:
-            ctx.fail(f"{where}.{b}", f"activity {sorted(both)[0]!r} is also in {a}: an "
-                     "activity may not both " + f"{a} and {b} one clock")
+            ctx.fail(f"{where}.{b}", f"activity {sorted(both)[0]!r} is also in {a} (through "
+                     f"its roles, from {_origin_of(ctx, sorted(both)[0])}): an activity may "
+                     f"not both {a} and {b} one clock")
     on_reopen = ctx.string(raw, "on_reopen", "resume", f"{where}.on_reopen")
     if on_reopen not in ("resume", "new_cycle", "full"):
         ctx.fail(f"{where}.on_reopen", "must be 'resume', 'new_cycle' or 'full'")
@@ -526,14 +543,12 @@ def _parse_wait(ctx: _Context, name: str, raw: Any) -> Wait:
     if not isinstance(raw, dict):
         ctx.fail(where, "must be a table")
     reject_unknown_keys(raw, ("enter", "leave"), f"{ctx.origin}: [{where}]")
-    enter = ctx.activity_set(raw, "enter", f"{where}.enter")
-    if not enter:
-        ctx.fail(f"{where}.enter", "name at least one activity")
+    enter = ctx.activity_set(raw, "enter", f"{where}.enter", required=True)
     if raw.get("leave") == "any":
         return Wait(name, enter, None)
+    if not raw.get("leave"):
+        ctx.fail(f"{where}.leave", 'name the roles that end the wait, or "any"')
     leave = ctx.activity_set(raw, "leave", f"{where}.leave")
-    if not leave:
-        ctx.fail(f"{where}.leave", 'name the activities that end the wait, or "any"')
     if enter & leave:
         ctx.fail(f"{where}.leave", f"activity {sorted(enter & leave)[0]!r} both enters and "
                  "leaves the wait")

@@ -21,7 +21,8 @@ from typing import Final
 # Version of the files a generated desk writes (its manifest says it).
 SCHEMA_VERSION: Final = 1
 # Version of the workspace tables (workspace/ddl.sql); workspace.connection.migrate upgrades older
-# workspaces. 2: technicians.origin, technicians.source_id nullable.
+# workspaces. 2: technicians.origin, technicians.source_id nullable,
+# activity_roles and lifecycle_settings (the lifecycle roles in force per source).
 WORKSPACE_SCHEMA_VERSION: Final = 2
 
 # --- the brief's event-log CSV -------------------------------------------------------------

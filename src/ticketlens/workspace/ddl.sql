@@ -105,3 +105,26 @@ CREATE TABLE IF NOT EXISTS runs (
 -- Upgrades of workspaces written by earlier versions (idempotent, no data lost): the meta key
 -- `events_changed_at` was written and never read; `runs` replaced it.
 DELETE FROM meta WHERE key = 'events_changed_at';
+
+-- One row per activity and lifecycle role in force for a source (an activity declared without
+-- a role: one row, role NULL): what the activity means, the tier an escalation reaches, the
+-- state a ticket is in after it, and where that came from (roles file / mapping / inferred /
+-- ticketlens vocabulary). Every verb reads roles from here (core/lifecycle.py).
+CREATE TABLE IF NOT EXISTS activity_roles (
+    activity   VARCHAR NOT NULL,
+    role       VARCHAR,
+    tier       VARCHAR,
+    state      VARCHAR,
+    origin     VARCHAR NOT NULL,
+    source_id  INTEGER NOT NULL,
+    position   INTEGER NOT NULL          -- declaration order within the source
+);
+
+-- One row per source and lifecycle setting (tiers, entry_tier, created_attribute): value as
+-- JSON, and where it came from.
+CREATE TABLE IF NOT EXISTS lifecycle_settings (
+    source_id  INTEGER NOT NULL,
+    key        VARCHAR NOT NULL,
+    value      JSON NOT NULL,
+    origin     VARCHAR NOT NULL
+);

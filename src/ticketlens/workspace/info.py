@@ -34,6 +34,9 @@ class WorkspaceInfo:
     tables: list[str]
     # per origin of the roster rows in force (workspace/roster.py): technicians and tiers
     roster: list[dict[str, Any]] = field(default_factory=list)
+    # one per activity: roles, tier, state after it, origin ("no roles": events only)
+    roles: list[dict[str, Any]] = field(default_factory=list)
+    derived_events: int = 0  # events ingest made from column changes (attributes.derived)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -86,4 +89,30 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
         quarantined_rows=int(quarantined[0]) if quarantined else 0,
         flagged_events={k: int(v) for k, v in flags.items()}, tables=tables,
         roster=roster_summary(con),
+        roles=_roles(con, tables), derived_events=_derived(con),
     )
+
+
+def _roles(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[dict[str, Any]]:
+    """The roles in force per activity (as every verb reads them) and events per activity."""
+    from ticketlens.workspace.roles import read_roles
+
+    if "activity_roles" not in tables:
+        return []
+    counts = dict(con.execute("SELECT activity, count(*) FROM events GROUP BY 1").fetchall())
+    roles = read_roles(con)
+    rows = [{"activity": e.activity, "roles": sorted(e.roles), "tier": e.tier,
+             "state": e.state.value if e.state else None, "origin": e.origin,
+             "events": int(counts.pop(e.activity, 0))} for e in roles.entries]
+    rows += [{"activity": a, "roles": [], "tier": None, "state": None, "origin": "no roles",
+              "events": int(n)} for a, n in sorted(counts.items())]
+    settings = {"tiers": list(roles.tiers), "entry_tier": roles.entry_tier,
+                "created_attribute": roles.created_attribute}
+    if any(settings.values()):
+        rows.append({"settings": settings, "origin": roles.origin})
+    return rows
+
+
+def _derived(con: duckdb.DuckDBPyConnection) -> int:
+    return int(con.execute("SELECT count(*) FROM events WHERE attributes['derived'] IS NOT NULL "
+                           "AND len(attributes['derived']) > 0").fetchall()[0][0])

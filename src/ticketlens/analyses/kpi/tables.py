@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from ticketlens.analyses.kpi import stats
-from ticketlens.analyses.sla.engine import roles_table
+from ticketlens.analyses.sla.engine import bound_policy, roles_table
 from ticketlens.clock.policy import Policy
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
@@ -36,6 +36,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
                  step: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
     """All KPI tables for the tickets of ``segment`` (default: all), as pandas DataFrames."""
     note = step or (lambda _: None)
+    policy = bound_policy(con, policy)  # a stored run's policy is read back unbound
     segment = segment or TicketFilter()
     select, params = segment.events_sql("events")
     tz = {"tz": policy.timezone}

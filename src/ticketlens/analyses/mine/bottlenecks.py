@@ -3,7 +3,8 @@
 With one timestamp per event, time lives *between* events. Each gap between two consecutive
 events of a ticket is charged to the transition (source → target), to the source activity (the
 status the ticket sat in), and to one of the ticket states below, decided by the last activity
-before the gap (``STATE_AFTER``):
+before the gap — the ``state`` its lifecycle roles declare (core/lifecycle.py; for the
+generated desk):
 
 * ``in_queue`` — held by the desk, nobody working: after Ticket Created, Ticket Assigned,
   Ticket Reassigned, an escalation or de-escalation, Ticket Reopened, and after the user, the
@@ -15,9 +16,9 @@ before the gap (``STATE_AFTER``):
 * ``on_hold`` — after On Hold;
 * ``awaiting_closure`` — after Ticket Resolved, until it is closed;
 * ``closed`` — after Ticket Closed, until a reopen;
-* ``unclassified`` — after an activity outside the ticketlens vocabulary (other logs).
+* ``unclassified`` — after an activity whose roles declare no state.
 
-Priority Changed keeps the state it interrupts. The parts sum exactly to the ticket's life (first
+Priority Changed keeps the state it interrupts (state ``keep``). The parts sum exactly to the ticket's life (first
 to last event); an open ticket's life ends at its last recorded event, never at a guessed time.
 """
 
@@ -28,9 +29,10 @@ from typing import Final, Literal
 
 import pandas as pd
 
+from ticketlens.analyses.mine.roles import chosen, register_roles
 from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.errors import AnalysisError
-from ticketlens.core.schema import Activity
+from ticketlens.core.lifecycle import Role
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
 
@@ -38,30 +40,6 @@ STATES: Final = (
     "waiting_user", "waiting_parts", "on_hold", "in_queue", "in_work",
     "awaiting_closure", "closed", "unclassified",
 )
-_KEEP = None  # the state before carries on
-STATE_AFTER: Final[dict[str, str | None]] = {
-    Activity.CREATED: "in_queue",
-    Activity.ASSIGNED: "in_queue",
-    Activity.REASSIGNED: "in_queue",
-    Activity.ESCALATED_L2: "in_queue",
-    Activity.ESCALATED_L3: "in_queue",
-    Activity.ESCALATED_MANAGER: "in_queue",
-    Activity.DE_ESCALATED: "in_queue",
-    Activity.REOPENED: "in_queue",
-    Activity.USER_RESPONDED: "in_queue",
-    Activity.PARTS_RECEIVED: "in_queue",
-    Activity.HOLD_RELEASED: "in_queue",
-    Activity.WORK_STARTED: "in_work",
-    Activity.WORK_RESUMED: "in_work",
-    Activity.AWAITING_USER: "waiting_user",
-    Activity.RESOLUTION_PROPOSED: "waiting_user",
-    Activity.AWAITING_PARTS: "waiting_parts",
-    Activity.ON_HOLD: "on_hold",
-    Activity.RESOLVED: "awaiting_closure",
-    Activity.CLOSED: "closed",
-    Activity.PRIORITY_CHANGED: _KEEP,
-}
-CLOSING_ACTIVITIES: Final = (Activity.CLOSED.value,)
 
 
 @dataclass(frozen=True)
@@ -97,27 +75,27 @@ def bottlenecks(
     *,
     segment: TicketFilter | None = None,
     rank_by: Literal["total", "per_case"] = "total",
-    closing_activities: tuple[str, ...] = CLOSING_ACTIVITIES,
+    closing_activities: tuple[str, ...] | None = None,
     progress: bool = False,
 ) -> Bottlenecks:
     """Transitions and activities ranked by waiting time, and each ticket's time split.
+
+    The state after each activity and the closing activities (default: the closure role)
+    come from the workspace's lifecycle roles.
 
     >>> bottlenecks("ws.duckdb", rank_by="per_case").transitions.head()  # doctest: +SKIP
     """
     if rank_by not in ("total", "per_case"):
         raise AnalysisError(f"rank_by must be 'total' or 'per_case', got {rank_by!r}")
-    states = pd.DataFrame({
-        "activity": [str(a) for a in STATE_AFTER],
-        # 1.. in STATES order; 0 = keeps the state before (see time_split.sql)
-        "code": [STATES.index(s) + 1 if s else 0 for s in STATE_AFTER.values()],
-    })
     with event_log(db, segment, progress=progress) as log:
-        log.register("mine_state_map", states)
+        roles = register_roles(log)
+        log.run_script("stg_state_map.sql", {"states": list(STATES[:-1])})
         log.prepare_pairs(reused=True)
         transitions = log.frame("bottleneck_transitions.sql")
         activities = log.frame("bottleneck_activities.sql")
-        split = log.frame("time_split.sql", {"closing": list(closing_activities)})
-        unknown = sorted(set(log.activities()) - set(STATE_AFTER))
+        split = log.frame("time_split.sql", {
+            "closing": chosen(closing_activities, roles, Role.CLOSURE)})
+        unknown = sorted(set(log.activities()) - set(roles.states()))
         cases, described = log.cases, log.segment.describe()
     if rank_by == "per_case":
         transitions = _rank(transitions, "per_case_wait_s", ["source", "target"])

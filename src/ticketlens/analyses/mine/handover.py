@@ -7,13 +7,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ticketlens.analyses.mine.roles import chosen, register_roles
 from ticketlens.analyses.mine.roster import RosterCoverage, register_roster
 from ticketlens.analyses.mine.source import event_log
-from ticketlens.core.schema import UNASSIGNED, Activity
+from ticketlens.core.lifecycle import Role
+from ticketlens.core.schema import UNASSIGNED
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
-
-RESOLVED_ACTIVITIES: tuple[str, ...] = (Activity.RESOLVED.value,)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def handover(
     segment: TicketFilter | None = None,
     include_self: bool = False,
     include_unassigned: bool = False,
-    resolved_activities: tuple[str, ...] = RESOLVED_ACTIVITIES,
+    resolved_activities: tuple[str, ...] | None = None,
     mismatch: bool = True,
     progress: bool = False,
 ) -> HandoverNetwork:
@@ -69,7 +69,8 @@ def handover(
             "include_unassigned": include_unassigned,
             "unassigned": UNASSIGNED,
         })
-        view = log.frame("skill_mismatch.sql", {"resolved": list(resolved_activities),
+        resolved = chosen(resolved_activities, register_roles(log), Role.RESOLUTION)
+        view = log.frame("skill_mismatch.sql", {"resolved": resolved,
                                                  "skip": not mismatch})
         return HandoverNetwork(network, view, coverage, log.cases, log.segment.describe())
 

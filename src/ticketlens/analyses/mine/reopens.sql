@@ -1,7 +1,8 @@
--- Mart. Grain: one row per reopen: a ticket coming back after it was closed. A reopen is an
--- event of a reopen activity ($reopen, e.g. Ticket Reopened), or any event directly after a
--- closing activity ($closing, e.g. Ticket Closed) that is not itself a closure. The false
--- closure is the most recent closure or resolution ($closing + $resolving) before it;
+-- Mart. Grain: one row per reopen: a ticket coming back after it was resolved or closed. A
+-- reopen is an event of a reopen activity ($reopen, from the reopen role) that finds the
+-- ticket resolved or closed: the last event before it that is a closure ($closing), a
+-- resolution ($resolving) or a reopen is a closure or resolution (as the SLA facts count
+-- reopens). The false closure is the most recent closure or resolution before it;
 -- `resolved_by` held the ticket at its most recent resolution (else at that closure).
 -- `reclosed_at` is the next closure after the reopen (NULL: still open). Only the tickets
 -- stg_rework.sql found reopening are scanned.
@@ -12,8 +13,12 @@ WITH marked AS (
         ts,
         activity,
         list_contains($reopen, activity)
-            OR (list_contains($closing, lag(activity) OVER per_ticket)
-                AND NOT list_contains($closing, activity))                      AS is_reopen,
+            AND last_value(CASE WHEN list_contains($closing, activity)
+                                  OR list_contains($resolving, activity) THEN 'done'
+                                WHEN list_contains($reopen, activity) THEN 'open' END
+                           IGNORE NULLS)
+                OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) = 'done'
+                                                                                  AS is_reopen,
         last_value(CASE WHEN list_contains($closing, activity)
                           OR list_contains($resolving, activity) THEN ts END IGNORE NULLS)
             OVER (per_ticket ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)   AS closed_at,

@@ -4,23 +4,15 @@ technicians or tiers, or climb (and descend) the escalation ladder."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
 
 import pandas as pd
 
+from ticketlens.analyses.mine.roles import chosen, register_roles
 from ticketlens.analyses.mine.roster import RosterCoverage, register_roster
 from ticketlens.analyses.mine.source import event_log
-from ticketlens.core.schema import Activity
+from ticketlens.core.lifecycle import Role
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
-
-REOPEN_ACTIVITIES: Final = (Activity.REOPENED.value,)
-CLOSING_ACTIVITIES: Final = (Activity.CLOSED.value,)
-RESOLVING_ACTIVITIES: Final = (Activity.RESOLVED.value,)
-ESCALATION_STEPS: Final = (
-    Activity.ESCALATED_L2.value, Activity.ESCALATED_L3.value, Activity.ESCALATED_MANAGER.value,
-    Activity.DE_ESCALATED.value,
-)
 
 
 @dataclass(frozen=True)
@@ -61,43 +53,42 @@ def rework(
     db: WorkspaceLike,
     *,
     segment: TicketFilter | None = None,
-    reopen_activities: tuple[str, ...] = REOPEN_ACTIVITIES,
-    closing_activities: tuple[str, ...] = CLOSING_ACTIVITIES,
-    resolving_activities: tuple[str, ...] = RESOLVING_ACTIVITIES,
+    reopen_activities: tuple[str, ...] | None = None,
+    closing_activities: tuple[str, ...] | None = None,
+    resolving_activities: tuple[str, ...] | None = None,
     progress: bool = False,
 ) -> Rework:
     """Repeated activities, reopen loops, ping-pong and escalation chains of ``segment``.
 
-    The activity sets default to the ticketlens vocabulary; pass a log's own names for other
-    logs (e.g. ``closing_activities=("Closed",)`` for the Helpdesk log). Tier-level ping-pong
-    and escalation chains take tiers from the workspace roster (``ingest --roster``).
+    The activity sets default to the workspace's lifecycle roles (reopen, closure, resolution;
+    escalation steps: escalation and de-escalation, tiers from the escalation roles); pass
+    activity names to override them. Tier-level ping-pong and escalation chains take tiers
+    from the workspace roster (``ingest --roster``).
 
     >>> rework("ws.duckdb").reopens.head()  # doctest: +SKIP
     """
     with event_log(db, segment, progress=progress) as log:
         coverage = register_roster(log)
+        roles = register_roles(log)
+        reopen = chosen(reopen_activities, roles, Role.REOPEN)
+        closing = chosen(closing_activities, roles, Role.CLOSURE)
+        resolving = chosen(resolving_activities, roles, Role.RESOLUTION)
+        steps = list(roles.ordered(Role.ESCALATION, Role.DE_ESCALATION))
         log.prepare_traces()
         with log.step("rework candidates"):
             log.run_script("stg_rework_variants.sql", {
-                "reopen": list(reopen_activities),
-                "closing": list(closing_activities),
-                "steps": list(ESCALATION_STEPS),
+                "reopen": reopen, "closing": closing, "resolving": resolving,
+                "steps": steps,
             })
             log.run_script("stg_rework_tickets.sql")
             log.run_script("stg_bounced.sql")
         repeats = log.frame("repeats.sql")
         reopens = log.frame("reopens.sql", {
-            "reopen": list(reopen_activities),
-            "closing": list(closing_activities),
-            "resolving": list(resolving_activities),
+            "reopen": reopen, "closing": closing, "resolving": resolving,
         })
         ping_pong = log.frame("ping_pong.sql")
         escalations = log.frame("escalations.sql", {
-            "steps": list(ESCALATION_STEPS),
-            "to_l2": Activity.ESCALATED_L2.value,
-            "to_l3": Activity.ESCALATED_L3.value,
-            "to_manager": Activity.ESCALATED_MANAGER.value,
-            "de_escalated": Activity.DE_ESCALATED.value,
+            "steps": steps, "de_escalated": list(roles.ordered(Role.DE_ESCALATION)),
         })
         cases, described = log.cases, log.segment.describe()
     return Rework(

@@ -50,6 +50,7 @@ from ticketlens.clock.assemble import (
 from ticketlens.clock.clocks import Calendars
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.core.errors import AnalysisError
+from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import roster as workspace_roster
 
 _WORKERS = 2  # the target machine's cores
@@ -98,7 +99,7 @@ def compute_facts(
     ``connect_memory()`` filled with ``insert_events``); writes nothing permanent. Columns are
     documented in docs/sla.md.
     """
-    policy = load_policy(policy)
+    policy = bound_policy(con, policy)
     note = step or (lambda _: None)
     as_of = _aware(as_of) if as_of is not None else default_as_of(con)
     if as_of is None:
@@ -128,6 +129,13 @@ def compute_facts(
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def bound_policy(con: duckdb.DuckDBPyConnection,
+                 policy: str | Path | Policy | None) -> Policy:
+    """``policy`` bound to the lifecycle roles in force in ``con``'s workspace (the ticketlens
+    vocabulary where none are stored): its role lists become the data's activities."""
+    return load_policy(policy, read_roles(con))
 
 
 def roles_table(policy: Policy) -> pa.Table:
@@ -178,7 +186,7 @@ def metric_facts(
     ``resolved_at`` — the same engine as ``compute_facts`` (same staging, clock and values),
     without the other metrics, waits and people. The generator's ``sla_metrics`` uses it.
     """
-    policy = load_policy(policy)
+    policy = bound_policy(con, policy)
     chosen = policy.metric(metric)
     if chosen is None:
         raise AnalysisError(f"policy {policy.name!r} has no metric {metric!r}; it has "

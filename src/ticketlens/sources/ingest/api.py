@@ -23,6 +23,7 @@ import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
 from ticketlens.core.files import atomic_file
+from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import IngestProgress
 from ticketlens.core.roster import RosterFile, load_roster_file
 from ticketlens.sources.ingest.detect import Detection, detect
@@ -33,6 +34,7 @@ from ticketlens.sources.ingest.read_events import desk_sha256, resolve_tz, stage
 from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
+from ticketlens.sources.ingest.roles import load_roles, store_source_roles
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
@@ -81,6 +83,7 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
     mapping = asdict(detection.mapping) if detection.mapping else None
     if mapping:
         mapping.pop("source", None)
+        mapping.pop("roles", None)  # roles change no event: re-ingesting with others rewrites them
     text = json.dumps(
         {"format": detection.format, "mapping": mapping, "options": asdict(options),
          "dedupe": dedupe}, sort_keys=True, default=str,
@@ -144,6 +147,7 @@ def ingest(
     plausible_from: datetime | str | None = None,
     plausible_to: datetime | str | None = None,
     roster: str | Path | None = None,
+    roles: str | Path | MappingType[str, Any] | ActivityRoles | None = None,
 ) -> IngestSummary:
     """Load ``paths`` into the workspace ``db`` (a path, created if missing; or an open
     workspace, left open); return the accounting.
@@ -160,6 +164,8 @@ def ingest(
     ``roster``: a roster file (CSV ``name,tier,team,skills``, or a desk TOML's
     ``[[technician]]`` blocks) that becomes the workspace's roster, replacing an earlier one;
     with no ``paths`` it is attached to the workspace alone.
+    ``roles``: a roles file (TOML path, dict or ``ActivityRoles``) saying what the activities
+    mean; it wins over the mapping's roles and inference (docs/ingest.md "Lifecycle roles").
     """
     started = time.perf_counter()
     items = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
@@ -171,6 +177,7 @@ def ingest(
         raise ConfigError("--source names one source: ingest one path at a time with it")
     _check_tz(tz)
     base_mapping = load_mapping(mapping)
+    user_roles = load_roles(roles)
     flags = dict(columns or {})
     if timestamp_format is not None:
         formats = (timestamp_format,) if isinstance(timestamp_format, str) else tuple(
@@ -199,6 +206,10 @@ def ingest(
                     encoding=encoding, delimiter=delimiter, dedupe=dedupe,
                     source_name=source_name, not_before=not_before, not_after=not_after,
                 ))
+                summary = summaries[-1]
+                if summary.status != "unchanged" or user_roles is not None:
+                    mapping_roles = detection.mapping.roles if detection.mapping else None
+                    store_source_roles(con, summary.source_id, mapping_roles, user_roles)
             new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
             if any(s.events_loaded for s in summaries):
                 refresh_event_index(con)

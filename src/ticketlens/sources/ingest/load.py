@@ -167,7 +167,12 @@ def load_source(
     ).fetchall())
 
     if record.row_grain == "event":
-        rows_loaded, rows_deduped, rows_already = new_events, deduped, already
+        # events a reader derived from a row (sub_row < 0: ServiceNow column changes) are
+        # not rows of the file
+        derived = _one(con, "SELECT count(*) FROM stage_seq WHERE sub_row < 0")
+        derived_staged = _one(con, "SELECT count(*) FROM stage_events WHERE sub_row < 0")
+        rows_loaded, rows_deduped = new_events - derived, deduped
+        rows_already = already - (derived_staged - derived)
     else:
         rows_loaded, rows_deduped, rows_already = staged.rows_read - quarantined, 0, 0
     result = LoadResult(

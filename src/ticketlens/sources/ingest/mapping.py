@@ -22,6 +22,7 @@ from typing import Any
 
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError, SchemaError
+from ticketlens.core.lifecycle import ActivityRoles, parse_roles
 
 EVENT_FIELDS = ("resource", "priority", "category", "department", "notes", "event_id")
 FIELD_FLAGS = {
@@ -40,7 +41,7 @@ ALLOWED_KEYS = (
     "name", "description", "format", "detect", "case", "activity", "activity_separator",
     "timestamp", *EVENT_FIELDS, "created", "events", "case_attributes", "instants", "missing",
     "unassigned", "timestamp_format", "dayfirst", "delimiter", "encoding", "optional",
-    "activity_names",
+    "activity_names", "roles",
 )
 FORMATS = ("csv", "servicenow", "ticket-table", "events")
 
@@ -75,6 +76,8 @@ class Mapping:
     encoding: str | None = None
     optional: tuple[str, ...] = ()
     activity_names: tuple[tuple[str, str], ...] = ()
+    # what the source's activities mean (core/lifecycle.py); None: nothing declared
+    roles: ActivityRoles | None = field(default=None, compare=False)
     source: str = field(default="built-in", compare=False)
 
     @property
@@ -203,6 +206,11 @@ def from_dict(data: MappingType[str, Any], where: str, source: str = "file") -> 
             f"{where}: give either activity + timestamp (one row per event) or [events] "
             "(one row per ticket), not both"
         )
+    if "roles" in data:
+        if not isinstance(data["roles"], dict):
+            raise ConfigError(f"{where}: [roles] must be a table (see docs/ingest.md)")
+        name = kwargs.get("name", "custom")
+        kwargs["roles"] = parse_roles(data["roles"], f"mapping {name}")
     if kwargs.get("events") and kwargs.get("format", "csv") == "csv":
         kwargs["format"] = "ticket-table"
     return Mapping(**kwargs)

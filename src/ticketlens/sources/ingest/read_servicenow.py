@@ -8,11 +8,17 @@ update gives its case attributes — ``team`` = assignment_group, ``source_made_
 (the instance's own SLA verdict), ``channel`` = contact_type, ``system`` = cmdb_ci, and the
 reassignment / reopen / modification counts. Every column also stays on each event's
 ``attributes`` (the value at that update).
+
+Changes the log records as columns rather than states — the assignee, the assignment group,
+the priority — become events at the update's instant (``derive_servicenow.sql``), marked with
+the ``derived`` attribute; their lifecycle roles (reassignment, priority change) are in the
+mapping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +38,26 @@ def stage_servicenow(
 ) -> Staged:
     staged = stage_csv(con, path, container, mapping, options, on_bytes, scan)
     staged.details.update(servicenow_details(con))
+    staged.details["derived_events"] = derive_column_changes(con, staged.events)
     return staged
+
+
+DERIVED_ACTIVITIES = {"assignee": "Assignee Changed", "group": "Assignment Group Changed",
+                      "priority": "Priority Changed"}
+
+
+def derive_column_changes(con: duckdb.DuckDBPyConnection, events: str) -> dict[str, int]:
+    """Add an event per assignee / assignment group / priority change to the staged
+    ``events`` table; return how many of each were made."""
+    sql = files("ticketlens.sources.ingest").joinpath("derive_servicenow.sql").read_text(
+        encoding="utf-8").replace("STAGED_EVENTS", events)
+    con.execute(sql, DERIVED_ACTIVITIES)
+    con.execute(f"ALTER VIEW {events} RENAME TO {events}_read")
+    con.execute(f"CREATE TEMP VIEW {events} AS SELECT * FROM {events}_read "
+                f"UNION ALL SELECT * FROM {events}_derived")
+    counts = dict(con.execute(
+        f"SELECT activity, count(*) FROM {events}_derived GROUP BY 1").fetchall())
+    return {name: int(counts.get(name, 0)) for name in DERIVED_ACTIVITIES.values()}
 
 
 def servicenow_details(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

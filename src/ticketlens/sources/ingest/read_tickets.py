@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ticketlens.core.schema import Activity
+from ticketlens.core.lifecycle import VOCABULARY, Role
 from ticketlens.sources.ingest.csvfile import RawTable
 from ticketlens.sources.ingest.mapping import Mapping
 from ticketlens.sources.ingest.stage import (
@@ -200,8 +200,8 @@ def _consistency(
     row = con.execute(f"SELECT {present}, count(*) FILTER (WHERE {none}) FROM {ok}").fetchall()[0]
     assert row is not None
     per_event = {instants[k][0]: int(row[k]) for k in range(len(instants))}
-    creation = [k for k, (activity, *_rest) in enumerate(instants)
-                if activity == Activity.CREATED.value]
+    creating = (mapping.roles or VOCABULARY).having(Role.CREATION)
+    creation = [k for k, (activity, *_rest) in enumerate(instants) if activity in creating]
     missing_creation = tickets - per_event[instants[creation[0]][0]] if creation else tickets
     inverted: dict[str, int] = {}
     for later in range(len(instants)):

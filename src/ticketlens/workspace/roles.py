@@ -1,0 +1,74 @@
+"""The lifecycle roles in force in a workspace (tables ``activity_roles``, ``lifecycle_settings``).
+
+Ingest writes one set per source; every verb reads the workspace's set here. Where sources
+disagree about an activity, the latest source wins. A workspace (or in-memory connection)
+without stored roles uses the ticketlens vocabulary, as every verb did before roles were
+stored.
+"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow as pa
+
+from ticketlens.core.lifecycle import VOCABULARY, ActivityRoles, from_rows
+
+_SETTINGS = ("tiers", "entry_tier", "created_attribute")
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_name IN ('activity_roles', 'lifecycle_settings')").fetchall()[0][0] == 2
+
+
+def write_roles(con: duckdb.DuckDBPyConnection, source_id: int, roles: ActivityRoles) -> None:
+    """Replace the roles stored for ``source_id``."""
+    con.execute("DELETE FROM activity_roles WHERE source_id = $s", {"s": source_id})
+    con.execute("DELETE FROM lifecycle_settings WHERE source_id = $s", {"s": source_id})
+    rows = roles.rows(source_id)
+    if rows:
+        con.executemany("INSERT INTO activity_roles VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    values = {"tiers": list(roles.tiers) or None, "entry_tier": roles.entry_tier,
+              "created_attribute": roles.created_attribute}
+    for key in _SETTINGS:
+        if values[key] is not None:
+            con.execute("INSERT INTO lifecycle_settings VALUES (?, ?, ?, ?)",
+                        [source_id, key, json.dumps(values[key]), roles.origin])
+
+
+def read_roles(con: duckdb.DuckDBPyConnection) -> ActivityRoles:
+    """The workspace's roles in force (latest source wins per activity and setting)."""
+    if not _has_tables(con):
+        return VOCABULARY
+    rows = con.execute(
+        """
+        WITH winner AS (
+            SELECT activity, max(source_id) AS source_id, min(source_id) AS first_source
+            FROM activity_roles GROUP BY activity
+        )
+        SELECT r.activity, r.role, r.tier, r.state, r.origin
+        FROM activity_roles r JOIN winner w USING (activity, source_id)
+        ORDER BY w.first_source, r.position, r.role
+        """).fetchall()
+    if not rows:
+        return VOCABULARY
+    settings = {key: (json.loads(value), origin) for key, value, origin in con.execute(
+        "SELECT key, arg_max(value, source_id), arg_max(origin, source_id) "
+        "FROM lifecycle_settings GROUP BY key ORDER BY key").fetchall()}
+    return from_rows(rows, settings)
+
+
+def roles_arrow(roles: ActivityRoles) -> pa.Table:
+    """One row per activity and role (role NULL for an activity without one), for SQL joins:
+    ``activity``, ``role``, ``tier``, ``state``, ``origin``."""
+    rows = roles.rows(0)
+    return pa.table({
+        "activity": pa.array([r[0] for r in rows], pa.string()),
+        "role": pa.array([r[1] for r in rows], pa.string()),
+        "tier": pa.array([r[2] for r in rows], pa.string()),
+        "state": pa.array([r[3] for r in rows], pa.string()),
+        "origin": pa.array([r[4] for r in rows], pa.string()),
+    })
