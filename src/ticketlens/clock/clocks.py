@@ -22,7 +22,7 @@ the kernel's crossing points into instants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -111,8 +111,9 @@ class Timeline:
     ev: EventArrays
     calendars: Calendars
     as_of_us: int
-    _cum: dict[int, np.ndarray] = field(default_factory=dict)
     as_of_each: np.ndarray | None = None
+    # business calendars' cumulative working µs at every event: [row, event], row per calendar
+    _cum: tuple[np.ndarray, dict[int, int]] | None = None
 
     @property
     def as_of(self) -> np.ndarray:
@@ -124,39 +125,49 @@ class Timeline:
     def runs(self) -> Runs:
         return self.ev.runs(self.as_of)
 
-    def cumulative_at_events(self, c: int) -> np.ndarray:
-        """Calendar ``c``'s cumulative working µs at every event's instant (business
-        calendars only: a round-the-clock calendar's is the instant itself, see ``_inputs``)."""
-        if c not in self._cum:
-            self._cum[c] = self.calendars.functions[c].cumulative(self.ev.ts)
-        return self._cum[c]
+    def cumulative_rows(self, needed: list[int]) -> tuple[np.ndarray, dict[int, int]]:
+        """Business calendars' cumulative working µs at every event's instant, one row per
+        calendar (those ``needed`` and any computed before), and each calendar's row. A
+        round-the-clock calendar has none: its cumulative time is the instant itself."""
+        cum, row = self._cum or (np.empty((0, len(self.ev.ts)), dtype=np.int64), {})
+        missing = [c for c in needed if c not in row]
+        if missing:
+            rows = list(row) + missing
+            grown = np.empty((len(rows), len(self.ev.ts)), dtype=np.int64)
+            for r, c in enumerate(rows):
+                grown[r] = cum[row[c]] if c in row else \
+                    self.calendars.functions[c].cumulative(self.ev.ts)
+            self._cum = cum, row = grown, {c: r for r, c in enumerate(rows)}
+        return cum, row
 
     def prepare(self, policy: Policy) -> None:
         """Compute what the clocks share before they run side by side (read-only after)."""
-        for m in policy.metrics:
-            for c in np.unique(_target_tables(policy, m, self.calendars)[1]):
-                if not self.calendars.functions[int(c)].calendar.is_always:
-                    self.cumulative_at_events(int(c))
+        used = np.unique(np.concatenate(
+            [_target_tables(policy, m, self.calendars)[1] for m in policy.metrics] or [[]]))
+        self.cumulative_rows(self._business(used))
 
-    def _inputs(self, used: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray,
-                                                  np.ndarray]:
-        """Per calendar, what the kernel reads: cumulative working µs at every event as
-        ``cums[c] - offsets[c]``, and at each as-of instant as ``now[c] - offsets[c]``.
-        Only the ``used`` calendars (a metric's targets name them) are ever read."""
-        cums, offsets = [], []
-        as_of = self.as_of
-        now = np.empty((len(self.calendars.functions), len(as_of)), dtype=np.int64)
-        for c, fn in enumerate(self.calendars.functions):
-            if fn.calendar.is_always or c not in used:
-                # cumulative(t) = t - start: the instants themselves, no array to build
-                cums.append(self.ev.ts)
-                offsets.append(fn.start_us)
-                now[c] = as_of
-            else:
-                cums.append(self.cumulative_at_events(c))
-                offsets.append(0)
+    def _business(self, used: np.ndarray) -> list[int]:
+        return [int(c) for c in used if not self.calendars.functions[int(c)].calendar.is_always]
+
+    def _inputs(self, used: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per calendar, what the kernel reads: cumulative working µs at every event (a row of
+        ``cums``, or for ``cum_row`` -1 the instant itself) minus ``offsets[c]``, and at each
+        as-of instant ``now[c] - offsets[c]``. Only the ``used`` calendars (a metric's targets
+        name them) are ever read."""
+        cums, row = self.cumulative_rows(self._business(used))
+        as_of, functions = self.as_of, self.calendars.functions
+        cum_row = np.full(len(functions), -1, dtype=np.int32)
+        offsets = np.zeros(len(functions), dtype=np.int64)
+        now = np.empty((len(functions), len(as_of)), dtype=np.int64)
+        for c, fn in enumerate(functions):
+            if c in row and c in used:
+                cum_row[c] = row[c]
                 now[c] = fn.cumulative(as_of)
-        return tuple(cums), np.array(offsets, dtype=np.int64), now
+            else:
+                # cumulative(t) = t - start: the instants themselves, no array to build
+                offsets[c] = fn.start_us
+                now[c] = as_of
+        return cums, cum_row, offsets, now
 
 
 # --- clocks -----------------------------------------------------------------------------------
@@ -214,9 +225,9 @@ def clock_rules(tl: Timeline, policy: Policy, metric: Metric) -> ClockRules:
     thresholds = np.stack([target_us] + [
         np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
         for fraction in policy.warn_at])
-    cums, offsets, now = tl._inputs(np.unique(cal_idx))
+    cums, cum_row, offsets, now = tl._inputs(np.unique(cal_idx))
     return ClockRules(bits, tl.ev.prio, target_us, cal_idx.astype(np.int32), thresholds, cums,
-                      offsets, now, layout.ON_REOPEN[metric.on_reopen],
+                      cum_row, offsets, now, layout.ON_REOPEN[metric.on_reopen],
                       layout.ON_PRIORITY_CHANGE[metric.on_priority_change])
 
 

@@ -179,6 +179,13 @@ def _cross(rules: ClockRules, out: ClockOut, t: int, i: int, slot: int, cal: int
 
 
 @_jit
+def _cumulative(rules: ClockRules, ts: np.ndarray, row: int, i: int) -> int:
+    """A calendar's cumulative working µs at event ``i`` (before its offset): its row of
+    ``cums``, or for a round-the-clock calendar (row -1) the instant itself."""
+    return ts[i] if row < 0 else rules.cums[row, i]
+
+
+@_jit
 def _clock_ticket(runs: Runs, rules: ClockRules, out: ClockOut, t: int,
                   state_of: np.ndarray) -> None:
     f, last, column = _run_of(runs, t)
@@ -201,11 +208,12 @@ def _clock_ticket(runs: Runs, rules: ClockRules, out: ClockOut, t: int,
         seg_prio = in_force if retarget else fixed
         slot = slots - 1 if seg_prio < 0 else seg_prio
         target, seg_cal = rules.target[slot], rules.cal_of[slot]
-        cum, offset = rules.cums[seg_cal], rules.offsets[seg_cal]
-        at_start = cum[i] - offset
+        row, offset = rules.cum_row[seg_cal], rules.offsets[seg_cal]
+        at_start = _cumulative(rules, runs.ts, row, i) - offset
         business = 0
         if running or pausing:
-            at_end = rules.now[seg_cal, column] if i == last else cum[i + 1]
+            at_end = rules.now[seg_cal, column] if i == last else \
+                _cumulative(rules, runs.ts, row, i + 1)
             business = at_end - offset - at_start
         run_business = business if running else 0
         if rules.on_reopen == NEW_CYCLE and (i == f or (raw & 8)):

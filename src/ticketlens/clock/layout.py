@@ -76,8 +76,9 @@ class ClockRules(NamedTuple):
     target: np.ndarray  # int64 per priority slot: target µs, -1 = none
     cal_of: np.ndarray  # int32 per priority slot: calendar index
     thresholds: np.ndarray  # int64 [threshold, priority slot]: row 0 the target, then warnings
-    cums: tuple[np.ndarray, ...]  # per calendar, int64 per event: cumulative working µs
-    offsets: np.ndarray  # int64 per calendar: subtracted from cums and now
+    cums: np.ndarray  # int64 [row, event]: a business calendar's cumulative working µs
+    cum_row: np.ndarray  # int32 per calendar: its row of cums, -1 = the instants themselves
+    offsets: np.ndarray  # int64 per calendar: subtracted from cums (or instants) and now
     now: np.ndarray  # int64 [calendar, 1 or ticket]: cumulative working µs at the as-of
     on_reopen: int  # RESUME_CLOCK | NEW_CYCLE | FULL
     on_priority_change: int  # RETARGET | INITIAL | FINAL
@@ -191,13 +192,15 @@ def check_clock(runs: Runs, rules: ClockRules) -> None:
     if rules.thresholds.ndim != 2 or rules.thresholds.shape[1:] != (slots,):
         raise ValueError(f"thresholds: [threshold, {slots}] expected")
     _array("thresholds", rules.thresholds, np.int64, None, 2)
-    calendars = len(rules.cums)
-    if not isinstance(rules.cums, tuple) or not 1 <= calendars <= 64:
-        raise ValueError("cums: a tuple of 1 to 64 arrays expected")
-    for cum in rules.cums:
-        _array("cums", cum, np.int64, n)
+    calendars = len(_array("offsets", rules.offsets, np.int64))
+    if calendars < 1:
+        raise ValueError("offsets: at least one calendar expected")
     _in_range("cal_of", rules.cal_of, calendars, 0)
-    _array("offsets", rules.offsets, np.int64, calendars)
+    _array("cums", rules.cums, np.int64, None, 2)
+    if rules.cums.shape[1] != n:
+        raise ValueError(f"cums: [row, {n} events] expected, got {rules.cums.shape}")
+    _array("cum_row", rules.cum_row, np.int32, calendars)
+    _in_range("cum_row", rules.cum_row, len(rules.cums))
     _array("now", rules.now, np.int64, calendars, 2)
     if rules.now.shape[1] != len(runs.as_of):
         raise ValueError(f"now: one column per as_of instant expected, got {rules.now.shape}")
