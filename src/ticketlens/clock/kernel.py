@@ -61,9 +61,27 @@ from ticketlens.clock.layout import (
 )
 from ticketlens.clock.policy import MAX_WAITS
 
-_jit = njit(nogil=True, cache=True)
+
+def _probe() -> None:
+    """Compiled by nobody: ``_can_cache`` only asks numba where it would cache it."""
+
+
+def _can_cache() -> bool:
+    """Whether numba finds a writable cache folder: beside this file (``__pycache__``), else
+    ``NUMBA_CACHE_DIR``, else the user's cache folder (``~/.cache/numba``). Where none is
+    writable (a read-only install run without a writable home) the walks compile in memory in
+    each process instead of failing."""
+    try:
+        njit(cache=True)(_probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+_CACHE = _can_cache()
+_jit = njit(nogil=True, cache=_CACHE)
 # the per-ticket steps: inlined into the walk, so numba keeps no reference counts per call
-_step = njit(nogil=True, cache=True, inline="always")
+_step = njit(nogil=True, cache=_CACHE, inline="always")
 
 
 # --- shared by every walk ---------------------------------------------------------------------
