@@ -4,6 +4,9 @@ equals the facts computed as of that instant."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -239,3 +242,14 @@ def test_the_clock_state_at_an_instant_equals_the_facts_as_of_it(instant: str) -
                   for b in got["breach_at"]]
         assert breach == [None if pd.isna(b) else b
                           for b in facts[f"{metric.name}_breach_at"].tolist()]
+
+
+def test_only_running_clocks_imports_numba() -> None:
+    """numba's import costs ~0.5 s: the CLI, ingest, mine and the clock modules' import leave
+    it out; the kernel is imported where clocks run."""
+    code = ("import sys, ticketlens, ticketlens.cli, ticketlens.clock.clocks, "
+            "ticketlens.clock.tickets, ticketlens.analyses.sla, ticketlens.analyses.mine, "
+            "ticketlens.sources.ingest; print('numba' in sys.modules)")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True)
+    assert found.stdout.strip() == "False"
