@@ -13,7 +13,9 @@ on threads, and the machine code is cached on disk (``cache=True``): the first c
 machine compiles (seconds), later processes load it. Only this module imports numba, and only
 the functions that run clocks import this module, so verbs without clocks never pay for it.
 The codes of ``layout.py`` are compile-time constants here: change them, and clear the cache
-(``__pycache__/kernel.*.nbi|nbc`` or ``NUMBA_CACHE_DIR``).
+(``__pycache__/kernel.*.nbi|nbc`` or ``NUMBA_CACHE_DIR``). The walks share their helpers in
+this one module on purpose: numba's cache checks only the file a function is defined in, so a
+helper in another module could change without the cached walks noticing.
 """
 
 from __future__ import annotations
