@@ -148,5 +148,5 @@ def ticket_technicians(ev: EventArrays, policy: Policy) -> TicketTechnicians:
     who escalated it; the holder at an event is the last named one (events may omit it)."""
     from ticketlens.clock import kernel  # numba: imported only where clocks run
 
-    out = kernel.held(ev.runs(np.iinfo(np.int64).max), _life_bits(policy), ev.holder)
+    out = kernel.held(ev.runs(layout.NO_TIME), _life_bits(policy), ev.holder)  # every event
     return TicketTechnicians(*out)
