@@ -12,9 +12,9 @@ Between two consecutive events of a ticket lies a *segment* in the state after t
 the difference of two cumulative-working-time lookups of the calendar of the priority in force;
 breach and warning instants are inverse lookups.
 
-Speed: the state machine runs in C (``_kernel.c``), one walk over each ticket's events, so
-the cost is one pass instead of the dozens of whole-array numpy passes (each with a fresh
-temporary) the same rules take when vectorised. What stays in numpy is vectorised over
+Speed: the state machine runs compiled by numba (``kernel.py``, imported on the first clock
+run), one walk over each ticket's events, so the cost is one pass instead of the dozens of
+whole-array numpy passes (each with a fresh temporary) the same rules take when vectorised. What stays in numpy is vectorised over
 calendars or tickets: each business calendar's cumulative working time at every event (a
 ``searchsorted``, computed once per run in ``Timeline``) and the inverse lookups that turn
 the kernel's crossing points into instants.
@@ -22,21 +22,16 @@ the kernel's crossing points into instants.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ticketlens.clock import _kernel
+from ticketlens.clock import layout
 from ticketlens.clock.calendar import WorkingTime
+from ticketlens.clock.layout import NO_TIME, ClockOut, ClockRules, Runs
 from ticketlens.clock.policy import Metric, Policy
 
-STATUS_NAMES = ("not_started", "running", "paused", "stopped")  # the kernel's status codes
-NO_TIME = np.iinfo(np.int64).max  # "never" in crossing searches
-
-# activity bits of a clock (_kernel.c: C_START ...)
-_START, _STOP, _PAUSE, _RESUME, _REOPEN = 1, 2, 4, 8, 16
-_ON_REOPEN = {"resume": 0, "new_cycle": 1, "full": 2}
-_ON_PRIORITY_CHANGE = {"retarget": 0, "initial": 1, "final": 2}
+STATUS_NAMES = ("not_started", "running", "paused", "stopped")  # layout's status codes
 
 
 @dataclass
@@ -58,6 +53,12 @@ class EventArrays:
         self.counts = np.bincount(self.tix, minlength=self.n_tickets)  # events per ticket
         self.first = np.zeros(self.n_tickets, dtype=np.int64)
         np.cumsum(self.counts[:-1], out=self.first[1:])
+
+    def runs(self, as_of_us: int | np.ndarray) -> Runs:
+        """The kernel's view of the events; ``as_of_us`` one instant or one per ticket."""
+        as_of = np.atleast_1d(np.asarray(as_of_us, dtype=np.int64))
+        return Runs(self.first, self.counts.astype(np.int64, copy=False), self.ts, self.act,
+                    np.ascontiguousarray(as_of))
 
 
 def lookup(table_by_code: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -99,44 +100,74 @@ class Calendars:
 
 @dataclass
 class Timeline:
-    """The events, the calendars and the as-of instant, with what every clock reuses."""
+    """The events, the calendars and the as-of instant, with what every clock reuses.
+
+    ``as_of_each`` (µs, one per ticket) asks for each ticket's clocks as of its own instant:
+    events after it are ignored and an open clock runs on to it (``as_of_us`` must then be at
+    or after every one of them, as the calendars span up to it). That is the clock state of a
+    ticket at any instant, e.g. the SLA budget left as of a snapshot.
+    """
 
     ev: EventArrays
     calendars: Calendars
     as_of_us: int
-    _cum: dict[int, np.ndarray] = field(default_factory=dict)
+    as_of_each: np.ndarray | None = None
+    # business calendars' cumulative working µs at every event: [row, event], row per calendar
+    _cum: tuple[np.ndarray, dict[int, int]] | None = None
 
-    def cumulative_at_events(self, c: int) -> np.ndarray:
-        """Calendar ``c``'s cumulative working µs at every event's instant (business
-        calendars only: a round-the-clock calendar's is the instant itself, see ``_inputs``)."""
-        if c not in self._cum:
-            self._cum[c] = self.calendars.functions[c].cumulative(self.ev.ts)
-        return self._cum[c]
+    @property
+    def as_of(self) -> np.ndarray:
+        """The as-of instants the kernel reads: one for all tickets, or one per ticket."""
+        if self.as_of_each is None:
+            return np.array([self.as_of_us], dtype=np.int64)
+        return self.as_of_each
+
+    def runs(self) -> Runs:
+        return self.ev.runs(self.as_of)
+
+    def cumulative_rows(self, needed: list[int]) -> tuple[np.ndarray, dict[int, int]]:
+        """Business calendars' cumulative working µs at every event's instant, one row per
+        calendar (those ``needed`` and any computed before), and each calendar's row. A
+        round-the-clock calendar has none: its cumulative time is the instant itself."""
+        cum, row = self._cum or (np.empty((0, len(self.ev.ts)), dtype=np.int64), {})
+        missing = [c for c in needed if c not in row]
+        if missing:
+            rows = list(row) + missing
+            grown = np.empty((len(rows), len(self.ev.ts)), dtype=np.int64)
+            for r, c in enumerate(rows):
+                grown[r] = cum[row[c]] if c in row else \
+                    self.calendars.functions[c].cumulative(self.ev.ts)
+            self._cum = cum, row = grown, {c: r for r, c in enumerate(rows)}
+        return cum, row
 
     def prepare(self, policy: Policy) -> None:
         """Compute what the clocks share before they run side by side (read-only after)."""
-        for m in policy.metrics:
-            for c in np.unique(_target_tables(policy, m, self.calendars)[1]):
-                if not self.calendars.functions[int(c)].calendar.is_always:
-                    self.cumulative_at_events(int(c))
+        used = np.unique(np.concatenate(
+            [_target_tables(policy, m, self.calendars)[1] for m in policy.metrics] or [[]]))
+        self.cumulative_rows(self._business(used))
 
-    def _inputs(self, used: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray,
-                                                  np.ndarray]:
-        """Per calendar, what the kernel reads: cumulative working µs at every event as
-        ``cums[c] - offsets[c]``, and at the as-of instant as ``now[c] - offsets[c]``.
-        Only the ``used`` calendars (a metric's targets name them) are ever read."""
-        cums, offsets, now = [], [], []
-        for c, fn in enumerate(self.calendars.functions):
-            if fn.calendar.is_always or c not in used:
-                # cumulative(t) = t - start: the instants themselves, no array to build
-                cums.append(self.ev.ts)
-                offsets.append(fn.start_us)
-                now.append(self.as_of_us)
+    def _business(self, used: np.ndarray) -> list[int]:
+        return [int(c) for c in used if not self.calendars.functions[int(c)].calendar.is_always]
+
+    def _inputs(self, used: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per calendar, what the kernel reads: cumulative working µs at every event (a row of
+        ``cums``, or for ``cum_row`` -1 the instant itself) minus ``offsets[c]``, and at each
+        as-of instant ``now[c] - offsets[c]``. Only the ``used`` calendars (a metric's targets
+        name them) are ever read."""
+        cums, row = self.cumulative_rows(self._business(used))
+        as_of, functions = self.as_of, self.calendars.functions
+        cum_row = np.full(len(functions), -1, dtype=np.int32)
+        offsets = np.zeros(len(functions), dtype=np.int64)
+        now = np.empty((len(functions), len(as_of)), dtype=np.int64)
+        for c, fn in enumerate(functions):
+            if c in row and c in used:
+                cum_row[c] = row[c]
+                now[c] = fn.cumulative(as_of)
             else:
-                cums.append(self.cumulative_at_events(c))
-                offsets.append(0)
-                now.append(int(fn.cumulative(np.array([self.as_of_us], dtype=np.int64))[0]))
-        return tuple(cums), np.array(offsets, dtype=np.int64), np.array(now, dtype=np.int64)
+                # cumulative(t) = t - start: the instants themselves, no array to build
+                offsets[c] = fn.start_us
+                now[c] = as_of
+        return cums, cum_row, offsets, now
 
 
 # --- clocks -----------------------------------------------------------------------------------
@@ -144,53 +175,32 @@ class Timeline:
 
 def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndarray]:
     """Per-ticket columns of one metric (see docs/sla.md for each column)."""
-    ev, as_of_us, t = tl.ev, tl.as_of_us, tl.ev.n_tickets
-    bits = activity_table(policy, {_START: metric.start, _STOP: metric.stop,
-                                   _PAUSE: metric.pause, _RESUME: metric.resume,
-                                   _REOPEN: metric.reopen})
-    target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
-    # row 0 the breach (elapsed must exceed the target), then each warning (reaching it)
-    thresholds = np.stack([target_us] + [
-        np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
-        for fraction in policy.warn_at])
-    cums, offsets, now = tl._inputs(np.unique(cal_idx))
-    q = len(thresholds)
-    # the kernel writes the final per-ticket values: no whole-array temporaries after it
-    out8 = np.empty((3, t), dtype=np.int8)
-    out64 = np.empty((4, t), dtype=np.int64)
-    outf = np.empty((7, t), dtype=np.float64)
-    calendar = np.empty(t, dtype=np.int32)
-    cross64 = np.empty((2, q, t), dtype=np.int64)
-    cross8 = np.zeros((q, t), dtype=np.int8)
-    cross32 = np.zeros((q, t), dtype=np.int32)
-    _kernel.clock(ev.first, ev.counts, ev.ts, ev.act, ev.prio, bits, target_us,
-                  cal_idx.astype(np.int32), cums, offsets, now, thresholds, as_of_us,
-                  _ON_REOPEN[metric.on_reopen], _ON_PRIORITY_CHANGE[metric.on_priority_change],
-                  out8, out64, outf, calendar, cross64, cross8, cross32)
-    status, has_verdict, open_at_end = out8
-    started_at, stopped_at, cycles, left = out64
-    wall_s, business_s, paused_s, paused_business_s, target_s, elapsed_fraction, time_left_s = outf
-    crossing = _Crossings(tl, cross64, cross8, cross32)
+    from ticketlens.clock import kernel  # numba: imported only where clocks run
+
+    t = tl.ev.n_tickets
+    out = kernel.clock(tl.runs(), clock_rules(tl, policy, metric))
+    status, calendar, left = out.status, out.calendar, out.left
+    crossing = _Crossings(tl, out)
     breach_at = crossing.instants(0)
     breached = breach_at != NO_TIME
     columns: dict[str, np.ndarray] = {
         "status": status,  # index into STATUS_NAMES
-        "started_at": started_at,
-        "stopped_at": stopped_at,
-        "wall_s": wall_s,
-        "business_s": business_s,
-        "paused_s": paused_s,
-        "paused_business_s": paused_business_s,
-        "target_s": target_s,
+        "started_at": out.started_at,
+        "stopped_at": out.stopped_at,
+        "wall_s": out.wall_s,
+        "business_s": out.business_s,
+        "paused_s": out.paused_s,
+        "paused_business_s": out.paused_business_s,
+        "target_s": out.target_s,
         "calendar": calendar,  # index into calendars.names
         "breached": breached,
-        "has_verdict": has_verdict.view(bool),
+        "has_verdict": out.has_verdict.view(bool),
         "breach_at": breach_at,
     }
     for k, fraction in enumerate(policy.warn_at, start=1):
         columns[f"warn_{round(fraction * 100)}_at"] = crossing.instants(k)
-    columns["elapsed_fraction"] = elapsed_fraction
-    columns["time_left_s"] = time_left_s
+    columns["elapsed_fraction"] = out.elapsed_fraction
+    columns["time_left_s"] = out.time_left_s
     # due: a breached open clock's breach instant, else a running one's projected end of
     # target (the kernel leaves the time left where there is one to project, else -1)
     due = np.full(t, NO_TIME, dtype=np.int64)
@@ -198,11 +208,27 @@ def run_clock(tl: Timeline, policy: Policy, metric: Metric) -> dict[str, np.ndar
     for c, fn in enumerate(tl.calendars.functions):
         rows = projecting[calendar[projecting] == c]
         if len(rows):
-            at_now = fn.cumulative(np.full(len(rows), as_of_us, dtype=np.int64))
+            at_now = fn.cumulative(np.broadcast_to(tl.as_of, t)[rows])
             due[rows] = fn.instant(at_now + left[rows])
-    columns["due_at"] = np.where(open_at_end.view(bool) & breached, breach_at, due)
-    columns["cycles"] = cycles
+    columns["due_at"] = np.where(out.open_at_end.view(bool) & breached, breach_at, due)
+    columns["cycles"] = out.cycles
     return columns
+
+
+def clock_rules(tl: Timeline, policy: Policy, metric: Metric) -> ClockRules:
+    """What the kernel needs of one metric: its tables over the policy's codes."""
+    bits = activity_table(policy, {layout.START: metric.start, layout.STOP: metric.stop,
+                                   layout.PAUSE: metric.pause, layout.RESUME: metric.resume,
+                                   layout.REOPEN: metric.reopen})
+    target_us, cal_idx = _target_tables(policy, metric, tl.calendars)
+    # row 0 the breach (elapsed must exceed the target), then each warning (reaching it)
+    thresholds = np.stack([target_us] + [
+        np.where(target_us >= 0, np.round(target_us * fraction), -1).astype(np.int64)
+        for fraction in policy.warn_at])
+    cums, cum_row, offsets, now = tl._inputs(np.unique(cal_idx))
+    return ClockRules(bits, tl.ev.prio, target_us, cal_idx.astype(np.int32), thresholds, cums,
+                      cum_row, offsets, now, layout.ON_REOPEN[metric.on_reopen],
+                      layout.ON_PRIORITY_CHANGE[metric.on_priority_change])
 
 
 def _target_tables(policy: Policy, metric: Metric,
@@ -229,11 +255,10 @@ class _Crossings:
     cumulative working time the calendar must reach: its inverse lookup is the instant.
     """
 
-    def __init__(self, tl: Timeline, cross64: np.ndarray, cross8: np.ndarray,
-                 cross32: np.ndarray) -> None:
+    def __init__(self, tl: Timeline, out: ClockOut) -> None:
         self.tl = tl
-        self.rows, self.reach = cross64
-        self.immediate, self.cal = cross8, cross32
+        self.rows, self.reach = out.cross_row, out.cross_reach
+        self.immediate, self.cal = out.cross_immediate, out.cross_cal
 
     def instants(self, k: int) -> np.ndarray:
         ev = self.tl.ev

@@ -4,8 +4,8 @@
 schema — a workspace file or ``ticketlens.workspace.connection.connect_memory()`` — and writes nothing
 permanent, so the generator's ``sla_metrics`` and ``ticketlens sla`` share one definition of
 a breach. Staging is DuckDB SQL (``stage.py`` and the SQL files beside it); clocks, waits and
-hand-offs are one walk over each ticket's staged events in C (``_kernel.c``, driven by
-``clocks.py`` and ``tickets.py``).
+hand-offs are one walk over each ticket's staged events compiled by numba
+(``clock/kernel.py``, driven by ``clocks.py`` and ``tickets.py``).
 
 On two cores the work overlaps: while one thread puts the events in order, DuckDB reads the
 tickets' attributes; then the clocks, lifecycle and people run side by side in a small thread
@@ -238,7 +238,7 @@ def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
 
 def _start_clocks(pool: ThreadPoolExecutor, staged: StagedEvents, timeline: clocks.Timeline,
                   policy: Policy) -> dict[str, Future[Any]]:
-    """Submit every per-ticket walk over the events (each releases the GIL in C)."""
+    """Submit every per-ticket walk over the events (each releases the GIL: numba nogil)."""
     ev, people = staged.ev, len(staged.dictionaries.people)
     parts: dict[str, Future[Any]] = {
         f"metric {m.name}": pool.submit(clocks.run_clock, timeline, policy, m)
