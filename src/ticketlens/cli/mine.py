@@ -355,8 +355,9 @@ def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Draw the process map (frequency or performance) as SVG or PNG."""
     segment = make_filter(start, end, priority, category, team)
     path = _lib().process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
-                           segment=segment, min_frequency=min_frequency,
-                           coverage=coverage / 100 if coverage else None, progress=progress_wanted())
+                              segment=segment, min_frequency=min_frequency,
+                              coverage=coverage / 100 if coverage else None,
+                              progress=progress_wanted())
     output.written(path, as_json, segment.describe())
 
 
