@@ -6,28 +6,18 @@ result: rich tables in the terminal, ``--json`` for machines, ``--out`` for file
 
 from __future__ import annotations
 
-import json
 import math
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
+from ticketlens.cli import output
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
 from ticketlens.core.errors import ConfigError, InputError
-from ticketlens.core.files import atomic_file
 from ticketlens.core.progress import progress_wanted
-
-if TYPE_CHECKING:
-    import pandas as pd
-
-Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
-
-# Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
-_PER_TICKET = {"time_split", "tickets"}
 
 
 def _lib() -> ModuleType:  # the analyses, imported when a subcommand runs: `--help` stays fast
@@ -86,11 +76,11 @@ def variants(db: str, start: Any, end: Any, priority: tuple[str, ...],
                          collapse_loops=collapse_loops, progress=progress_wanted())
     tables = {"variants": frame}
     head = {"segment": segment.describe(), "variants": len(frame)}
-    if _emit(tables, head, "variants", as_json, out):
+    if output.emit(tables, head, "variants", as_json, out):
         return
-    if _note_empty(int(frame["cases"].sum()), segment.describe()):
+    if output.note_empty(int(frame["cases"].sum()), segment.describe()):
         return
-    _show("Variants" + (" (loops collapsed)" if collapse_loops else ""), frame, [
+    output.show("Variants" + (" (loops collapsed)" if collapse_loops else ""), frame, [
         ("variant", "#", "int"), ("cases", "tickets", "int"), ("share", "share", "share"),
         ("cumulative_share", "cum.", "share"), ("length", "events", "int"),
         ("median_throughput_s", "median", "seconds"),
@@ -120,21 +110,21 @@ def dfg(db: str, start: Any, end: Any, priority: tuple[str, ...], category: tupl
               "start_activities": graph.start_activities, "end_activities": graph.end_activities}
     head = {"segment": graph.segment, "cases": graph.cases, "events": graph.events,
             "edges_hidden": graph.edges_hidden}
-    if _emit(tables, head, "edges", as_json, out):
+    if output.emit(tables, head, "edges", as_json, out):
         return
-    if _note_empty(graph.cases, graph.segment):
+    if output.note_empty(graph.cases, graph.segment):
         return
     click.echo(f"{graph.cases:,} tickets, {graph.events:,} events, {len(graph.edges)} edges"
                + (f" ({graph.edges_hidden} hidden below {min_frequency})"
                   if graph.edges_hidden else ""))
-    _show("Edges (waiting time between the two events)", graph.edges, [
+    output.show("Edges (waiting time between the two events)", graph.edges, [
         ("source", "from", "text"), ("target", "to", "text"), ("frequency", "events", "int"),
         ("cases", "tickets", "int"), ("mean_s", "mean", "seconds"),
         ("median_s", "median", "seconds"), ("p90_s", "p90", "seconds"), ("max_s", "max", "seconds"),
     ], limit)
-    _show("Start activities", graph.start_activities,
+    output.show("Start activities", graph.start_activities,
           [("activity", "activity", "text"), ("cases", "tickets", "int")], limit)
-    _show("End activities", graph.end_activities,
+    output.show("End activities", graph.end_activities,
           [("activity", "activity", "text"), ("cases", "tickets", "int")], limit)
 
 
@@ -158,11 +148,11 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
               "split_summary": result.split_summary, "time_split": result.time_split}
     head = {"segment": result.segment, "cases": result.cases,
             "unclassified_activities": result.unclassified_activities}
-    if _emit(tables, head, "transitions", as_json, out):
+    if output.emit(tables, head, "transitions", as_json, out):
         return
-    if _note_empty(result.cases, result.segment):
+    if output.note_empty(result.cases, result.segment):
         return
-    _show("Where ticket life goes (sum over tickets)", result.split_summary, [
+    output.show("Where ticket life goes (sum over tickets)", result.split_summary, [
         ("state", "state", "text"), ("total_s", "total", "seconds"), ("share", "share", "share"),
         ("tickets", "tickets", "int"), ("median_per_ticket_s", "median/ticket", "seconds"),
         ("mean_per_ticket_s", "mean/ticket", "seconds"),
@@ -170,13 +160,13 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
     if result.unclassified_activities:
         click.echo("unclassified (not ticketlens vocabulary): "
                    + ", ".join(result.unclassified_activities[:10]))
-    _show("Transitions by waiting time", result.transitions, [
+    output.show("Transitions by waiting time", result.transitions, [
         ("source", "from", "text"), ("target", "to", "text"), ("occurrences", "times", "int"),
         ("cases", "tickets", "int"), ("total_wait_s", "total", "seconds"),
         ("per_case_wait_s", "per ticket", "seconds"), ("median_wait_s", "median", "seconds"),
         ("p90_wait_s", "p90", "seconds"), ("share_of_waiting", "share", "share"),
     ], limit)
-    _show("Activities by time spent after them", result.activities, [
+    output.show("Activities by time spent after them", result.activities, [
         ("activity", "activity", "text"), ("occurrences", "times", "int"),
         ("cases", "tickets", "int"), ("total_dwell_s", "total", "seconds"),
         ("per_case_dwell_s", "per ticket", "seconds"), ("median_dwell_s", "median", "seconds"),
@@ -212,30 +202,30 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
               "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
               "escalation_chains": result.escalation_chains}
     head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
-    if _emit(tables, head, "reopens", as_json, out):
+    if output.emit(tables, head, "reopens", as_json, out):
         return
-    if _note_empty(result.cases, result.segment):
+    if output.note_empty(result.cases, result.segment):
         return
     click.echo(result.roster.describe())
     reopened = result.reopens["ticket_id"].nunique()
     click.echo(f"{reopened:,} of {result.cases:,} tickets reopened "
-               f"({_fmt(reopened / result.cases if result.cases else math.nan, 'share')})")
-    _show("Repeated activities", result.repeat_summary, [
+               f"({output.fmt(reopened / result.cases if result.cases else math.nan, 'share')})")
+    output.show("Repeated activities", result.repeat_summary, [
         ("activity", "activity", "text"), ("tickets", "tickets", "int"),
         ("extra", "extra times", "int"), ("share", "share", "share"),
     ], limit)
-    _show("Ping-pong (returns to an earlier holder)", result.ping_pong_summary, [
+    output.show("Ping-pong (returns to an earlier holder)", result.ping_pong_summary, [
         ("level", "level", "text"), ("kind", "kind", "text"), ("tickets", "tickets", "int"),
         ("returns", "returns", "int"), ("share", "share", "share"),
     ], limit)
-    _show("Ping-pong tickets", result.ping_pong, [
+    output.show("Ping-pong tickets", result.ping_pong, [
         ("ticket_id", "ticket", "text"), ("level", "level", "text"), ("kind", "kind", "text"),
         ("holder", "back to", "text"), ("via", "via", "list"), ("away_s", "away", "seconds"),
     ], limit)
-    _show("Escalation chains", result.escalation_chains, [
+    output.show("Escalation chains", result.escalation_chains, [
         ("chain", "chain", "text"), ("tickets", "tickets", "int"), ("share", "share", "share"),
     ], limit)
-    _show("Reopened tickets", result.reopens, [
+    output.show("Reopened tickets", result.reopens, [
         ("ticket_id", "ticket", "text"), ("reopen_no", "#", "int"),
         ("resolved_by", "resolved by", "text"), ("closed_at", "closed", "time"),
         ("closed_for_s", "closed for", "seconds"), ("reclosed_at", "closed again", "time"),
@@ -262,18 +252,18 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
                           include_unassigned=include_unassigned, progress=progress_wanted())
     tables = {"network": result.network, "skill_mismatch": result.skill_mismatch}
     head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
-    if _emit(tables, head, "network", as_json, out):
+    if output.emit(tables, head, "network", as_json, out):
         return
-    if _note_empty(result.cases, result.segment):
+    if output.note_empty(result.cases, result.segment):
         return
     click.echo(result.roster.describe())
-    _show("Handovers of work", result.network, [
+    output.show("Handovers of work", result.network, [
         ("source", "from", "text"), ("source_tier", "tier", "text"), ("target", "to", "text"),
         ("target_tier", "tier", "text"), ("handovers", "handovers", "int"),
         ("cases", "tickets", "int"), ("mean_delay_s", "mean delay", "seconds"),
         ("max_delay_s", "max delay", "seconds"),
     ], limit)
-    _show("Skill mismatch: first assignee vs resolving tier", result.skill_mismatch, [
+    output.show("Skill mismatch: first assignee vs resolving tier", result.skill_mismatch, [
         ("first_tier", "tier", "text"), ("first_assignee", "first assignee", "text"),
         ("category", "category", "text"), ("first_skilled", "skilled", "bool"),
         ("resolved_tier", "resolved at", "text"), ("tickets", "tickets", "int"),
@@ -306,22 +296,22 @@ def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
     head = {"segment": result.segment, "model": result.model, "cases": result.cases,
             "fitting": result.fitting, "conformance_rate": result.rate,
             "unmodelled_activities": result.unmodelled}
-    if _emit(tables, head, "tickets", as_json, out):
+    if output.emit(tables, head, "tickets", as_json, out):
         return
-    if _note_empty(result.cases, result.segment):
+    if output.note_empty(result.cases, result.segment):
         return
     click.echo(f"model: {result.model}")
     click.echo(f"{result.fitting:,} of {result.cases:,} tickets fit "
-               f"({_fmt(result.rate, 'share')})")
+               f"({output.fmt(result.rate, 'share')})")
     if result.unmodelled:
         click.echo("not in the model (always inserted): " + ", ".join(result.unmodelled))
-    _show("Deviations", result.deviation_summary, [
+    output.show("Deviations", result.deviation_summary, [
         ("kind", "kind", "text"), ("activity", "activity", "text"), ("tickets", "tickets", "int"),
         ("occurrences", "times", "int"), ("share", "share", "share"),
     ], limit)
     for title, frame, key in (("By team", result.by_team, "team"),
                               ("By technician", result.by_technician, "technician")):
-        _show(title, frame, [
+        output.show(title, frame, [
             (key, key, "text"), ("tickets", "tickets", "int"), ("fitting", "fitting", "int"),
             ("conformance_rate", "rate", "share"), ("with_inserted", "inserted", "int"),
             ("with_skipped", "skipped", "int"), ("with_out_of_order", "out of order", "int"),
@@ -339,7 +329,7 @@ def model_command(out: str | None) -> None:
         return
     if Path(out).exists():
         raise InputError(f"{out} exists already: choose another name or delete it first")
-    _atomic_write(Path(out), lambda path: path.write_text(text, encoding="utf-8"))
+    output.atomic_write(Path(out), lambda path: path.write_text(text, encoding="utf-8"))
     click.echo(f"wrote {out}; edit it and pass --model {out}")
 
 
@@ -365,9 +355,10 @@ def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Draw the process map (frequency or performance) as SVG or PNG."""
     segment = make_filter(start, end, priority, category, team)
     path = _lib().process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
-                           segment=segment, min_frequency=min_frequency,
-                           coverage=coverage / 100 if coverage else None, progress=progress_wanted())
-    _written(path, as_json, segment.describe())
+                              segment=segment, min_frequency=min_frequency,
+                              coverage=coverage / 100 if coverage else None,
+                              progress=progress_wanted())
+    output.written(path, as_json, segment.describe())
 
 
 @mine.command(name="export")
@@ -381,123 +372,4 @@ def export_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
     """Export the workspace (or a segment) as XES for ProM, Disco or pm4py."""
     segment = make_filter(start, end, priority, category, team)
     path = _lib().export_xes(db, out, segment=segment, progress=progress_wanted())
-    _written(path, as_json, segment.describe())
-
-
-def _written(path: Path, as_json: bool, described: str) -> None:
-    if as_json:
-        click.echo(json.dumps({"written": str(path), "segment": described}))
-    else:
-        click.echo(f"wrote {path}")
-
-
-# --- output -------------------------------------------------------------------------------
-
-def _emit(tables: dict[str, pd.DataFrame], head: dict[str, Any], main: str, as_json: bool,
-          out: str | None) -> bool:
-    """Write --out and print --json; True when the terminal tables should not be shown."""
-    if out is not None:
-        _write_tables(Path(out), tables, head, main)
-    if as_json:
-        payload = {**head, **{name: _records(frame) for name, frame in tables.items()
-                              if name not in _PER_TICKET}}
-        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
-        return True
-    if out is not None:
-        click.echo(f"wrote {out}", err=True)
-    return False
-
-
-def _write_tables(out: Path, tables: dict[str, pd.DataFrame], head: dict[str, Any],
-                  main: str) -> None:
-    suffix = out.suffix.lower()
-    if suffix == ".csv":
-        _atomic_write(out, lambda path: _csv(tables[main]).to_csv(path, index=False))
-    elif suffix == ".parquet":
-        _atomic_write(out, lambda path: tables[main].to_parquet(path, index=False))
-    elif suffix == ".json":
-        payload = {**head, **{name: _records(frame) for name, frame in tables.items()}}
-        _atomic_write(out, lambda path: path.write_text(
-            json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
-    elif suffix:
-        raise InputError(f"cannot tell what to write to {out}: use .csv, .parquet, .json, "
-                         "or a folder name")
-    else:
-        out.mkdir(parents=True, exist_ok=True)
-        for name, frame in tables.items():
-            _atomic_write(out / f"{name}.csv",
-                          lambda path, frame=frame: _csv(frame).to_csv(path, index=False))
-
-
-def _atomic_write(out: Path, write: Callable[[Path], Any]) -> None:
-    with atomic_file(out) as temp:
-        write(temp)
-
-
-def _csv(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists become ' → '-joined text in CSV files."""
-    import numpy as np
-
-    listed = [c for c in frame.columns
-              if frame[c].map(lambda v: isinstance(v, list | np.ndarray)).any()]
-    return frame.assign(**{c: frame[c].map(" → ".join) for c in listed}) if listed else frame
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
-
-
-def _note_empty(cases: int, described: str) -> bool:
-    """Say so when the segment holds no tickets (an empty answer, not an error)."""
-    if cases == 0:
-        click.echo(f"no tickets match the filter ({described}): nothing to show", err=True)
-    return cases == 0
-
-
-def _show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
-          limit: int | None) -> None:
-    """A rich table of the first ``limit`` rows (all rows when ``limit`` is None)."""
-    if frame.empty:
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    shown = frame if limit is None else frame.head(limit)
-    more = f" — top {limit} of {len(frame):,}" if limit is not None and len(frame) > limit else ""
-    table = Table(title=title + more, title_justify="left")
-    rows = [[_fmt(values[column], kind) for column, _h, kind in columns]
-            for values in shown[[c for c, _h, _k in columns]].to_dict("records")]
-    for index, (_column, header, kind) in enumerate(columns):
-        numeric = kind in ("int", "share", "seconds", "time", "bool")
-        # Numbers never wrap; names keep a readable width and long texts share the rest.
-        widest = max((len(row[index]) for row in rows), default=0)
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric,
-                         overflow="fold", min_width=None if numeric else min(widest, 22))
-    for row in rows:
-        table.add_row(*row)
-    # A terminal gets its own width; piped output has none, so give it room instead of
-    # cropping columns at 80.
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
-
-
-def _fmt(value: Any, kind: str) -> str:
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, list | tuple | np.ndarray):
-        return " → ".join(str(v) for v in value)
-    if value is None or pd.isna(value):
-        return "–"
-    if kind == "int":
-        return f"{int(value):,}"
-    if kind == "share":
-        return f"{float(value):.1%}"
-    if kind == "seconds":
-        from ticketlens.analyses.mine.duration import human_duration
-        return human_duration(float(value))
-    if kind == "bool":
-        return "yes" if value else "no"
-    if kind == "time":
-        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
-    return str(value)
-
+    output.written(path, as_json, segment.describe())

@@ -9,42 +9,23 @@ technician without skills are all ``ConfigError``.
 from __future__ import annotations
 
 import hashlib
-import math
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError
 from ticketlens.core.roster import check_name, check_tier, duplicate_names
 from ticketlens.core.schema import CATEGORIES, DEPARTMENTS, PRIORITIES, TIERS
+from ticketlens.sources.generate import config_values as check
+from ticketlens.sources.generate.config_values import Span, Weights
 
 COMPLEXITIES = ("simple", "medium", "complex")
 CHANNELS = ("Email", "Phone", "Portal")
-
-
-@dataclass(frozen=True)
-class Weights:
-    """Named shares summing to 1, in a fixed order."""
-
-    names: tuple[str, ...]
-    probs: tuple[float, ...]
-
-    def of(self, name: str) -> float:
-        return self.probs[self.names.index(name)] if name in self.names else 0.0
-
-
-@dataclass(frozen=True)
-class Span:
-    """A [low, high] range to draw a duration or count from."""
-
-    low: float
-    high: float
 
 
 @dataclass(frozen=True)
@@ -160,19 +141,19 @@ class DeskConfig:
         """The same desk with the window options a caller passed (validated like the file)."""
         window = self.window
         if tickets is not None:
-            window = replace(window, tickets=_count(tickets, "tickets", "--tickets"))
+            window = replace(window, tickets=check.count(tickets, "tickets", "--tickets"))
         if start is not None:
-            window = replace(window, start=_as_date(start, "--start"))
+            window = replace(window, start=check.as_date(start, "--start"))
         if end is not None:
-            window = replace(window, end=_as_date(end, "--end"))
+            window = replace(window, end=check.as_date(end, "--end"))
         if seed is not None:
-            window = replace(window, seed=_seed(seed, "--seed"))
+            window = replace(window, seed=check.seed(seed, "--seed"))
         _check_window_order(window, "--start/--end" if (start or end) else self.source)
         return replace(self, window=window)
 
     def to_dict(self) -> dict[str, Any]:
         """The resolved configuration as plain JSON-able data (recorded in manifest.json)."""
-        return _plain(self)
+        return check.plain(self)
 
 
 # --- loading ---------------------------------------------------------------------------------
@@ -222,7 +203,7 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
     window = _window(raw["window"], where)
     calendar = _calendar(raw["calendar"], where)
     mix = _mix(raw["mix"], where)
-    timing = Timing(**{f.name: _span(raw["timing"][f.name], f"{where}: [timing] {f.name}")
+    timing = Timing(**{f.name: check.span(raw["timing"][f.name], f"{where}: [timing] {f.name}")
                        for f in fields(Timing)})
     patterns = _patterns(raw["patterns"], where)
     workload = _workload(raw["workload"], where)
@@ -230,10 +211,11 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
     roster = raw["roster"]
     reject_unknown_keys(roster, ("unskilled_proficiency", "new_hire_slowdown", "ramp_up_years"),
                         f"{where}: [roster]")
-    unskilled = _proficiency(roster["unskilled_proficiency"],
-                             f"{where}: [roster] unskilled_proficiency")
-    slowdown = _non_negative(roster["new_hire_slowdown"], f"{where}: [roster] new_hire_slowdown")
-    ramp_up = _positive(roster["ramp_up_years"], f"{where}: [roster] ramp_up_years")
+    unskilled = check.proficiency(roster["unskilled_proficiency"],
+                                  f"{where}: [roster] unskilled_proficiency")
+    slowdown = check.non_negative(roster["new_hire_slowdown"],
+                                  f"{where}: [roster] new_hire_slowdown")
+    ramp_up = check.positive(roster["ramp_up_years"], f"{where}: [roster] ramp_up_years")
     technicians = _technicians(raw["technician"], where)
     return DeskConfig(window, calendar, mix, timing, patterns, workload, systems, technicians,
                       unskilled, slowdown, ramp_up, where, sha)
@@ -241,35 +223,35 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
 
 def _window(w: dict[str, Any], where: str) -> Window:
     window = Window(
-        start=_as_date(w["start"], f"{where}: [window] start"),
-        end=_as_date(w["end"], f"{where}: [window] end"),
-        tickets=_count(w["tickets"], "tickets", f"{where}: [window] tickets"),
-        seed=_seed(w["seed"], f"{where}: [window] seed"),
-        timezone=_timezone(w["timezone"], f"{where}: [window] timezone"),
+        start=check.as_date(w["start"], f"{where}: [window] start"),
+        end=check.as_date(w["end"], f"{where}: [window] end"),
+        tickets=check.count(w["tickets"], "tickets", f"{where}: [window] tickets"),
+        seed=check.seed(w["seed"], f"{where}: [window] seed"),
+        timezone=check.timezone(w["timezone"], f"{where}: [window] timezone"),
     )
     _check_window_order(window, where)
     return window
 
 
 def _calendar(c: dict[str, Any], where: str) -> Calendar:
-    hours = _span(c["business_hours"], f"{where}: [calendar] business_hours")
+    hours = check.span(c["business_hours"], f"{where}: [calendar] business_hours")
     lo, hi = int(hours.low), int(hours.high)
     if lo != hours.low or hi != hours.high or not 0 <= lo < hi <= 24:
         raise ConfigError(f"{where}: [calendar] business_hours = {c['business_hours']!r}: give two "
                           "whole hours [start, end] with 0 <= start < end <= 24, e.g. [9, 17]")
-    return Calendar((lo, hi), _rate(c["business_hours_share"],
-                                    f"{where}: [calendar] business_hours_share"))
+    return Calendar((lo, hi), check.rate(c["business_hours_share"],
+                                         f"{where}: [calendar] business_hours_share"))
 
 
 def _mix(m: dict[str, Any], where: str) -> Mix:
     reject_unknown_keys(m, ("priority", "category", "department", "complexity", "channel"),
                         f"{where}: [mix]")
     return Mix(
-        priority=_weights(m["priority"], PRIORITIES, f"{where}: [mix.priority]"),
-        category=_weights(m["category"], CATEGORIES, f"{where}: [mix.category]"),
-        department=_weights(m["department"], DEPARTMENTS, f"{where}: [mix.department]"),
-        complexity=_weights(m["complexity"], COMPLEXITIES, f"{where}: [mix.complexity]"),
-        channel=_weights(m["channel"], CHANNELS, f"{where}: [mix.channel]"),
+        priority=check.weights(m["priority"], PRIORITIES, f"{where}: [mix.priority]"),
+        category=check.weights(m["category"], CATEGORIES, f"{where}: [mix.category]"),
+        department=check.weights(m["department"], DEPARTMENTS, f"{where}: [mix.department]"),
+        complexity=check.weights(m["complexity"], COMPLEXITIES, f"{where}: [mix.complexity]"),
+        channel=check.weights(m["channel"], CHANNELS, f"{where}: [mix.channel]"),
     )
 
 
@@ -279,7 +261,7 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
         key = f"{where}: [patterns] {f.name}"
         value = p[f.name]
         if f.type == "Span":
-            values[f.name] = _span(value, key)
+            values[f.name] = check.span(value, key)
         elif f.name in ("l1_escalation", "l2_escalation"):
             if not isinstance(value, dict):
                 raise ConfigError(f"{key} must be a table {{ simple = .., medium = .., complex = .. }}")
@@ -287,11 +269,11 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
             missing = [k for k in COMPLEXITIES if k not in value]
             if missing:
                 raise ConfigError(f"{key}: missing {', '.join(missing)}; give a chance per complexity")
-            values[f.name] = tuple(_rate(value[k], f"{key}.{k}") for k in COMPLEXITIES)
+            values[f.name] = tuple(check.rate(value[k], f"{key}.{k}") for k in COMPLEXITIES)
         elif f.name == "mismatch_escalation_boost":
-            values[f.name] = _positive(value, key)
+            values[f.name] = check.positive(value, key)
         else:
-            values[f.name] = _rate(value, key)
+            values[f.name] = check.rate(value, key)
     return Patterns(**values)
 
 
@@ -308,9 +290,9 @@ def _workload(wl: dict[str, Any], where: str) -> Workload:
     if missing:
         raise ConfigError(f"{cap_key}: missing {', '.join(missing)}; give a capacity per tier")
     return Workload(
-        capacity=tuple(_count(cap[tier], "capacity", f"{cap_key}.{tier}") for tier in TIERS),
-        tickets_per_team_day=_positive(wl["tickets_per_team_day"],
-                                       f"{where}: [workload] tickets_per_team_day"),
+        capacity=tuple(check.count(cap[tier], "capacity", f"{cap_key}.{tier}") for tier in TIERS),
+        tickets_per_team_day=check.positive(wl["tickets_per_team_day"],
+                                            f"{where}: [workload] tickets_per_team_day"),
     )
 
 
@@ -325,12 +307,12 @@ def _systems(s: dict[str, Any], where: str) -> Systems:
         table = s[category]
         if not isinstance(table, dict) or not table:
             raise ConfigError(f"{key} must be a table of system = share")
-        by_category.append(_weights(table, tuple(table), key))
+        by_category.append(check.weights(table, tuple(table), key))
     tx = s["transaction_systems"]
     if not isinstance(tx, list) or not all(isinstance(x, str) for x in tx):
         raise ConfigError(f"{where}: [systems] transaction_systems must be a list of system names")
-    return Systems(tuple(tx), _rate(s["transaction_failure_rate"],
-                                    f"{where}: [systems] transaction_failure_rate"),
+    return Systems(tuple(tx), check.rate(s["transaction_failure_rate"],
+                                         f"{where}: [systems] transaction_failure_rate"),
                    tuple(by_category))
 
 
@@ -364,12 +346,13 @@ def _technicians(items: Any, where: str) -> tuple[Technician, ...]:
             name=name,
             tier=tier,
             team=str(item["team"]),
-            experience_years=_non_negative(item["experience_years"], f"{label}: experience_years"),
-            skills=tuple((c, _proficiency(skills[c], f"{label}: skills.{c}"))
+            experience_years=check.non_negative(item["experience_years"],
+                                                f"{label}: experience_years"),
+            skills=tuple((c, check.proficiency(skills[c], f"{label}: skills.{c}"))
                          for c in CATEGORIES if c in skills),
-            escalation_factor=_non_negative(item["escalation_factor"],
-                                            f"{label}: escalation_factor"),
-            mistake_factor=_non_negative(item["mistake_factor"], f"{label}: mistake_factor"),
+            escalation_factor=check.non_negative(item["escalation_factor"],
+                                                 f"{label}: escalation_factor"),
+            mistake_factor=check.non_negative(item["mistake_factor"], f"{label}: mistake_factor"),
         ))
     duplicates = duplicate_names(t.name for t in techs)
     if duplicates:
@@ -382,103 +365,6 @@ def _technicians(items: Any, where: str) -> tuple[Technician, ...]:
     return tuple(techs)
 
 
-# --- value checks ------------------------------------------------------------------------------
-
-def _number(value: Any, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ConfigError(f"{key} = {value!r} is not a number; give a number")
-    return float(value)
-
-
-def _rate(value: Any, key: str) -> float:
-    x = _number(value, key)
-    if not 0.0 <= x <= 1.0:
-        raise ConfigError(f"{key} = {value!r} is not a probability; use a value between 0 and 1")
-    return x
-
-
-def _positive(value: Any, key: str) -> float:
-    x = _number(value, key)
-    if x <= 0:
-        raise ConfigError(f"{key} = {value!r} must be greater than 0")
-    return x
-
-
-def _non_negative(value: Any, key: str) -> float:
-    x = _number(value, key)
-    if x < 0:
-        raise ConfigError(f"{key} = {value!r} is negative; use 0 or more")
-    return x
-
-
-def _proficiency(value: Any, key: str) -> float:
-    x = _number(value, key)
-    if not 0 < x <= 1:
-        raise ConfigError(f"{key} = {value!r}: proficiency must be in (0, 1] (1 = expert)")
-    return x
-
-
-def _count(value: Any, what: str, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"{key} = {value!r}: {what} must be a whole number")
-    if value < 0:
-        raise ConfigError(f"{key} = {value}: {what} cannot be negative; use 0 or more")
-    return int(value)
-
-
-def _seed(value: Any, key: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ConfigError(f"{key} = {value!r}: the seed must be a whole number >= 0")
-    return int(value)
-
-
-def _span(value: Any, key: str) -> Span:
-    if not isinstance(value, list | tuple) or len(value) != 2:
-        raise ConfigError(f"{key} = {value!r}: give a range as [low, high]")
-    low, high = (_number(v, key) for v in value)
-    if low < 0:
-        raise ConfigError(f"{key} = {value!r}: the low end is negative; use 0 or more")
-    if low > high:
-        raise ConfigError(f"{key} = {value!r}: low is above high; write it as [{value[1]}, "
-                          f"{value[0]}]")
-    return Span(low, high)
-
-
-def _weights(table: Any, allowed: tuple[str, ...], key: str) -> Weights:
-    if not isinstance(table, dict) or not table:
-        raise ConfigError(f"{key} must be a table of name = share")
-    reject_unknown_keys(table, allowed, key)
-    probs = [_rate(table[name], f"{key} {name}") for name in allowed if name in table]
-    names = [name for name in allowed if name in table]
-    total = math.fsum(probs)
-    if abs(total - 1.0) > 1e-6:
-        raise ConfigError(f"{key}: the shares sum to {total:.6g}, not 1; adjust them so they add "
-                          "up to 1")
-    return Weights(tuple(names), tuple(probs))
-
-
-def _as_date(value: Any, key: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            pass
-    raise ConfigError(f"{key} = {value!r} is not a date; write it as YYYY-MM-DD")
-
-
-def _timezone(value: Any, key: str) -> str:
-    try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{key} = {value!r} is not a known time zone; use an IANA name such "
-                          "as UTC or Europe/London") from None
-    return str(value)
-
-
 def _check_window_order(window: Window, where: str) -> None:
     if window.end < window.start:
         raise ConfigError(f"{where}: the window ends ({window.end}) before it starts "
@@ -487,17 +373,3 @@ def _check_window_order(window: Window, where: str) -> None:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _plain(obj: Any) -> Any:
-    if isinstance(obj, Weights):
-        return dict(zip(obj.names, obj.probs, strict=True))
-    if isinstance(obj, Span):
-        return [obj.low, obj.high]
-    if isinstance(obj, date):
-        return obj.isoformat()
-    if hasattr(obj, "__dataclass_fields__"):
-        return {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
-    if isinstance(obj, tuple | list):
-        return [_plain(x) for x in obj]
-    return obj

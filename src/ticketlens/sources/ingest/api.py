@@ -10,11 +10,12 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
-from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -179,20 +180,30 @@ def ingest(
     base_mapping = load_mapping(mapping)
     user_roles = load_roles(roles)
     flags = dict(columns or {})
-    if timestamp_format is not None:
-        formats = (timestamp_format,) if isinstance(timestamp_format, str) else tuple(
-            timestamp_format)
-    else:
-        formats = ()
-    not_before = _instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE)
-    not_after = _instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1))
+    # How every source is read and loaded: the same for each path of this call.
+    load_one = partial(
+        _ingest_one, tz=tz, dayfirst=dayfirst, formats=_timestamp_formats(timestamp_format),
+        encoding=encoding, delimiter=delimiter, dedupe=dedupe, source_name=source_name,
+        not_before=_instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE),
+        not_after=_instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1)),
+    )
     detections = [_detect(p, format, base_mapping, flags, encoding) for p in items]
+    return _ingest_detected(db, detections, load_one, user_roles=user_roles,
+                            roster_file=roster_file, quarantine=quarantine, progress=progress,
+                            started=started)
+
+
+def _ingest_detected(
+    db: WorkspaceLike, detections: list[Detection], load_one: Callable[..., SourceSummary], *,
+    user_roles: ActivityRoles | None, roster_file: RosterFile | None,
+    quarantine: str | Path | None, progress: bool, started: float,
+) -> IngestSummary:
+    """Load the detected sources into ``db`` in one transaction, then what depends on all of
+    them (event index, roster, quarantine file); a refusal writes nothing."""
     created = isinstance(db, str | os.PathLike) and not Path(db).exists()
     resources = ExitStack()
     workspace = resources.enter_context(use_workspace(db))
     db_name = str(workspace.path) if borrowed(db) else str(db)
-    summaries: list[SourceSummary] = []
-    quarantine_target: Path | None = None
     succeeded = False
     try:
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
@@ -200,30 +211,12 @@ def ingest(
         # outputs: files written during the transaction, moved into place once it committed
         with (ExitStack() as outputs, IngestProgress(progress) as bar,
               workspace.transaction() as con):
-            for detection in detections:
-                summaries.append(_ingest_one(
-                    con, detection, bar, tz=tz, dayfirst=dayfirst, formats=formats,
-                    encoding=encoding, delimiter=delimiter, dedupe=dedupe,
-                    source_name=source_name, not_before=not_before, not_after=not_after,
-                ))
-                summary = summaries[-1]
-                if summary.status != "unchanged" or user_roles is not None:
-                    mapping_roles = detection.mapping.roles if detection.mapping else None
-                    store_source_roles(con, summary.source_id, mapping_roles, user_roles)
-            new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
+            summaries = _load_sources(con, detections, partial(load_one, con, bar=bar), user_roles)
             if any(s.events_loaded for s in summaries):
                 refresh_event_index(con)
             roster_report = _update_roster(con, roster_file, summaries)
-            quarantined = con.execute(
-                "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
-                {"ids": new_ids},
-            ).fetchall()[0][0]
-            if quarantined:
-                quarantine_target = (Path(quarantine) if quarantine
-                                     else _default_quarantine(workspace.path))
-                quarantine_target.parent.mkdir(parents=True, exist_ok=True)
-                _write_quarantine(con, new_ids,
-                                  outputs.enter_context(atomic_file(quarantine_target)))
+            quarantine_target = _quarantine_output(con, summaries, quarantine, workspace.path,
+                                                   outputs)
         totals = workspace.con.execute(
             "SELECT count(*), count(DISTINCT ticket_id) FROM events").fetchall()[0]
         succeeded = True
@@ -243,6 +236,46 @@ def ingest(
         workspace_events=int(totals[0]), workspace_cases=int(totals[1]),
         seconds=time.perf_counter() - started, roster=roster_report,
     )
+
+
+def _timestamp_formats(timestamp_format: str | Sequence[str] | None) -> tuple[str, ...]:
+    if timestamp_format is None:
+        return ()
+    return (timestamp_format,) if isinstance(timestamp_format, str) else tuple(timestamp_format)
+
+
+def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
+                  load_one: Callable[[Detection], SourceSummary],
+                  user_roles: ActivityRoles | None) -> list[SourceSummary]:
+    """Load each detected source (``load_one(detection)``) and record the roles of its
+    activities; an unchanged source keeps its roles unless the user passed new ones."""
+    summaries = []
+    for detection in detections:
+        summary = load_one(detection)
+        summaries.append(summary)
+        if summary.status != "unchanged" or user_roles is not None:
+            mapping_roles = detection.mapping.roles if detection.mapping else None
+            store_source_roles(con, summary.source_id, mapping_roles, user_roles)
+    return summaries
+
+
+def _quarantine_output(con: duckdb.DuckDBPyConnection, summaries: list[SourceSummary],
+                       quarantine: str | Path | None, db_path: Path,
+                       outputs: ExitStack) -> Path | None:
+    """The CSV of the rows this call's new sources quarantined (``quarantine``, default beside
+    the workspace), entered in ``outputs`` so it is moved into place only once the transaction
+    committed; None when no row was quarantined."""
+    new_ids = [s.source_id for s in summaries if s.status != "unchanged"]
+    quarantined = con.execute(
+        "SELECT count(*) FROM quarantine WHERE list_contains($ids, source_id)",
+        {"ids": new_ids},
+    ).fetchall()[0][0]
+    if not quarantined:
+        return None
+    target = Path(quarantine) if quarantine else _default_quarantine(db_path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _write_quarantine(con, new_ids, outputs.enter_context(atomic_file(target)))
+    return target
 
 
 def _update_roster(con: duckdb.DuckDBPyConnection, roster_file: RosterFile | None,

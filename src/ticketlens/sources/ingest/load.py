@@ -81,65 +81,12 @@ def load_source(
     source_id = next_source_id(con)
     prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
     staged_events = _one(con, "SELECT count(*) FROM stage_events")
-    if prior or record.dedupe:
-        con.execute(load_sql(__name__, "load_keyed.sql"))
-        duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
-        keep = "occurrence = 0" if record.dedupe else "true"
-        if prior:
-            con.execute(load_sql(__name__, "load_existing.sql"), {"name": record.name})
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
-                "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
-                f"AND k.occurrence = e.occurrence WHERE {keep}"
-            )
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
-                        f"WHERE {keep}")
-    else:
-        duplicates = None
-        con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
-                    "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
-    con.execute(load_sql(__name__, "load_ordered.sql"))
-    if duplicates is None:
-        # Fresh source, repeats kept: compare whole events only where ticket and instant tie.
-        duplicates = _one(con, load_sql(__name__, "load_duplicates.sql"))
+    duplicates = _order_new_events(con, record, updating=bool(prior))
     new_events = _one(con, "SELECT count(*) FROM stage_seq")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
-
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
-        "FROM stage_seq SEMI JOIN events USING (ticket_id)"
-    )
-    overlap = _one(con, "SELECT count(*) FROM stage_overlap")
-    merged = 0
-    if overlap:
-        merged = _one(
-            con,
-            "SELECT count(DISTINCT ticket_id) FROM events e JOIN sources s USING (source_id) "
-            "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
-            {"n": record.name},
-        )
-    con.execute(load_sql(__name__, "load_insert.sql"), {"source_id": source_id})
-    if overlap:
-        con.execute(load_sql(__name__, "load_resequence.sql"))
-
-    con.execute(
-        load_sql(__name__, "load_flags.sql"),
-        {"created_activity": Activity.CREATED.value, "has_created": staged.has_created,
-         "not_before": record.not_before, "not_after": record.not_after},
-    )
-    con.execute("INSERT INTO event_flags SELECT $sid, source_row, ticket_id, flag "
-                "FROM stage_flags", {"sid": source_id})
-    flag_counts = dict(con.execute("SELECT flag, count(*) FROM stage_flags GROUP BY flag").fetchall())
-    examples = [
-        {"line": r[0], "ticket_id": r[1], "timestamp": r[2].isoformat(), "flag": r[3]}
-        for r in con.execute(
-            "SELECT source_row, ticket_id, ts, flag FROM stage_flags "
-            "QUALIFY row_number() OVER (PARTITION BY flag ORDER BY source_row) <= 3 "
-            "ORDER BY flag, source_row"
-        ).fetchall()
-    ]
+    merged = _insert_events(con, record, source_id)
+    flag_counts, examples = _flag_events(con, staged, record, source_id)
     stats = con.execute(
         "SELECT count(DISTINCT ticket_id), count(*) FILTER (WHERE out_of_order), "
         "count(DISTINCT ticket_id) FILTER (WHERE out_of_order), min(ts), max(ts) "
@@ -150,21 +97,7 @@ def load_source(
 
     case_attributes = _load_case_attributes(con, record, source_id)
     _load_technicians(con, record, source_id)
-    quarantined = _one(con, "SELECT count(DISTINCT source_row) FROM stage_rejects")
-    con.execute(
-        'INSERT INTO quarantine SELECT $sid, $file, source_row, "column", value, reason '
-        "FROM stage_rejects ORDER BY source_row",
-        {"sid": source_id, "file": record.file},
-    )
-    if _exists(con, "stage_linked_rejects"):
-        con.execute(
-            'INSERT INTO quarantine SELECT $sid, $folder || \'/\' || file, source_row, "column", '
-            "value, reason FROM stage_linked_rejects ORDER BY file, source_row",
-            {"sid": source_id, "folder": record.path},
-        )
-    reasons = dict(con.execute(
-        "SELECT reason, count(*) FROM stage_rejects GROUP BY reason ORDER BY 2 DESC, 1"
-    ).fetchall())
+    quarantined, reasons = _quarantine_rejects(con, record, source_id)
 
     if record.row_grain == "event":
         # events a reader derived from a row (sub_row < 0: ServiceNow column changes) are
@@ -197,6 +130,105 @@ def load_source(
     )
     _insert_source_row(con, staged, record, result)
     return result
+
+
+def _order_new_events(con: duckdb.DuckDBPyConnection, record: SourceRecord,
+                      updating: bool) -> int:
+    """Stage the events to insert, in order (``stage_seq``); return the count of exact repeats.
+
+    Repeats are keyed (fingerprint and occurrence) only when an update must skip the events an
+    earlier export of the source loaded, or when ``dedupe`` drops them.
+    """
+    if updating or record.dedupe:
+        con.execute(load_sql(__name__, "load_keyed.sql"))
+        duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
+        keep = "occurrence = 0" if record.dedupe else "true"
+        if updating:
+            con.execute(load_sql(__name__, "load_existing.sql"), {"name": record.name})
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
+                "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
+                f"AND k.occurrence = e.occurrence WHERE {keep}"
+            )
+        else:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
+                        f"WHERE {keep}")
+    else:
+        duplicates = None
+        con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
+                    "SELECT source_row, sub_row, ticket_id, ts FROM stage_events")
+    con.execute(load_sql(__name__, "load_ordered.sql"))
+    if duplicates is None:
+        # Fresh source, repeats kept: compare whole events only where ticket and instant tie.
+        duplicates = _one(con, load_sql(__name__, "load_duplicates.sql"))
+    return int(duplicates)
+
+
+def _insert_events(con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int) -> int:
+    """Insert ``stage_seq`` into ``events``; return how many of its tickets already had events
+    from other sources (their events are merged and renumbered)."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
+        "FROM stage_seq SEMI JOIN events USING (ticket_id)"
+    )
+    overlap = _one(con, "SELECT count(*) FROM stage_overlap")
+    merged = 0
+    if overlap:
+        merged = _one(
+            con,
+            "SELECT count(DISTINCT ticket_id) FROM events e JOIN sources s USING (source_id) "
+            "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
+            {"n": record.name},
+        )
+    con.execute(load_sql(__name__, "load_insert.sql"), {"source_id": source_id})
+    if overlap:
+        con.execute(load_sql(__name__, "load_resequence.sql"))
+    return int(merged)
+
+
+def _flag_events(con: duckdb.DuckDBPyConnection, staged: Staged, record: SourceRecord,
+                 source_id: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Flag the new events outside the plausible window or before their ticket's creation;
+    return the count per flag and the first three examples of each."""
+    con.execute(
+        load_sql(__name__, "load_flags.sql"),
+        {"created_activity": Activity.CREATED.value, "has_created": staged.has_created,
+         "not_before": record.not_before, "not_after": record.not_after},
+    )
+    con.execute("INSERT INTO event_flags SELECT $sid, source_row, ticket_id, flag "
+                "FROM stage_flags", {"sid": source_id})
+    flag_counts = dict(con.execute("SELECT flag, count(*) FROM stage_flags GROUP BY flag").fetchall())
+    examples = [
+        {"line": r[0], "ticket_id": r[1], "timestamp": r[2].isoformat(), "flag": r[3]}
+        for r in con.execute(
+            "SELECT source_row, ticket_id, ts, flag FROM stage_flags "
+            "QUALIFY row_number() OVER (PARTITION BY flag ORDER BY source_row) <= 3 "
+            "ORDER BY flag, source_row"
+        ).fetchall()
+    ]
+    return flag_counts, examples
+
+
+def _quarantine_rejects(con: duckdb.DuckDBPyConnection, record: SourceRecord,
+                        source_id: int) -> tuple[int, dict[str, int]]:
+    """Move the rows the reader rejected (and a desk's linked files' rejects) into
+    ``quarantine``; return the rejected rows and the count per reason."""
+    quarantined = _one(con, "SELECT count(DISTINCT source_row) FROM stage_rejects")
+    con.execute(
+        'INSERT INTO quarantine SELECT $sid, $file, source_row, "column", value, reason '
+        "FROM stage_rejects ORDER BY source_row",
+        {"sid": source_id, "file": record.file},
+    )
+    if _exists(con, "stage_linked_rejects"):
+        con.execute(
+            'INSERT INTO quarantine SELECT $sid, $folder || \'/\' || file, source_row, "column", '
+            "value, reason FROM stage_linked_rejects ORDER BY file, source_row",
+            {"sid": source_id, "folder": record.path},
+        )
+    reasons = dict(con.execute(
+        "SELECT reason, count(*) FROM stage_rejects GROUP BY reason ORDER BY 2 DESC, 1"
+    ).fetchall())
+    return quarantined, reasons
 
 
 def _load_case_attributes(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -161,12 +162,7 @@ def _attach_linked(
     )
     tables = {name: _read(con, file, f"linked_{name}", options) for name, file in linked.items()}
     con.execute("CREATE TEMP TABLE stage_tickets AS SELECT DISTINCT ticket_id FROM stage_events")
-    seen: dict[str, int] = {}
-    for raw in tables.values():
-        for column in raw.columns:
-            if column != CASE:
-                name = ATTRIBUTE_RENAMES.get(column, column)
-                seen[name] = seen.get(name, 0) + 1
+    seen = _tables_per_attribute(tables.values())
     report: dict[str, Any] = {}
     for table, raw in tables.items():
         file = linked[table].name
@@ -174,57 +170,8 @@ def _attach_linked(
             raise InputError(f"{linked[table]}: linked table without a {CASE!r} column; "
                              f"columns: {', '.join(raw.columns)}")
         ticket = raw.column_ref(CASE)
-        con.execute(
-            "INSERT INTO stage_linked_rejects SELECT $file, source_row, \"column\", value, reason "
-            f"FROM {raw.rejects}",
-            {"file": file},
-        )
-        con.execute(
-            f"INSERT INTO stage_linked_rejects SELECT $file, source_row, $col, NULL, "
-            f"'missing ticket_id' FROM {raw.view} WHERE {ticket} IS NULL",
-            {"file": file, "col": CASE},
-        )
-        con.execute(
-            f"""
-            INSERT INTO stage_linked_rejects
-            SELECT $file, source_row, $col, ticket,
-                   'ticket_id already seen at line ' || first_row || ' of ' || $file
-            FROM (SELECT source_row, {ticket} AS ticket,
-                         min(source_row) OVER (PARTITION BY {ticket}) AS first_row
-                  FROM {raw.view} WHERE {ticket} IS NOT NULL)
-            WHERE source_row > first_row
-            """,
-            {"file": file, "col": CASE},
-        )
-        names, values = [], []
-        params = Params()
-        for column in raw.columns:
-            if column == CASE:
-                continue
-            name = ATTRIBUTE_RENAMES.get(column, column)
-            names.append(f"{table}.{name}" if seen[name] > 1 else name)
-            ref = raw.column_ref(column)
-            if column.endswith("_at"):
-                # Instants as absolute ISO 8601 UTC text, like every other source's.
-                fmt = params.add(list(LINKED_FORMAT.formats))
-                tz = params.add(options.tz)
-                parsed = parse_sql(ref, LINKED_FORMAT, tz, fmt)
-                ref = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {ref})"
-            values.append(ref)
-        names_param = params.add(names)
-        con.execute(
-            f"""
-            INSERT INTO stage_case
-            SELECT ticket_id, name, value FROM (
-                SELECT ticket_id, unnest({names_param}::VARCHAR[]) AS name,
-                       unnest(vals) AS value
-                FROM (SELECT {ticket} AS ticket_id, [{', '.join(values)}]::VARCHAR[] AS vals
-                      FROM {raw.view} WHERE {ticket} IS NOT NULL
-                      QUALIFY row_number() OVER (PARTITION BY {ticket} ORDER BY source_row) = 1))
-            WHERE value IS NOT NULL
-            """,
-            params.values,
-        )
+        _reject_linked_rows(con, raw, file)
+        _stage_linked_attributes(con, raw, table, seen, options)
         tickets, without_events = con.execute(
             f"SELECT count(*), count(*) FILTER (WHERE e.ticket_id IS NULL) "
             f"FROM (SELECT DISTINCT {ticket} AS ticket_id FROM {raw.view} "
@@ -239,3 +186,77 @@ def _attach_linked(
             "tickets_without_events": int(without_events),
         }
     return report
+
+
+def _tables_per_attribute(tables: Iterable[RawTable]) -> dict[str, int]:
+    """How many linked tables carry each attribute name (a name in two is prefixed by table)."""
+    seen: dict[str, int] = {}
+    for raw in tables:
+        for column in raw.columns:
+            if column != CASE:
+                name = ATTRIBUTE_RENAMES.get(column, column)
+                seen[name] = seen.get(name, 0) + 1
+    return seen
+
+
+def _reject_linked_rows(con: duckdb.DuckDBPyConnection, raw: RawTable, file: str) -> None:
+    """Quarantine a linked table's unreadable rows, rows without a ticket, and repeats of a
+    ticket (its first row is the one attached)."""
+    ticket = raw.column_ref(CASE)
+    con.execute(
+        "INSERT INTO stage_linked_rejects SELECT $file, source_row, \"column\", value, reason "
+        f"FROM {raw.rejects}",
+        {"file": file},
+    )
+    con.execute(
+        f"INSERT INTO stage_linked_rejects SELECT $file, source_row, $col, NULL, "
+        f"'missing ticket_id' FROM {raw.view} WHERE {ticket} IS NULL",
+        {"file": file, "col": CASE},
+    )
+    con.execute(
+        f"""
+        INSERT INTO stage_linked_rejects
+        SELECT $file, source_row, $col, ticket,
+               'ticket_id already seen at line ' || first_row || ' of ' || $file
+        FROM (SELECT source_row, {ticket} AS ticket,
+                     min(source_row) OVER (PARTITION BY {ticket}) AS first_row
+              FROM {raw.view} WHERE {ticket} IS NOT NULL)
+        WHERE source_row > first_row
+        """,
+        {"file": file, "col": CASE},
+    )
+
+
+def _stage_linked_attributes(con: duckdb.DuckDBPyConnection, raw: RawTable, table: str,
+                             seen: dict[str, int], options: ReadOptions) -> None:
+    """A linked table's columns, one (ticket, name, value) row each, into stage_case."""
+    ticket = raw.column_ref(CASE)
+    names, values = [], []
+    params = Params()
+    for column in raw.columns:
+        if column == CASE:
+            continue
+        name = ATTRIBUTE_RENAMES.get(column, column)
+        names.append(f"{table}.{name}" if seen[name] > 1 else name)
+        ref = raw.column_ref(column)
+        if column.endswith("_at"):
+            # Instants as absolute ISO 8601 UTC text, like every other source's.
+            fmt = params.add(list(LINKED_FORMAT.formats))
+            tz = params.add(options.tz)
+            parsed = parse_sql(ref, LINKED_FORMAT, tz, fmt)
+            ref = f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {ref})"
+        values.append(ref)
+    names_param = params.add(names)
+    con.execute(
+        f"""
+        INSERT INTO stage_case
+        SELECT ticket_id, name, value FROM (
+            SELECT ticket_id, unnest({names_param}::VARCHAR[]) AS name,
+                   unnest(vals) AS value
+            FROM (SELECT {ticket} AS ticket_id, [{', '.join(values)}]::VARCHAR[] AS vals
+                  FROM {raw.view} WHERE {ticket} IS NOT NULL
+                  QUALIFY row_number() OVER (PARTITION BY {ticket} ORDER BY source_row) = 1))
+        WHERE value IS NOT NULL
+        """,
+        params.values,
+    )

@@ -166,15 +166,6 @@ def stage_event_log(
         staged.timestamp_format = spec.describe()
         staged.timestamp_evidence = spec.evidence
     params = Params()
-    fields = mapping.field_columns()
-    event_cols = {
-        "assigned_to": fields.get("resource"),
-        "priority": fields.get("priority"),
-        "category": fields.get("category"),
-        "department": fields.get("department"),
-        "notes": fields.get("notes"),
-        "event_id": fields.get("event_id"),
-    }
     select = [
         "source_row",
         f"{value_sql(raw, mapping.case, mapping, params)} AS ticket_id",
@@ -184,15 +175,7 @@ def stage_event_log(
     select.append(f"{instant_sql(ts_value, spec, options, params)} AS ts")
     # The text is kept only where it did not parse (for the quarantine): no 10 M-string copy.
     select.append(f"CASE WHEN ts IS NULL THEN {ts_value} END AS ts_text")
-    for name, column in event_cols.items():
-        if column is None:
-            select.append(f"CAST(NULL AS VARCHAR) AS {name}")
-            continue
-        expr = value_sql(raw, column, mapping, params)
-        if name == "assigned_to" and mapping.unassigned:
-            tokens = params.add(list(mapping.unassigned))
-            expr = f"CASE WHEN list_contains({tokens}, {expr}) THEN NULL ELSE {expr} END"
-        select.append(f"{expr} AS {name}")
+    select.extend(_event_columns_sql(raw, mapping, params))
     rest = [c for c in raw.columns if c not in mapping.used_columns()]
     select.append(f"{attributes_sql(raw, rest, mapping, params)} AS attributes")
     case_columns = _case_attribute_columns(con, raw, mapping, options, spec, params)
@@ -202,7 +185,51 @@ def stage_event_log(
                 params.values)
     create_rejects(con, staged, raw)
     release_raw(con, raw)
-    activity_label = " + ".join(mapping.activity)
+    _reject_incomplete_events(con, staged, typed, mapping, spec)
+    _stage_case_attributes(con, staged, [name for name, _ in case_columns], typed)
+    # A view, not a copy: loading reads the accepted rows once, straight from the typed table.
+    con.execute(
+        f"CREATE TEMP VIEW {staged.events} AS SELECT source_row, ticket_id, ts, "
+        f"{_renamed_activity_sql(con, mapping)} AS activity, "
+        "assigned_to, priority, category, department, notes, event_id, attributes, "
+        f"0 AS sub_row FROM {typed} "
+        "WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
+    )
+    if raw.renamed:
+        staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
+    return staged
+
+
+def _event_columns_sql(raw: RawTable, mapping: Mapping, params: Params) -> list[str]:
+    """The optional per-event columns (NULL where the mapping has none); the mapping's
+    "unassigned" tokens become NULL: nobody holds the ticket."""
+    fields = mapping.field_columns()
+    event_cols = {
+        "assigned_to": fields.get("resource"),
+        "priority": fields.get("priority"),
+        "category": fields.get("category"),
+        "department": fields.get("department"),
+        "notes": fields.get("notes"),
+        "event_id": fields.get("event_id"),
+    }
+    select = []
+    for name, column in event_cols.items():
+        if column is None:
+            select.append(f"CAST(NULL AS VARCHAR) AS {name}")
+            continue
+        expr = value_sql(raw, column, mapping, params)
+        if name == "assigned_to" and mapping.unassigned:
+            tokens = params.add(list(mapping.unassigned))
+            expr = f"CASE WHEN list_contains({tokens}, {expr}) THEN NULL ELSE {expr} END"
+        select.append(f"{expr} AS {name}")
+    return select
+
+
+def _reject_incomplete_events(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str,
+                              mapping: Mapping, spec: TimestampFormat | None) -> None:
+    """Quarantine the typed rows that are no event: no case id, no activity, no timestamp, or
+    a timestamp that does not parse (first reason only)."""
+    assert mapping.case is not None and mapping.timestamp is not None
     format_text = spec.describe() if spec else "none"
     con.execute(
         f"""
@@ -220,21 +247,10 @@ def stage_event_log(
         FROM {typed}
         WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts_text IS NOT NULL AND ts IS NULL
         """,
-        {"case_col": mapping.case, "act_col": activity_label, "ts_col": mapping.timestamp,
+        {"case_col": mapping.case, "act_col": " + ".join(mapping.activity),
+         "ts_col": mapping.timestamp,
          "fmt": f"the detected format {format_text}; pass --timestamp-format"},
     )
-    _stage_case_attributes(con, staged, [name for name, _ in case_columns], typed)
-    # A view, not a copy: loading reads the accepted rows once, straight from the typed table.
-    con.execute(
-        f"CREATE TEMP VIEW {staged.events} AS SELECT source_row, ticket_id, ts, "
-        f"{_renamed_activity_sql(con, mapping)} AS activity, "
-        "assigned_to, priority, category, department, notes, event_id, attributes, "
-        f"0 AS sub_row FROM {typed} "
-        "WHERE ticket_id IS NOT NULL AND activity IS NOT NULL AND ts IS NOT NULL"
-    )
-    if raw.renamed:
-        staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
-    return staged
 
 
 def _activity_sql(raw: RawTable, mapping: Mapping, params: Params) -> str:

@@ -1,0 +1,143 @@
+"""Terminal, JSON and file output of the `ticketlens mine` subcommands: rich tables for people,
+``--json`` for machines, ``--out`` for files (one table as CSV/Parquet, all as JSON or a folder).
+
+Heavy libraries (pandas, numpy, rich) are imported inside the functions: `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ticketlens.core.errors import InputError
+from ticketlens.core.files import atomic_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
+
+# Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
+_PER_TICKET = {"time_split", "tickets"}
+
+
+def written(path: Path, as_json: bool, described: str) -> None:
+    if as_json:
+        click.echo(json.dumps({"written": str(path), "segment": described}))
+    else:
+        click.echo(f"wrote {path}")
+
+
+def emit(tables: dict[str, pd.DataFrame], head: dict[str, Any], main: str, as_json: bool,
+          out: str | None) -> bool:
+    """Write --out and print --json; True when the terminal tables should not be shown."""
+    if out is not None:
+        write_tables(Path(out), tables, head, main)
+    if as_json:
+        payload = {**head, **{name: _records(frame) for name, frame in tables.items()
+                              if name not in _PER_TICKET}}
+        click.echo(json.dumps(payload, indent=2, ensure_ascii=False, default=str))
+        return True
+    if out is not None:
+        click.echo(f"wrote {out}", err=True)
+    return False
+
+
+def write_tables(out: Path, tables: dict[str, pd.DataFrame], head: dict[str, Any],
+                  main: str) -> None:
+    suffix = out.suffix.lower()
+    if suffix == ".csv":
+        atomic_write(out, lambda path: _csv(tables[main]).to_csv(path, index=False))
+    elif suffix == ".parquet":
+        atomic_write(out, lambda path: tables[main].to_parquet(path, index=False))
+    elif suffix == ".json":
+        payload = {**head, **{name: _records(frame) for name, frame in tables.items()}}
+        atomic_write(out, lambda path: path.write_text(
+            json.dumps(payload, indent=2, ensure_ascii=False, default=str), encoding="utf-8"))
+    elif suffix:
+        raise InputError(f"cannot tell what to write to {out}: use .csv, .parquet, .json, "
+                         "or a folder name")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, frame in tables.items():
+            atomic_write(out / f"{name}.csv",
+                          lambda path, frame=frame: _csv(frame).to_csv(path, index=False))
+
+
+def atomic_write(out: Path, write: Callable[[Path], Any]) -> None:
+    with atomic_file(out) as temp:
+        write(temp)
+
+
+def _csv(frame: pd.DataFrame) -> pd.DataFrame:
+    """Lists become ' → '-joined text in CSV files."""
+    import numpy as np
+
+    listed = [c for c in frame.columns
+              if frame[c].map(lambda v: isinstance(v, list | np.ndarray)).any()]
+    return frame.assign(**{c: frame[c].map(" → ".join) for c in listed}) if listed else frame
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", date_format="iso", date_unit="s"))
+
+
+def note_empty(cases: int, described: str) -> bool:
+    """Say so when the segment holds no tickets (an empty answer, not an error)."""
+    if cases == 0:
+        click.echo(f"no tickets match the filter ({described}): nothing to show", err=True)
+    return cases == 0
+
+
+def show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
+          limit: int | None) -> None:
+    """A rich table of the first ``limit`` rows (all rows when ``limit`` is None)."""
+    if frame.empty:
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = frame if limit is None else frame.head(limit)
+    more = f" — top {limit} of {len(frame):,}" if limit is not None and len(frame) > limit else ""
+    table = Table(title=title + more, title_justify="left")
+    rows = [[fmt(values[column], kind) for column, _h, kind in columns]
+            for values in shown[[c for c, _h, _k in columns]].to_dict("records")]
+    for index, (_column, header, kind) in enumerate(columns):
+        numeric = kind in ("int", "share", "seconds", "time", "bool")
+        # Numbers never wrap; names keep a readable width and long texts share the rest.
+        widest = max((len(row[index]) for row in rows), default=0)
+        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric,
+                         overflow="fold", min_width=None if numeric else min(widest, 22))
+    for row in rows:
+        table.add_row(*row)
+    # A terminal gets its own width; piped output has none, so give it room instead of
+    # cropping columns at 80.
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def fmt(value: Any, kind: str) -> str:
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, list | tuple | np.ndarray):
+        return " → ".join(str(v) for v in value)
+    if value is None or pd.isna(value):
+        return "–"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "share":
+        return f"{float(value):.1%}"
+    if kind == "seconds":
+        from ticketlens.analyses.mine.duration import human_duration
+        return human_duration(float(value))
+    if kind == "bool":
+        return "yes" if value else "no"
+    if kind == "time":
+        return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
