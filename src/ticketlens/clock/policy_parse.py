@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ticketlens.clock.policy import (
+from ticketlens.clock.rules import (
     ALWAYS,
     SECONDS_PER_DAY,
     WEEKDAYS,
