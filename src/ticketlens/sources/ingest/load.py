@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from ticketlens.core.schema import Activity
+from ticketlens.core.lifecycle import VOCABULARY, Role
 from ticketlens.sources.ingest.stage import Staged
 from ticketlens.workspace.roster import MANIFEST
 from ticketlens.workspace.sql import load_sql
@@ -192,7 +192,8 @@ def _flag_events(con: duckdb.DuckDBPyConnection, staged: Staged, record: SourceR
     return the count per flag and the first three examples of each."""
     con.execute(
         load_sql(__name__, "load_flags.sql"),
-        {"created_activity": Activity.CREATED.value, "has_created": staged.has_created,
+        {"created_activities": sorted(VOCABULARY.having(Role.CREATION)),
+         "has_created": staged.has_created,
          "not_before": record.not_before, "not_after": record.not_after},
     )
     con.execute("INSERT INTO event_flags SELECT $sid, source_row, ticket_id, flag "

@@ -1,6 +1,7 @@
 -- Grain: one row per loaded event and implausibility rule it breaks (an event may break two).
 -- far_past / far_future: outside the plausible window; before_creation: earlier than the
--- creation instant the source states for its ticket (or its first "Ticket Created" event).
+-- creation instant the source states for its ticket (or its first event with the creation role
+-- in the ticketlens vocabulary).
 CREATE OR REPLACE TEMP TABLE stage_flags AS
 WITH creation AS (
     SELECT ticket_id, min(created) AS created
@@ -8,7 +9,7 @@ WITH creation AS (
         SELECT ticket_id, created FROM stage_created
         UNION ALL
         SELECT ticket_id, min(ts) FROM stage_events
-        WHERE activity = $created_activity AND NOT $has_created
+        WHERE list_contains($created_activities, activity) AND NOT $has_created
         GROUP BY ticket_id
     )
     GROUP BY ticket_id
