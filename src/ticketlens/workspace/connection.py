@@ -25,6 +25,9 @@ from ticketlens.core.schema import (
 )
 
 DEFAULT_DB = Path("ticketlens.duckdb")
+# What event_index.sql builds; version 2 added the attribute-only tickets and the
+# case-attribute count a reader checks (``workspace.events.ensure_event_index``).
+EVENT_INDEX_VERSION = "2"
 
 
 @dataclass
@@ -100,9 +103,10 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
 def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the derived event index (``event_index.sql``: events as integer codes in ticket
     order, and the case attributes analyses carry per ticket); ingest calls it inside the
-    transaction that changed the events."""
+    transaction that changed the events, ``workspace.events`` when it finds the index stale."""
     params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
-              "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
+              "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
+              "version": EVENT_INDEX_VERSION}
     sql = files("ticketlens.workspace").joinpath("event_index.sql").read_text(encoding="utf-8")
     for statement in sql.split(";\n"):
         if statement.strip():
