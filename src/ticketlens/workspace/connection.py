@@ -84,8 +84,20 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The connection's views over the workspace tables (``views.sql``); a view whose table
+    the workspace lacks (one written by an older ticketlens, opened read-only) is left out."""
+    sql = files("ticketlens.workspace").joinpath("views.sql").read_text(encoding="utf-8")
+    for statement in sql.split(";\n"):
+        if statement.strip():
+            try:
+                con.execute(statement)
+            except duckdb.CatalogException:
+                continue
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables and check the schema version."""
+    """Create missing tables, check the schema version, define the connection's views."""
     ddl = files("ticketlens.workspace").joinpath("ddl.sql").read_text(encoding="utf-8")
     con.execute(ddl)
     # fetchall, not fetchone: an unfinished result blocks the connection's next register()
@@ -98,6 +110,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
             f"workspace schema version {row[0]} is not {SCHEMA_VERSION}: "
             "re-ingest your sources into a new workspace file"
         )
+    create_views(con)
 
 
 def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
@@ -107,6 +120,7 @@ def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
     params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
               "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
               "version": EVENT_INDEX_VERSION}
+    create_views(con)  # ingest drops every temporary object it staged with, these too
     sql = files("ticketlens.workspace").joinpath("event_index.sql").read_text(encoding="utf-8")
     for statement in sql.split(";\n"):
         if statement.strip():
@@ -130,4 +144,6 @@ def open_workspace(
     _configure(con)
     if not read_only:
         migrate(con)
+    else:
+        create_views(con)
     return Workspace(path=path, con=con)

@@ -79,11 +79,3 @@ CREATE TABLE IF NOT EXISTS technicians (
     skills     VARCHAR[],
     source_id  INTEGER NOT NULL
 );
-
--- One row per ticket and case attribute name: the value of the most recently ingested source
--- that carries it (the greatest source_id). Every reader of case attributes that resolves
--- several sources reads this view, so "the latest source wins" is written once.
-CREATE VIEW IF NOT EXISTS latest_case_attributes AS
-SELECT ticket_id, name, arg_max(value, source_id) AS value
-FROM case_attributes
-GROUP BY ticket_id, name;

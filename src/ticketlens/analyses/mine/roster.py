@@ -73,14 +73,12 @@ def load_roster(path: str | Path | None = None) -> Roster:
 def workspace_roster(log: EventLog) -> Roster | None:
     """The roster the workspace's sources brought (table ``technicians``), if any."""
     has_table = log.con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'latest_technicians'"
     ).fetchall()[0][0]
     if not has_table:
         return None
     rows = log.con.execute(
-        "SELECT name, tier, team, skills FROM technicians "
-        "QUALIFY row_number() OVER (PARTITION BY name ORDER BY source_id DESC) = 1 ORDER BY name"
-    ).fetchall()
+        "SELECT name, tier, team, skills FROM latest_technicians ORDER BY name").fetchall()
     known = [(name, tier, TIERS.index(tier), team, list(skills or []))
              for name, tier, team, skills in rows if tier in TIERS]
     if not known:

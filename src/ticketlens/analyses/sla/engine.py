@@ -181,14 +181,13 @@ def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
     A roster states tiers; the log only suggests them (escalations), so the roster wins."""
     tiers = np.full(len(people), -1, dtype=np.int64)
     has_roster = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'technicians'"
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'latest_technicians'"
     ).fetchall()[0][0]
     if not has_roster or not people:
         return tiers
     index = {tier: i for i, tier in enumerate(policy.lifecycle.tiers)}
     roster = {name: index[tier] for name, tier in con.execute(
-        "SELECT name, arg_max(tier, source_id) FROM technicians GROUP BY name").fetchall()
-        if tier in index}
+        "SELECT name, tier FROM latest_technicians").fetchall() if tier in index}
     # One entry per distinct person (a roster's size), not per event.
     for code, person in enumerate(people):
         tiers[code] = roster.get(person, -1)
