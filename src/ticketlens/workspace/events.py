@@ -271,7 +271,10 @@ def _in_ticket_order(coded: dict[str, np.ndarray]) -> bool:
         return False
     same_ticket = tix[1:] == tix[:-1]
     later = ts[1:] - ts[:-1]
-    return not (same_ticket & ((later < 0) | ((later == 0) & (seq[1:] <= seq[:-1])))).any()
+    if (same_ticket & (later < 0)).any():
+        return False
+    ties = np.flatnonzero(same_ticket & (later == 0))  # few: compare their event_seq only
+    return not (seq[ties + 1] <= seq[ties]).any()
 
 
 def stage(con: duckdb.DuckDBPyConnection, policy: Policy,
