@@ -296,6 +296,25 @@ def test_ingest_builds_the_event_index_and_staging_reads_it(generated_desk,
         assert earlier.ordered.ev.ts.max() < staged.ordered.ev.ts.max()
 
 
+def test_a_plain_duckdb_connection_reads_the_roster(generated_desk, tmp_path) -> None:
+    """compute_facts works on any connection to a workspace: one opened by duckdb itself gets
+    the views (the roster's latest rows) that the workspace's own connections have."""
+    from ticketlens.analyses.sla import compute_facts
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(generated_desk, db)
+    con = duckdb.connect(str(db))
+    con.execute("SET TimeZone = 'UTC'")
+    (person,) = con.execute("SELECT min(name) FROM technicians").fetchall()[0]
+    # a later roster source moves one person to another tier: the roster wins over the log
+    con.execute("INSERT INTO technicians SELECT name, 'Manager', team, skills, source_id + 1 "
+                "FROM technicians WHERE name = $p", {"p": person})
+    tiers = dict(zip(*compute_facts(con, "standard").technicians.select(
+        ["technician", "tier"]).to_pydict().values(), strict=True))
+    con.close()
+    assert tiers[person] == "Manager"
+
+
 def test_events_written_after_the_index_was_built_make_it_stale(generated_desk,
                                                                 tmp_path) -> None:
     db = tmp_path / "copy.duckdb"

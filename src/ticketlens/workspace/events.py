@@ -30,7 +30,11 @@ from ticketlens.clock.policy import Policy
 from ticketlens.clock.tickets import RawCodes
 from ticketlens.core.errors import AnalysisError, WorkspaceError
 from ticketlens.core.schema import Activity
-from ticketlens.workspace.connection import EVENT_INDEX_VERSION, refresh_event_index
+from ticketlens.workspace.connection import (
+    EVENT_INDEX_VERSION,
+    create_views,
+    refresh_event_index,
+)
 
 CREATED = Activity.CREATED.value  # activity of creation events taken from a recorded attribute
 KINDS = ("activity", "priority", "person", "category", "department")
@@ -84,7 +88,9 @@ def as_of_instant(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> dat
 
 
 def ensure_event_index(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the event index (in one transaction) unless it is current."""
+    """Rebuild the event index (in one transaction) unless it is current; define the
+    connection's views (``views.sql``) too, for a connection not opened by ``workspace``."""
+    create_views(con)
     if _index_current(con):
         return
     try:
