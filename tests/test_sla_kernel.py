@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from sla_support import ev, facts_of, memory_with, policy_with, utc
-from ticketlens.analyses.sla.stage import drop_staging, order_events, read_events, ticket_ids
 from ticketlens.clock import clocks, kernel, layout
 from ticketlens.clock.clocks import Calendars, EventArrays, Timeline
 from ticketlens.clock.layout import ClockRules, LifeRules, Runs
 from ticketlens.core.errors import ConfigError
+from ticketlens.workspace.events import stage
 
 S = 1_000_000  # µs per second
 # activity codes of the hand-made clock tickets; the bits table ends with code -1's slot
@@ -217,12 +217,8 @@ def test_the_clock_state_at_an_instant_equals_the_facts_as_of_it(instant: str) -
     expected = facts_of(_tickets(), policy, instant)
     con = memory_with(_tickets())
     last = utc("2024-03-06 12:00")
-    try:
-        rows = read_events(con, policy, last.to_pydatetime())
-        ids = ticket_ids(con, rows.indexed).to_pylist()
-        staged = order_events(rows, policy)
-    finally:
-        drop_staging(con)
+    staged, ticket_ids = stage(con, policy, last.to_pydatetime())
+    ids = ticket_ids.to_pylist()
     ev_ = staged.ev
     calendars = Calendars.build(policy, int(ev_.ts.min()), last.value // 1000)
     probe = Timeline(ev_, calendars, last.value // 1000,

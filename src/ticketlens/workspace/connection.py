@@ -26,6 +26,10 @@ from ticketlens.core.schema import (
 from ticketlens.workspace import DEFAULT_DB
 from ticketlens.workspace.sql import load_sql, run_script
 
+# What event_index.sql builds; version 2 added the attribute-only tickets and the
+# case-attribute count a reader checks (``workspace.events.ensure_event_index``).
+EVENT_INDEX_VERSION = "2"
+
 
 @dataclass
 class Workspace:
@@ -81,8 +85,20 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     return con
 
 
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """The connection's views over the workspace tables (``views.sql``); a view whose table
+    the workspace lacks (one written by an older ticketlens, opened read-only) is left out."""
+    for statement in load_sql(__name__, "views.sql").split(";\n"):
+        if statement.strip():
+            try:
+                con.execute(statement)
+            except duckdb.CatalogException:
+                continue
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables, upgrade an older workspace, check the schema version."""
+    """Create missing tables, upgrade an older workspace, check the schema version, define
+    the connection's views."""
     con.execute(load_sql(__name__, "ddl.sql"))
     # fetchall, not fetchone: an unfinished result blocks the connection's next register()
     rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
@@ -90,15 +106,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     if row is None:
         con.execute("INSERT INTO meta VALUES ('schema_version', $v)",
                     {"v": str(WORKSPACE_SCHEMA_VERSION)})
-        return
-    version = int(row[0])
-    if version == 1:
+    elif int(row[0]) == 1:
         _upgrade_from_1(con)
-    elif version != WORKSPACE_SCHEMA_VERSION:
+    elif int(row[0]) != WORKSPACE_SCHEMA_VERSION:
         raise WorkspaceError(
             f"workspace schema version {row[0]} is not {WORKSPACE_SCHEMA_VERSION}: "
             "re-ingest your sources into a new workspace file"
         )
+    create_views(con)
 
 
 def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
@@ -123,9 +138,11 @@ def _upgrade_from_1(con: duckdb.DuckDBPyConnection) -> None:
 def refresh_event_index(con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild the derived event index (``event_index.sql``: events as integer codes in ticket
     order, and the case attributes analyses carry per ticket); ingest calls it inside the
-    transaction that changed the events."""
+    transaction that changed the events, ``workspace.events`` when it finds the index stale."""
     params = {"team": CASE_ATTR_TEAM, "system": CASE_ATTR_SYSTEM, "channel": CASE_ATTR_CHANNEL,
-              "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA}
+              "csat": CASE_ATTR_CSAT, "made_sla": CASE_ATTR_SOURCE_SLA,
+              "version": EVENT_INDEX_VERSION}
+    create_views(con)  # ingest drops every temporary object it staged with, these too
     run_script(con, load_sql(__name__, "event_index.sql"), params)
 
 
@@ -145,6 +162,8 @@ def open_workspace(
     _configure(con)
     if not read_only:
         migrate(con)
+    else:
+        create_views(con)
     return Workspace(path=path, con=con)
 
 

@@ -1,13 +1,31 @@
--- Derived tables: the events as integer codes in ticket order, for analyses that read every
--- event (the SLA engine stages from them instead of joining text per event). Rebuilt from the
--- base tables by every ingest that loads events, inside its transaction; meta keys
--- `event_index_events` and `event_index_last_us` record the event count and the last instant
--- they were built from, so a reader can tell they are current.
+-- Derived tables: the events as integer codes in ticket order, the one way analyses that read
+-- every event stage them (``workspace/events.py`` reads them with an as-of instant). Rebuilt
+-- from the base tables by every ingest that loads events, inside its transaction, and by a
+-- reader that finds them stale; meta keys `event_index_version`, `event_index_events`,
+-- `event_index_attributes` and `event_index_last_us` record what they were built from (event
+-- and case-attribute counts, last instant), so a reader can tell they are current.
 
--- Grain: one row per ticket with events, in ticket_id order; tix: its dense index.
+-- Grain: one row per ticket: every ticket with events, then every ticket known only from case
+-- attributes (a ticket-table row whose instants are all missing has no event, but it is a
+-- ticket all the same; only ticket-table sources hold such tickets), each part in ticket_id
+-- order; tix: its dense index in that order.
 CREATE OR REPLACE TABLE ticket_index AS
-SELECT ticket_id, (row_number() OVER (ORDER BY ticket_id) - 1)::INTEGER AS tix
-FROM (SELECT DISTINCT ticket_id FROM events)
+WITH event_tickets AS (
+    SELECT DISTINCT ticket_id FROM events
+),
+attribute_only AS (
+    SELECT DISTINCT ticket_id FROM case_attributes
+    SEMI JOIN (SELECT source_id FROM sources WHERE format = 'ticket-table') USING (source_id)
+    ANTI JOIN event_tickets USING (ticket_id)
+),
+all_tickets AS (
+    SELECT ticket_id, true AS has_events FROM event_tickets
+    UNION ALL
+    SELECT ticket_id, false FROM attribute_only
+)
+SELECT ticket_id,
+       (row_number() OVER (ORDER BY has_events DESC, ticket_id) - 1)::INTEGER AS tix
+FROM all_tickets
 ORDER BY tix;
 
 -- Grain: one row per distinct value of a text column of the events (kind: activity, priority,
@@ -52,22 +70,27 @@ ORDER BY t.tix, e.event_seq;
 
 -- Grain: one row per ticket_index ticket that a source gives one of the case attributes the
 -- SLA facts carry (team, system, channel, csat, the source's own verdict), as text: where
--- several sources give one, the most recently ingested source's value.
+-- several sources give one, the most recently ingested source's (latest_case_attributes).
 CREATE OR REPLACE TABLE ticket_case_values AS
 SELECT t.tix,
-       arg_max(a.value, a.source_id) FILTER (WHERE a.name = $team) AS team,
-       arg_max(a.value, a.source_id) FILTER (WHERE a.name = $system) AS system,
-       arg_max(a.value, a.source_id) FILTER (WHERE a.name = $channel) AS channel,
-       arg_max(a.value, a.source_id) FILTER (WHERE a.name = $csat) AS csat,
-       arg_max(a.value, a.source_id) FILTER (WHERE a.name = $made_sla) AS made_sla
-FROM case_attributes a
+       any_value(a.value) FILTER (WHERE a.name = $team) AS team,
+       any_value(a.value) FILTER (WHERE a.name = $system) AS system,
+       any_value(a.value) FILTER (WHERE a.name = $channel) AS channel,
+       any_value(a.value) FILTER (WHERE a.name = $csat) AS csat,
+       any_value(a.value) FILTER (WHERE a.name = $made_sla) AS made_sla
+FROM latest_case_attributes a
 JOIN ticket_index t USING (ticket_id)
 WHERE a.name IN ($team, $system, $channel, $csat, $made_sla)
 GROUP BY t.tix
 ORDER BY t.tix;
 
-DELETE FROM meta WHERE key IN ('event_index_events', 'event_index_last_us');
+DELETE FROM meta WHERE key IN ('event_index_version', 'event_index_events',
+                               'event_index_attributes', 'event_index_last_us');
 INSERT INTO meta
+SELECT 'event_index_version', $version
+UNION ALL
 SELECT 'event_index_events', count(*)::VARCHAR FROM events
+UNION ALL
+SELECT 'event_index_attributes', count(*)::VARCHAR FROM case_attributes
 UNION ALL
 SELECT 'event_index_last_us', coalesce(max(ts_us), 0)::VARCHAR FROM event_codes;

@@ -12,12 +12,12 @@ with the same rule (``clock.tickets.technician_tiers``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.resources import files
 
 import duckdb
 
 from ticketlens.core.roster import RosterFile
 from ticketlens.core.schema import TIERS
+from ticketlens.workspace.sql import load_sql
 
 INFERRED = "inferred from escalations"
 MANIFEST = "manifest"
@@ -34,9 +34,6 @@ class RosterRow:
     skills: tuple[str, ...]
     origin: str
 
-
-def _sql(name: str) -> str:
-    return files("ticketlens.workspace").joinpath(name).read_text(encoding="utf-8")
 
 
 def _has_roster_table(con: duckdb.DuckDBPyConnection) -> tuple[bool, bool]:
@@ -56,7 +53,7 @@ def roster(con: duckdb.DuckDBPyConnection, *, explicit: bool = False) -> list[Ro
     if not exists:
         return []
     if has_origin:
-        rows = con.execute(_sql("roster.sql"), {"inferred": INFERRED}).fetchall()
+        rows = con.execute(load_sql(__name__, "roster.sql"), {"inferred": INFERRED}).fetchall()
     else:  # a schema-1 workspace opened read-only: every row came from a manifest
         rows = con.execute(
             "SELECT name, arg_max(tier, source_id), arg_max(team, source_id), "
@@ -86,7 +83,7 @@ def refresh_inferred(con: duckdb.DuckDBPyConnection) -> int:
     life = load_policy(None).lifecycle
     escalations = list(life.escalated)
     con.execute("DELETE FROM technicians WHERE origin = $o", {"o": INFERRED})
-    con.execute(_sql("roster_inferred.sql"), {
+    con.execute(load_sql(__name__, "roster_inferred.sql"), {
         "escalations": escalations,
         "escalation_tiers": [life.escalated[a] for a in escalations],
         "escalation_ranks": [life.tiers.index(life.escalated[a]) for a in escalations],

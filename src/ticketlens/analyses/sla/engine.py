@@ -3,9 +3,10 @@
 ``compute_facts(con, policy, as_of)`` works on any DuckDB connection with the workspace
 schema — a workspace file or ``ticketlens.workspace.connection.connect_memory()`` — and writes nothing
 permanent, so the generator's ``sla_metrics`` and ``ticketlens sla`` share one definition of
-a breach. Staging is DuckDB SQL (``stage.py`` and the SQL files beside it); clocks, waits and
-hand-offs are one walk over each ticket's staged events compiled by numba
-(``clock/kernel.py``, driven by ``clocks.py`` and ``tickets.py``).
+a breach. Staging reads the workspace's event index as of an instant
+(``ticketlens.workspace.events``); clocks, waits and hand-offs are one walk over each ticket's
+staged events compiled by numba (``clock/kernel.py``, driven by ``clocks.py`` and
+``tickets.py``).
 
 On two cores the work overlaps: while one thread puts the events in order, DuckDB reads the
 tickets' attributes; then the clocks, lifecycle and people run side by side in a small thread
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,32 +27,36 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from ticketlens.analyses.sla.stage import (
-    EventRows,
-    StagedEvents,
-    drop_staging,
-    order_events,
-    read_events,
-    ticket_attributes,
-    ticket_ids,
-)
 from ticketlens.clock import clocks, tickets
 from ticketlens.clock.assemble import (
     Dictionaries,
     facts_table,
     metric_counts,
-    metric_table,
     technicians_table,
     ticket_technicians_table,
     to_pandas,
 )
-from ticketlens.clock.clocks import Calendars
+from ticketlens.clock.facts import StagedEvents, require_metric, timeline
+from ticketlens.clock.facts import metric_facts as staged_metric_facts
 from ticketlens.clock.policy import Policy, load_policy
-from ticketlens.core.errors import AnalysisError
+from ticketlens.workspace.events import (
+    EventRows,
+    as_of_instant,
+    default_as_of,
+    insert_events,
+    order_events,
+    read_events,
+    stage,
+    ticket_attributes,
+    ticket_ids,
+    to_us,
+)
 from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import roster as workspace_roster
+
+__all__ = ["FactsResult", "compute_facts", "default_as_of", "insert_events", "metric_facts",
+           "roles_table"]
 
 _WORKERS = 2  # the target machine's cores
 
@@ -81,12 +86,6 @@ class FactsResult:
         return self._frame
 
 
-def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The log's last event, the default as-of instant."""
-    last = con.execute('SELECT max("timestamp") FROM events').fetchall()[0][0]
-    return None if last is None else last.astimezone(UTC)
-
-
 def compute_facts(
     con: duckdb.DuckDBPyConnection,
     policy: str | Path | Policy | None = None,
@@ -101,34 +100,25 @@ def compute_facts(
     """
     policy = bound_policy(con, policy)
     note = step or (lambda _: None)
-    as_of = _aware(as_of) if as_of is not None else default_as_of(con)
-    if as_of is None:
-        raise AnalysisError("no events to compute SLA facts from: the events table is empty")
-    try:
-        note("staging events")
-        rows = read_events(con, policy, as_of)
-        note("running clocks")
-        with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-            preparing = pool.submit(_timeline, rows, policy, _to_us(as_of))
-            # meanwhile, on this thread, DuckDB reads the tickets' ids and case attributes
-            # (measured: overlapping them with the kernels instead is slower on two cores)
-            ids = ticket_ids(con, rows.indexed)
-            attributes = ticket_attributes(con, rows.n_total, rows.indexed)
-            staged, timeline = preparing.result()
-            del rows, preparing
-            parts = _start_clocks(pool, staged, timeline, policy)
-            done = {name: part.result() for name, part in parts.items()}
-        found = done["life"]
-        roster = _roster_tiers(con, staged.dictionaries.people, policy)
-        done["tiers"] = np.where(roster >= 0, roster, tickets.technician_tiers(found, policy))
-        done.update(life=found.columns, escalations=found.escalations, waits=found.waits)
-        return _facts(staged, policy, as_of, done, timeline.calendars.names, ids, attributes)
-    finally:
-        drop_staging(con)
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    as_of = as_of_instant(con, as_of)
+    note("staging events")
+    rows = read_events(con, policy, as_of)
+    note("running clocks")
+    with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        preparing = pool.submit(_timeline, rows, policy, to_us(as_of))
+        # meanwhile, on this thread, DuckDB reads the tickets' ids and case attributes
+        # (measured: overlapping them with the kernels instead is slower on two cores)
+        ids = ticket_ids(con, rows)
+        attributes = ticket_attributes(con, rows)
+        staged, shared = preparing.result()
+        del rows, preparing
+        parts = _start_clocks(pool, staged, shared, policy)
+        done = {name: part.result() for name, part in parts.items()}
+    found = done["life"]
+    roster = _roster_tiers(con, staged.dictionaries.people, policy)
+    done["tiers"] = np.where(roster >= 0, roster, tickets.technician_tiers(found, policy))
+    done.update(life=found.columns, escalations=found.escalations, waits=found.waits)
+    return _facts(staged, policy, as_of, done, shared.calendars.names, ids, attributes)
 
 
 def bound_policy(con: duckdb.DuckDBPyConnection,
@@ -168,13 +158,6 @@ def roles_table(policy: Policy) -> pa.Table:
     })
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _to_us(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
 def metric_facts(
     con: duckdb.DuckDBPyConnection,
     policy: str | Path | Policy | None,
@@ -184,39 +167,21 @@ def metric_facts(
     """One row per ticket of ``events``: the ``sla_facts`` columns of one metric (``<metric>_*``)
     with ``ticket_id``, ``has_creation``, ``priority``, ``created_at``, ``first_response_at`` and
     ``resolved_at`` — the same engine as ``compute_facts`` (same staging, clock and values),
-    without the other metrics, waits and people. The generator's ``sla_metrics`` uses it.
+    without the other metrics, waits and people (``clock.facts.metric_facts``, which the
+    generator's ``sla_metrics`` runs on the same staging).
     """
     policy = bound_policy(con, policy)
-    chosen = policy.metric(metric)
-    if chosen is None:
-        raise AnalysisError(f"policy {policy.name!r} has no metric {metric!r}; it has "
-                            f"{', '.join(m.name for m in policy.metrics) or 'none'}")
-    as_of = _aware(as_of) if as_of is not None else default_as_of(con)
-    if as_of is None:
-        raise AnalysisError("no events to compute SLA facts from: the events table is empty")
-    try:
-        rows = read_events(con, policy, as_of)
-        ids = ticket_ids(con, rows.indexed)
-        staged, timeline = _timeline(rows, policy, _to_us(as_of))
-        del rows
-        clock = clocks.run_clock(timeline, policy, chosen)
-        life = tickets.key_instants(staged.ev, policy, staged.raw,
-                                    len(staged.dictionaries.people), timeline.as_of_us)
-        return metric_table(staged.n_total, ids, life, chosen.name, clock,
-                            timeline.calendars.names, staged.dictionaries)
-    finally:
-        drop_staging(con)
+    require_metric(policy, metric)
+    as_of = as_of_instant(con, as_of)
+    staged, ids = stage(con, policy, as_of)
+    return staged_metric_facts(staged, ids, policy, metric, to_us(as_of))
 
 
 def _timeline(rows: EventRows, policy: Policy,
               as_of_us: int) -> tuple[StagedEvents, clocks.Timeline]:
     """The ordered events and what every clock shares (calendars, priority in force)."""
     staged = order_events(rows, policy)
-    ev = staged.ev
-    calendars = Calendars.build(policy, int(ev.ts.min()), max(as_of_us, int(ev.ts.max())))
-    timeline = clocks.Timeline(ev, calendars, as_of_us)
-    timeline.prepare(policy)
-    return staged, timeline
+    return staged, timeline(staged, policy, as_of_us)
 
 
 def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
@@ -285,66 +250,3 @@ def _unknown_priorities(life: dict[str, np.ndarray], has_creation: np.ndarray,
     counts = np.bincount(codes + 1, minlength=len(d.priorities) + 1)  # slot 0: no priority
     names = ["(none)", *d.priorities]
     return {names[i]: int(n) for i, n in enumerate(counts) if n and names[i] not in targeted}
-
-
-def insert_events(con: duckdb.DuckDBPyConnection, events: pd.DataFrame | pa.Table,
-                  source_id: int = 0) -> int:
-    """Append events to ``con``'s ``events`` table (e.g. an in-memory workspace).
-
-    ``events`` needs ``ticket_id``, ``timestamp`` (tz-aware, or naive meaning UTC) and
-    ``activity``; ``assigned_to``, ``priority``, ``category``, ``department``, ``notes`` and
-    ``event_id`` are optional. ``event_seq`` is assigned per ticket by timestamp, stable on the
-    given row order, as ingest does. Returns the number of rows inserted.
-    """
-    table = events if isinstance(events, pa.Table) else pa.Table.from_pandas(
-        events, preserve_index=False)
-    missing = {"ticket_id", "timestamp", "activity"} - set(table.column_names)
-    if missing:
-        raise AnalysisError(f"events to insert lack column(s) {', '.join(sorted(missing))}")
-    optional = ("assigned_to", "priority", "category", "department", "notes", "event_id")
-    present = {c: c if c in table.column_names else "NULL" for c in optional}
-    table = table.append_column("_row", pa.array(np.arange(1, table.num_rows + 1)))
-    seq = _event_seq(table)
-    if seq is None:
-        seq_sql = "(row_number() OVER (PARTITION BY ticket_id ORDER BY ts, _row) - 1)::INTEGER"
-    else:
-        table = table.append_column("_seq", pa.array(seq, pa.int32()))
-        seq_sql = "_seq"
-    con.register("_sla_insert", table)
-    try:
-        select = ", ".join(f"CAST({present[c]} AS VARCHAR)" for c in optional)
-        con.execute(
-            f"""
-            INSERT INTO events (ticket_id, event_seq, "timestamp", activity, assigned_to,
-                                priority, category, department, notes, event_id, source_id,
-                                source_row)
-            SELECT ticket_id, {seq_sql}, ts, activity, {select}, $source_id, _row
-            FROM (SELECT *, CAST("timestamp" AS TIMESTAMPTZ) AS ts FROM _sla_insert)
-            """,
-            {"source_id": source_id},
-        )
-    finally:
-        con.unregister("_sla_insert")
-    return table.num_rows
-
-
-def _event_seq(table: pa.Table) -> np.ndarray | None:
-    """``event_seq`` without a window sort when each ticket's rows already come together and
-    in time order (as a generator writes them): the row's place in its run. None otherwise."""
-    stamps, ids = table.column("timestamp"), table.column("ticket_id")
-    if (not pa.types.is_timestamp(stamps.type) or stamps.null_count or ids.null_count
-            or not len(ids)):
-        return None
-    ids = ids.combine_chunks()
-    if pa.types.is_dictionary(ids.type):
-        ids = ids.cast(ids.type.value_type)
-    changes = pc.not_equal(ids.slice(1), ids.slice(0, len(ids) - 1)).to_numpy(
-        zero_copy_only=False)
-    starts = np.flatnonzero(np.r_[True, changes])
-    if len(starts) != pc.count_distinct(ids).as_py():
-        return None  # some ticket's rows are split
-    ts = stamps.combine_chunks().cast(pa.int64()).to_numpy()
-    if ((np.diff(ts) < 0) & ~changes).any():
-        return None  # out of time order within a ticket
-    run_start = np.repeat(starts, np.diff(np.r_[starts, len(ids)]))
-    return np.arange(len(ids)) - run_start

@@ -1,10 +1,11 @@
 """The ``sla_metrics`` table of a generated desk: one row per ticket.
 
-This module is the one place the SLA engine plugs into the generator: ``sla_metrics`` loads the
-generated events into an in-memory workspace and runs the product's SLA engine with the shipped
-policy ``generated-desk`` — ``ticketlens.analyses.sla.metric_facts``, which is ``compute_facts``
-restricted to the resolution clock (same staging, clock and columns, tested equal), since that
-is all this table reads — so a generated ``sla_breached`` is exactly what
+This module is the one place the SLA clocks plug into the generator: ``sla_metrics`` loads the
+generated events into an in-memory workspace, stages them as the SLA engine does
+(``ticketlens.workspace.events``) and runs the resolution clock of the shipped policy
+``generated-desk`` (``ticketlens.clock.facts.metric_facts``: the full facts restricted to one
+clock, same staging, clock and columns, tested equal), since that is all this table reads —
+so a generated ``sla_breached`` is exactly what
 ``ticketlens sla --policy generated-desk`` finds: one definition of a breach in the whole
 product. The table is assembled with Arrow and numpy, never per row in Python. Definitions
 (see the preset's TOML and docs/sla.md):
@@ -54,8 +55,11 @@ def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
     then runs until it. ``con``: an in-memory workspace to use (default: a fresh one); the
     events are added to its ``events`` table.
     """
-    from ticketlens.analyses.sla.engine import insert_events, metric_facts
+    # imported here: the clocks (and their compiled kernel) load only when a desk is generated
+    from ticketlens.clock.facts import metric_facts
+    from ticketlens.clock.policy import load_policy
     from ticketlens.workspace.connection import connect_memory, migrate
+    from ticketlens.workspace.events import as_of_instant, insert_events, stage, to_us
 
     own = con is None
     if con is None:
@@ -66,7 +70,9 @@ def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
         insert_events(con, events.select(["ticket_id", "timestamp", "activity", "assigned_to",
                                           "priority"]))
         # only the resolution clock: the same engine and breach definition as `ticketlens sla`
-        facts = metric_facts(con, SLA_POLICY, "resolution", as_of)
+        policy, moment = load_policy(SLA_POLICY), as_of_instant(con, as_of)
+        staged, ids = stage(con, policy, moment)
+        facts = metric_facts(staged, ids, policy, "resolution", to_us(moment))
     finally:
         if own:
             con.close()
