@@ -1,10 +1,9 @@
 -- Mart. Grain: one row per team (case attribute `team`; '(no team)' when missing): tickets,
 -- fitting tickets, conformance rate, and tickets with each kind of deviation.
 WITH teams AS (
-    SELECT ticket_id, min(value) AS team
-    FROM case_attributes
+    SELECT ticket_id, value AS team
+    FROM latest_case_attributes  -- the most recently ingested source's team (views.sql)
     WHERE name = $team_attribute
-    GROUP BY ticket_id
 ),
 tickets AS (
     SELECT coalesce(m.team, '(no team)') AS team, r.*

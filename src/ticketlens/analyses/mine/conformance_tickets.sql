@@ -2,10 +2,9 @@
 -- deviations (from mine_conformance_results, one row per trace), whether it reached an end
 -- activity, and its team (case attribute `team`, NULL when the source has none).
 WITH teams AS (
-    SELECT ticket_id, min(value) AS team
-    FROM case_attributes
+    SELECT ticket_id, value AS team
+    FROM latest_case_attributes  -- the most recently ingested source's team (views.sql)
     WHERE name = $team_attribute
-    GROUP BY ticket_id
 ),
 final AS (
     SELECT

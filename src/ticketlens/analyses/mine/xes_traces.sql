@@ -1,15 +1,14 @@
 -- Mart. Grain: one row per ticket of the segment: its complete XES <trace> element, ordered by
 -- ticket. Trace attributes: concept:name (the ticket id), then its case attributes (one value
--- per name: the smallest, when sources disagree). Event attributes, in event_seq order: the
+-- per name: the most recently ingested source's, latest_case_attributes in views.sql). Event attributes, in event_seq order: the
 -- standard concept:name, time:timestamp (UTC, microseconds), org:resource (absent when nobody
 -- held the ticket), lifecycle:transition, then the workspace columns priority, category,
 -- department, notes, event_id, and every kept source column whose name does not clash.
 WITH case_values AS (
-    SELECT ticket_id, name, min(value) AS value
-    FROM case_attributes
+    SELECT ticket_id, name, value
+    FROM latest_case_attributes
     SEMI JOIN (SELECT DISTINCT ticket_id FROM mine_segment_events) USING (ticket_id)
     WHERE name <> 'concept:name'
-    GROUP BY ticket_id, name
 ),
 trace_attributes AS (
     SELECT ticket_id, string_agg(mine_xes_string(name, value), '' ORDER BY name) AS xml
