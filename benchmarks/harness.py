@@ -40,14 +40,16 @@ class Measurement:
         return f"{self.label:<44} median {self.median_s:8.2f} s  peak {self.peak_mib:8.0f} MiB  [{runs}]"
 
 
-def measure(label: str, work: str, setup: str = "", repeats: int = 3) -> Measurement:
-    """Run ``setup`` (untimed) then ``work`` (timed) in a fresh interpreter, ``repeats`` times."""
+def measure(label: str, work: str, setup: str = "", repeats: int = 3,
+            python: str = sys.executable) -> Measurement:
+    """Run ``setup`` (untimed) then ``work`` (timed) in a fresh interpreter (``python``: this
+    one, or another checkout's), ``repeats`` times."""
     code = _RUNNER.format(setup=textwrap.dedent(setup), work=textwrap.dedent(work))
     times: list[float] = []
     peak = 0.0
     for _ in range(repeats):
         proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+            [python, "-c", code], capture_output=True, text=True, check=False
         )
         if proc.returncode != 0:
             raise SystemExit(f"{label} failed:\n{proc.stderr[-3000:]}")

@@ -37,7 +37,7 @@ from ticketlens.clock.assemble import (
     ticket_technicians_table,
     to_pandas,
 )
-from ticketlens.clock.facts import StagedEvents, require_metric, timeline
+from ticketlens.clock.facts import StagedEvents, require_metric, timeline, warm_walks
 from ticketlens.clock.facts import metric_facts as staged_metric_facts
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.workspace.events import (
@@ -181,7 +181,9 @@ def _timeline(rows: EventRows, policy: Policy,
               as_of_us: int) -> tuple[StagedEvents, clocks.Timeline]:
     """The ordered events and what every clock shares (calendars, priority in force)."""
     staged = order_events(rows, policy)
-    return staged, timeline(staged, policy, as_of_us)
+    shared = timeline(staged, policy, as_of_us)
+    warm_walks(staged, shared, policy)  # while the main thread reads ids and attributes
+    return staged, shared
 
 
 def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
