@@ -91,6 +91,8 @@ def main() -> None:
                         help="the other checkout (with its own .venv)")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=sorted(WORK), action="append",
+                        help="time only this row (repeatable)")
     args = parser.parse_args()
     other = args.other.resolve()
     scratch = HERE / "benchmarks" / "out" / "scratch"
@@ -99,6 +101,8 @@ def main() -> None:
     pythons = {"this": _python(HERE), "other": _python(other)}
     print(f"{args.tickets:,} tickets; this = {HERE}, other = {other}")
     for name, (setup, work) in WORK.items():
+        if args.only and name not in args.only:
+            continue
         parts: dict[str, list[Measurement]] = {"this": [], "other": []}
         for round_ in range(args.repeats):  # alternate, and swap who goes first each round
             order = ("other", "this") if round_ % 2 == 0 else ("this", "other")
