@@ -67,7 +67,7 @@ class TicketFilter:
         team_join = ""
         if self.team:
             team_join = (
-                "SEMI JOIN (SELECT ticket_id FROM latest_case_attributes "
+                "SEMI JOIN (SELECT ticket_id FROM case_attributes "
                 f"WHERE name = '{CASE_ATTR_TEAM}' AND value IN ({marks('team', self.team)})) t "
                 "USING (ticket_id)"
             )
