@@ -7,7 +7,6 @@ run the clocks on it here, so a breach has one definition.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,24 +40,23 @@ def timeline(staged: StagedEvents, policy: Policy, as_of_us: int) -> clocks.Time
     return found
 
 
-def warm_walks(staged: StagedEvents, shared: clocks.Timeline, policy: Policy) -> None:
-    """Run every walk on the first ticket alone, results discarded. numba loads a walk's
-    compiled code (from its disk cache) at the first call, about 0.4 s in a fresh process;
-    doing it here, on the thread that prepared the timeline while DuckDB reads the tickets'
-    attributes on the other, takes that load off the critical path. The head's arrays are
-    slices and views of the real ones (same dtypes, layout and flags), so the walks are the very
-    specialisations the real calls use, and nothing new is compiled."""
-    if not staged.ev.n_tickets or shared.as_of_each is not None:
-        return  # nothing to walk, or one as-of per ticket (a caller's probe, not a run)
-    head = copy.copy(staged.ev)
-    head.n_tickets, head.counts, head.first = 1, staged.ev.counts[:1], staged.ev.first[:1]
-    probe = copy.copy(shared)  # shares the prepared calendars and priorities
-    probe.ev = head
+def warm_walks(policy: Policy) -> None:
+    """Run every walk once on a one-event ticket, results discarded: numba imports and loads
+    the walks' compiled code (from its disk cache) at the first call, about 0.5 s in a fresh
+    process, and the SLA engine does this on a second thread while DuckDB stages the events.
+    The arrays have the staged events' exact types (int32 codes, int64 instants, C-contiguous,
+    writable), so these are the very specialisations the real calls use and nothing new is
+    compiled (tests/test_sla_kernel.py checks each walk has one signature after a run)."""
+    one = np.zeros(1, dtype=np.int32)
+    ev = EventArrays(tix=one.copy(), ts=np.zeros(1, dtype=np.int64), act=one.copy(),
+                     prio=one - 1, holder=one - 1, n_tickets=1)
+    staged = StagedEvents(ev, RawCodes(one - 1, one - 1, one - 1),
+                          Dictionaries([], [], [], [], []), 1, np.zeros(0, dtype=np.int64))
+    shared = timeline(staged, policy, 0)
     for metric in policy.metrics[:1]:  # one clock walk is enough: all metrics share its code
-        clocks.run_clock(probe, policy, metric)
-    tickets.lifecycle(head, policy, staged.raw, len(staged.dictionaries.people),
-                      shared.as_of_us)
-    tickets.ticket_technicians(head, policy)
+        clocks.run_clock(shared, policy, metric)
+    tickets.lifecycle(ev, policy, staged.raw, 0, shared.as_of_us)
+    tickets.ticket_technicians(ev, policy)
 
 
 def require_metric(policy: Policy, name: str) -> Metric:

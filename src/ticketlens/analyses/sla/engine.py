@@ -102,15 +102,17 @@ def compute_facts(
     note = step or (lambda _: None)
     as_of = as_of_instant(con, as_of)
     note("staging events")
-    rows = read_events(con, policy, as_of)
-    note("running clocks")
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+        warming = pool.submit(warm_walks, policy)  # numba's code loads while DuckDB stages
+        rows = read_events(con, policy, as_of)
+        note("running clocks")
         preparing = pool.submit(_timeline, rows, policy, to_us(as_of))
         # meanwhile, on this thread, DuckDB reads the tickets' ids and case attributes
         # (measured: overlapping them with the kernels instead is slower on two cores)
         ids = ticket_ids(con, rows)
         attributes = ticket_attributes(con, rows)
         staged, shared = preparing.result()
+        warming.result()
         del rows, preparing
         parts = _start_clocks(pool, staged, shared, policy)
         done = {name: part.result() for name, part in parts.items()}
@@ -181,9 +183,7 @@ def _timeline(rows: EventRows, policy: Policy,
               as_of_us: int) -> tuple[StagedEvents, clocks.Timeline]:
     """The ordered events and what every clock shares (calendars, priority in force)."""
     staged = order_events(rows, policy)
-    shared = timeline(staged, policy, as_of_us)
-    warm_walks(staged, shared, policy)  # while the main thread reads ids and attributes
-    return staged, shared
+    return staged, timeline(staged, policy, as_of_us)
 
 
 def _roster_tiers(con: duckdb.DuckDBPyConnection, people: list[str],
