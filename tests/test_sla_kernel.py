@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -251,23 +250,3 @@ def test_only_running_clocks_imports_numba() -> None:
                            check=True)
     assert found.stdout.strip() == "False"
 
-
-def test_warming_the_walks_compiles_nothing_new(tmp_path) -> None:
-    """The engine loads the walks' code on a one-event ticket while DuckDB stages
-    (``facts.warm_walks``): its arrays must have the real calls' types, so after facts under
-    several policies each walk holds exactly one compiled specialisation (a second one would
-    cost a compile of several seconds per process)."""
-    tiny = Path(__file__).parent / "data" / "desk_tiny"
-    code = (
-        "import sys, ticketlens\n"
-        "from ticketlens.clock import kernel\n"
-        f"db = {str(tmp_path / 'ws.duckdb')!r}\n"
-        f"ticketlens.ingest([{str(tiny)!r}], db=db)\n"
-        "for policy in ('standard', 'compact', 'generated-desk'):\n"
-        "    ticketlens.sla(db, policy=policy)\n"
-        "print([len(f.signatures) for f in (kernel._clock_all, kernel._life_all,"
-        " kernel._held_all)])\n"
-    )
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           check=True)
-    assert found.stdout.strip().splitlines()[-1] == "[1, 1, 1]"

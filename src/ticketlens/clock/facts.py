@@ -40,25 +40,6 @@ def timeline(staged: StagedEvents, policy: Policy, as_of_us: int) -> clocks.Time
     return found
 
 
-def warm_walks(policy: Policy) -> None:
-    """Run every walk once on a one-event ticket, results discarded: numba imports and loads
-    the walks' compiled code (from its disk cache) at the first call, about 0.5 s in a fresh
-    process, and the SLA engine does this on a second thread while DuckDB stages the events.
-    The arrays have the staged events' exact types (int32 codes, int64 instants, C-contiguous,
-    writable), so these are the very specialisations the real calls use and nothing new is
-    compiled (tests/test_sla_kernel.py checks each walk has one signature after a run)."""
-    one = np.zeros(1, dtype=np.int32)
-    ev = EventArrays(tix=one.copy(), ts=np.zeros(1, dtype=np.int64), act=one.copy(),
-                     prio=one - 1, holder=one - 1, n_tickets=1)
-    staged = StagedEvents(ev, RawCodes(one - 1, one - 1, one - 1),
-                          Dictionaries([], [], [], [], []), 1, np.zeros(0, dtype=np.int64))
-    shared = timeline(staged, policy, 0)
-    for metric in policy.metrics[:1]:  # one clock walk is enough: all metrics share its code
-        clocks.run_clock(shared, policy, metric)
-    tickets.lifecycle(ev, policy, staged.raw, 0, shared.as_of_us)
-    tickets.ticket_technicians(ev, policy)
-
-
 def require_metric(policy: Policy, name: str) -> Metric:
     """The policy's metric ``name``; an error naming the ones it has when there is none."""
     chosen = policy.metric(name)

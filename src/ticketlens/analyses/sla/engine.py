@@ -37,7 +37,7 @@ from ticketlens.clock.assemble import (
     ticket_technicians_table,
     to_pandas,
 )
-from ticketlens.clock.facts import StagedEvents, require_metric, timeline, warm_walks
+from ticketlens.clock.facts import StagedEvents, require_metric, timeline
 from ticketlens.clock.facts import metric_facts as staged_metric_facts
 from ticketlens.clock.policy import Policy, load_policy
 from ticketlens.workspace.events import (
@@ -102,17 +102,15 @@ def compute_facts(
     note = step or (lambda _: None)
     as_of = as_of_instant(con, as_of)
     note("staging events")
+    rows = read_events(con, policy, as_of)
+    note("running clocks")
     with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
-        warming = pool.submit(warm_walks, policy)  # numba's code loads while DuckDB stages
-        rows = read_events(con, policy, as_of)
-        note("running clocks")
         preparing = pool.submit(_timeline, rows, policy, to_us(as_of))
         # meanwhile, on this thread, DuckDB reads the tickets' ids and case attributes
         # (measured: overlapping them with the kernels instead is slower on two cores)
         ids = ticket_ids(con, rows)
         attributes = ticket_attributes(con, rows)
         staged, shared = preparing.result()
-        warming.result()
         del rows, preparing
         parts = _start_clocks(pool, staged, shared, policy)
         done = {name: part.result() for name, part in parts.items()}
