@@ -14,14 +14,9 @@ import duckdb
 import pyarrow as pa
 
 from ticketlens.core.lifecycle import VOCABULARY, ActivityRoles, from_rows
+from ticketlens.workspace.sql import tables_exist
 
 _SETTINGS = ("tiers", "entry_tier", "created_attribute")
-
-
-def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.tables "
-        "WHERE table_name IN ('activity_roles', 'lifecycle_settings')").fetchall()[0][0] == 2
 
 
 def write_roles(con: duckdb.DuckDBPyConnection, source_id: int, roles: ActivityRoles) -> None:
@@ -41,7 +36,7 @@ def write_roles(con: duckdb.DuckDBPyConnection, source_id: int, roles: ActivityR
 
 def read_roles(con: duckdb.DuckDBPyConnection) -> ActivityRoles:
     """The workspace's roles in force (latest source wins per activity and setting)."""
-    if not _has_tables(con):
+    if not tables_exist(con, "activity_roles", "lifecycle_settings"):
         return VOCABULARY
     rows = con.execute(
         """

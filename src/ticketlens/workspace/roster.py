@@ -77,10 +77,12 @@ def attach_roster_file(con: duckdb.DuckDBPyConnection, roster_file: RosterFile) 
 
 def refresh_inferred(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute the inferred rows (people no roster states): how many there are now."""
-    # The default policy's lifecycle names the escalations and the entry tier.
+    # The workspace's lifecycle roles name the escalations (with their tiers), the assignments
+    # and the entry tier, bound as the SLA engine binds its default policy.
     from ticketlens.clock.policy import load_policy
+    from ticketlens.workspace.roles import read_roles
 
-    life = load_policy(None).lifecycle
+    life = load_policy(None, read_roles(con)).lifecycle
     escalations = list(life.escalated)
     con.execute("DELETE FROM technicians WHERE origin = $o", {"o": INFERRED})
     con.execute(load_sql(__name__, "roster_inferred.sql"), {

@@ -2,7 +2,7 @@
 -- states: the tier the log shows them at. Someone holding tickets at escalations to tier T
 -- works at T (the most votes; ties go to the higher tier); someone only ever given tickets by
 -- an assignment works at the entry tier. The SLA engine applies the same rule per policy and
--- as-of (clock/tickets.technician_tiers); this is it over the whole log, default vocabulary.
+-- as-of (clock/tickets.technician_tiers); this is it over the whole log, with the workspace's lifecycle roles.
 INSERT INTO technicians (name, tier, team, skills, source_id, origin)
 WITH escalation AS (
     SELECT unnest($escalations::VARCHAR[]) AS activity,

@@ -57,6 +57,15 @@ def run_script(con: duckdb.DuckDBPyConnection, sql: str, params: Params | None =
             con.execute(statement, {k: v for k, v in given.items() if k in named})
 
 
+def tables_exist(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
+    """Whether every table or view in ``names`` exists (workspace or temporary): a workspace
+    written by an older ticketlens, or opened read-only, may lack the newer ones."""
+    found = con.execute(
+        "SELECT count(DISTINCT table_name) FROM information_schema.tables "
+        "WHERE list_contains($names, table_name)", {"names": list(names)}).fetchall()[0][0]
+    return found == len(set(names))
+
+
 def is_identifier(name: str) -> bool:
     """Whether ``name`` is a plain lower-case SQL identifier (letters, digits, ``_``), safe to
     put into SQL text unquoted."""

@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from ticketlens.clock.policy import Policy, policy_from_json, policy_json
 from ticketlens.workspace.connection import Workspace
-from ticketlens.workspace.sql import check_identifier, load_sql, run, run_script
+from ticketlens.workspace.sql import check_identifier, load_sql, run, run_script, tables_exist
 
 RUNS_TABLE = "runs"
 _ROW_GROUP = 122_880  # DuckDB's rows per row group
@@ -99,10 +99,7 @@ def save(ws: Workspace, analysis: str, tables: Mapping[str, pd.DataFrame | pa.Ta
 def stored(con: duckdb.DuckDBPyConnection, table: str) -> Run | None:
     """The run that produced the stored ``table``, or None when the table (or its run) is
     missing — a workspace from before ``runs`` existed included."""
-    present = run(con, "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                       "'main' AND table_name IN ($runs, $table)",
-                  {"runs": RUNS_TABLE, "table": table}).fetchall()[0][0]
-    if present < 2:
+    if not tables_exist(con, RUNS_TABLE, table):
         return None
     rows = run(con, load_sql(__name__, "runs_read.sql"), {"table": table}).fetchall()
     if not rows:

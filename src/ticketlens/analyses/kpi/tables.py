@@ -11,9 +11,10 @@ from datetime import datetime
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 from ticketlens.analyses.kpi import stats
-from ticketlens.analyses.sla.engine import bound_policy, roles_table
+from ticketlens.analyses.sla.engine import bound_policy
 from ticketlens.clock.policy import Policy
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
@@ -59,7 +60,7 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
         # one row per ticket and metric
         con.execute("CREATE OR REPLACE TEMP VIEW _kpi_verdicts AS "
                     + "\nUNION ALL\n".join(f"({part})" for part in parts))
-        con.register("_kpi_roles", roles_table(policy))
+        con.register("_kpi_roles", _lifecycle_kinds(policy))
         tables: dict[str, pd.DataFrame] = {}
         for name, params_ in (
             ("kpi_segments", {}),
@@ -143,3 +144,14 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
             "reasons": "; ".join(f"{n} {why}" for n, why in excluded) or None,
         })
     return pd.DataFrame(frame)
+
+
+def _lifecycle_kinds(policy: Policy) -> pa.Table:
+    """One row per activity of the bound policy: ``closed``, ``resolved``, ``reopened`` or
+    NULL — what the backlog's open/closed walk needs of the lifecycle roles."""
+    life = policy.lifecycle
+    names = list(policy.activities)
+    kinds = ["closed" if a in life.closed else "resolved" if a in life.resolved
+             else "reopened" if a in life.reopened else None for a in names]
+    return pa.table({"activity": pa.array(names, pa.string()),
+                     "lifecycle_kind": pa.array(kinds, pa.string())})

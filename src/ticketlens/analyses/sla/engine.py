@@ -55,8 +55,7 @@ from ticketlens.workspace.events import (
 from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import roster as workspace_roster
 
-__all__ = ["FactsResult", "compute_facts", "default_as_of", "insert_events", "metric_facts",
-           "roles_table"]
+__all__ = ["FactsResult", "compute_facts", "default_as_of", "insert_events", "metric_facts"]
 
 _WORKERS = 2  # the target machine's cores
 
@@ -126,36 +125,6 @@ def bound_policy(con: duckdb.DuckDBPyConnection,
     """``policy`` bound to the lifecycle roles in force in ``con``'s workspace (the ticketlens
     vocabulary where none are stored): its role lists become the data's activities."""
     return load_policy(policy, read_roles(con))
-
-
-def roles_table(policy: Policy) -> pa.Table:
-    """One row per policy activity: what it means to a ticket (read by SQL, e.g. the KPIs)."""
-    life = policy.lifecycle
-    names = list(policy.activities)
-
-    def member(group: frozenset[str]) -> list[bool]:
-        return [a in group for a in names]
-
-    kinds = []
-    for a in names:
-        if a in life.closed:
-            kinds.append("closed")
-        elif a in life.resolved:
-            kinds.append("resolved")
-        elif a in life.reopened:
-            kinds.append("reopened")
-        else:
-            kinds.append(None)
-    tiers = [life.escalated.get(a) for a in names]
-    return pa.table({
-        "activity": pa.array(names, pa.string()),
-        "is_created": member(life.created),
-        "is_resolved": member(life.resolved),
-        "is_closed": member(life.closed),
-        "is_reopened": member(life.reopened),
-        "escalation_tier": pa.array(tiers, pa.string()),
-        "lifecycle_kind": pa.array(kinds, pa.string()),
-    })
 
 
 def metric_facts(

@@ -19,7 +19,7 @@ import duckdb
 from ticketlens.core.lifecycle import VOCABULARY, Role
 from ticketlens.sources.ingest.stage import Staged
 from ticketlens.workspace.roster import MANIFEST
-from ticketlens.workspace.sql import load_sql
+from ticketlens.workspace.sql import load_sql, tables_exist
 
 FLAG_RULES = ("far_past", "far_future", "before_creation")
 
@@ -220,7 +220,7 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, record: SourceRecord,
         "FROM stage_rejects ORDER BY source_row",
         {"sid": source_id, "file": record.file},
     )
-    if _exists(con, "stage_linked_rejects"):
+    if tables_exist(con, "stage_linked_rejects"):
         con.execute(
             'INSERT INTO quarantine SELECT $sid, $folder || \'/\' || file, source_row, "column", '
             "value, reason FROM stage_linked_rejects ORDER BY file, source_row",
@@ -251,7 +251,7 @@ def _load_technicians(
     con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int
 ) -> None:
     """A source's roster replaces the roster an earlier export of the same source gave."""
-    if not _exists(con, "stage_technicians"):
+    if not tables_exist(con, "stage_technicians"):
         return
     con.execute(
         "DELETE FROM technicians WHERE source_id IN (SELECT source_id FROM sources WHERE name = $n)",
@@ -291,12 +291,6 @@ def _insert_source_row(
             "details": json.dumps(details, default=str, sort_keys=True),
         },
     )
-
-
-def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(_one(
-        con, "SELECT count(*) FROM information_schema.tables WHERE table_name = $t", {"t": table}
-    ))
 
 
 def drop_stage(con: duckdb.DuckDBPyConnection) -> None:
