@@ -273,11 +273,33 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
 
 # --- conformance ------------------------------------------------------------------------------
 
+def _discovery_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Disco's sliders for discovering a reference model from the log itself."""
+    func = click.option(
+        "--min-frequency", type=click.IntRange(min=1), default=None,
+        help="Discover the model without edges seen fewer times (noise slider) [1].")(func)
+    return click.option(
+        "--coverage", type=click.FloatRange(0, 100, min_open=True), default=None,
+        help="Discover the model from the most frequent variants covering PCT % of tickets "
+             "(paths slider) [80 for a log without a declared model].")(func)
+
+
+def _model_line(result: Any, db: str) -> str:
+    """The first line of conformance: which model, and whether it was discovered."""
+    if result.model_kind == "discovered":
+        return (f"model: {result.model_how} — save it with `ticketlens mine model --db {db} "
+                "--out model.toml`, edit, and pass --model model.toml")
+    if result.model_kind == "declared":
+        return f"model: declared — {result.model_how}: {result.model}"
+    return f"model: {result.model}"
+
+
 @mine.command()
 @_segment_options
 @click.option("--model", type=click.Path(dir_okay=False),
-              help="Reference model TOML (default: the shipped ticket lifecycle; see "
-                   "`ticketlens mine model` to copy it).")
+              help="Reference model TOML (default: the log's declared model, else one "
+                   "discovered from it; `ticketlens mine model --db DB --out FILE` saves it).")
+@_discovery_options
 @click.option("--strict-end", is_flag=True,
               help="Open tickets must also have reached an end activity to fit.")
 @json_option
@@ -285,22 +307,25 @@ def handover(db: str, start: Any, end: Any, priority: tuple[str, ...],
 @_limit_option
 def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 category: tuple[str, ...], team: tuple[str, ...], model: str | None,
-                strict_end: bool, as_json: bool, out: str | None, limit: int) -> None:
+                coverage: float | None, min_frequency: int | None, strict_end: bool,
+                as_json: bool, out: str | None, limit: int) -> None:
     """Check every ticket against the reference lifecycle: fitting, deviations, rates."""
     segment = make_filter(start, end, priority, category, team)
     result = _lib().conformance(db, model=model, segment=segment, strict_end=strict_end,
-                             progress=progress_wanted())
+                                coverage=coverage / 100 if coverage else None,
+                                min_frequency=min_frequency, progress=progress_wanted())
     tables = {"tickets": result.tickets, "deviation_summary": result.deviation_summary,
               "by_team": result.by_team, "by_technician": result.by_technician,
               "deviations": result.deviations}
-    head = {"segment": result.segment, "model": result.model, "cases": result.cases,
+    head = {"segment": result.segment, "model": result.model, "model_kind": result.model_kind,
+            "model_how": result.model_how, "cases": result.cases,
             "fitting": result.fitting, "conformance_rate": result.rate,
             "unmodelled_activities": result.unmodelled}
     if output.emit(tables, head, "tickets", as_json, out):
         return
     if output.note_empty(result.cases, result.segment):
         return
-    click.echo(f"model: {result.model}")
+    click.echo(_model_line(result, db))
     click.echo(f"{result.fitting:,} of {result.cases:,} tickets fit "
                f"({output.fmt(result.rate, 'share')})")
     if result.unmodelled:
@@ -319,18 +344,34 @@ def conformance(db: str, start: Any, end: Any, priority: tuple[str, ...],
 
 
 @mine.command(name="model")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="Workspace: its declared model, or one discovered from its log (default: "
+                   "the shipped lifecycle of the ticketlens vocabulary).")
+@_discovery_options
 @click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help="Copy the shipped reference model here to edit it (default: print it).")
-def model_command(out: str | None) -> None:
-    """Print (or copy) the shipped reference model of the ticket lifecycle."""
-    text = _lib().default_model_path().read_text(encoding="utf-8")
+              help="Write the model here to edit it (default: print it).")
+def model_command(db: str | None, coverage: float | None, min_frequency: int | None,
+                  out: str | None) -> None:
+    """Print (or save) the reference model: declared, or discovered from the log."""
+    lib = _lib()
+    if db is None:
+        if coverage is not None or min_frequency is not None:
+            raise InputError("--coverage and --min-frequency discover a model from a log: "
+                             "name its workspace with --db")
+        text, how = lib.default_model_path().read_text(encoding="utf-8"), "the shipped lifecycle"
+    else:
+        reference = lib.reference_model(db, coverage=coverage / 100 if coverage else None,
+                                        min_frequency=min_frequency, progress=progress_wanted())
+        text, how = lib.model_toml(reference), reference.how
     if out is None:
         click.echo(text, nl=False)
         return
     if Path(out).exists():
         raise InputError(f"{out} exists already: choose another name or delete it first")
     output.atomic_write(Path(out), lambda path: path.write_text(text, encoding="utf-8"))
-    click.echo(f"wrote {out}; edit it and pass --model {out}")
+    again = f" --db {db}" if db is not None else ""
+    click.echo(f"wrote {out} — {how}; edit it and pass "
+               f"`ticketlens mine conformance{again} --model {out}`")
 
 
 # --- map and export ---------------------------------------------------------------------------

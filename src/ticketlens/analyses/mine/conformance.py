@@ -18,8 +18,15 @@ import numpy as np
 import pandas as pd
 
 from ticketlens.analyses.mine.alignment import Alignments, align, build_automaton
-from ticketlens.analyses.mine.model import ReferenceModel, check_activities, load_model
+from ticketlens.analyses.mine.discover import reference_model
+from ticketlens.analyses.mine.model import (
+    ModelKind,
+    ReferenceModel,
+    check_activities,
+    load_model,
+)
 from ticketlens.analyses.mine.source import event_log
+from ticketlens.core.errors import AnalysisError
 from ticketlens.core.schema import CASE_ATTR_TEAM
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
@@ -45,6 +52,9 @@ class Conformance:
       ticket they held at any event.
 
     ``unmodelled`` lists the log's activities the model does not name (always inserted).
+    ``model_kind`` says where the model came from: ``file`` (the caller's), ``declared`` (the
+    shipped lifecycle of the ticketlens vocabulary) or ``discovered`` (from the log itself, for
+    a log without a declared model); ``model_how`` says how it was chosen or made.
     """
 
     tickets: pd.DataFrame
@@ -56,6 +66,8 @@ class Conformance:
     unmodelled: list[str]
     cases: int
     segment: str
+    model_kind: ModelKind = "file"
+    model_how: str = ""
 
     @property
     def fitting(self) -> int:
@@ -72,15 +84,20 @@ def conformance(
     model: str | Path | ReferenceModel | None = None,
     segment: TicketFilter | None = None,
     strict_end: bool = False,
+    coverage: float | None = None,
+    min_frequency: int | None = None,
     progress: bool = False,
 ) -> Conformance:
-    """Check every ticket of ``segment`` against ``model`` (a TOML path; default: the shipped
-    ticket lifecycle). Open tickets are checked as far as they got unless ``strict_end``.
+    """Check every ticket of ``segment`` against ``model`` (a TOML path or a ``ReferenceModel``).
+    Without one: the workspace's declared model (the shipped lifecycle, for a log in the
+    ticketlens vocabulary), else a model discovered from the whole log with ``coverage``
+    (default 0.8) and ``min_frequency`` (default 1); either slider asks for discovery
+    (``discover.py``). Open tickets are checked as far as they got unless ``strict_end``.
 
     >>> result = conformance("ws.duckdb")  # doctest: +SKIP
-    >>> result.rate, result.by_team  # doctest: +SKIP
+    >>> result.model_kind, result.rate, result.by_team  # doctest: +SKIP
     """
-    reference = model if isinstance(model, ReferenceModel) else load_model(model)
+    reference = _reference(db, model, coverage, min_frequency, progress)
     with event_log(db, segment, progress=progress) as log:
         check_activities(reference, log.workspace_activities())
         log.prepare_traces(skip=reference.anywhere)
@@ -109,7 +126,21 @@ def conformance(
         unmodelled=sorted(set(activities) - modelled),
         cases=cases,
         segment=described,
+        model_kind=reference.kind,
+        model_how=reference.how,
     )
+
+
+def _reference(db: WorkspaceLike, model: str | Path | ReferenceModel | None,
+               coverage: float | None, min_frequency: int | None,
+               progress: bool) -> ReferenceModel:
+    if model is None:
+        return reference_model(db, coverage=coverage, min_frequency=min_frequency,
+                               progress=progress)
+    if coverage is not None or min_frequency is not None:
+        raise AnalysisError("coverage and min_frequency discover a model from the log; they "
+                            "cannot apply to a model that is given: pass one or the other")
+    return model if isinstance(model, ReferenceModel) else load_model(model)
 
 
 def _encode(traces: pd.Series, model: ReferenceModel
