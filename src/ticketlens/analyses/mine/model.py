@@ -148,7 +148,7 @@ _HEADER = """\
 # How it was made: {how}.
 # Each step below is one the kept tickets take; the comment beside it counts those tickets.
 # Edit it: delete a line to forbid a step, add an activity to a list to allow one, then
-#     ticketlens mine conformance --model THIS-FILE.toml
+#     ticketlens mine conformance --db WORKSPACE --model THIS-FILE.toml
 #
 # [model]
 #   name      shown in reports
