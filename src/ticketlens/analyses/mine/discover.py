@@ -91,6 +91,7 @@ def discover_model(
     if not keep:
         raise AnalysisError(f"no start-to-end path is left once edges seen fewer than "
                             f"{min_frequency} times are dropped; lower min_frequency")
+    seen = set(graph.activities["activity"])
     order = [a for a in graph.activities["activity"] if a in keep]  # most events first
     transitions: dict[str, tuple[str, ...]] = {}
     for source in order:
@@ -109,8 +110,7 @@ def discover_model(
         anywhere=(),
         transitions=transitions,
         kind="discovered",
-        how=_how(kept, coverage, min_frequency, len(set().union(*map(set, kept["activities"])))
-                 - len(keep)),
+        how=_how(kept, coverage, min_frequency, len(seen - keep)),
         support=support,
     )
 
