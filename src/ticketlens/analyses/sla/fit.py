@@ -67,7 +67,7 @@ class PolicyFit:
     policy: Policy
     toml: str
     rule: Rule
-    targets: dict[str, float]  # seconds per priority
+    targets: dict[str, rules.Threshold]  # per priority: the target and its bounds
     start_policy: str
     split: dict[str, Any]  # fit / held-out ticket counts and creation instants
     fitted: dict[str, Agreement]  # "fit", "held_out"
@@ -85,7 +85,8 @@ class PolicyFit:
             "start_policy": self.start_policy, "split": self.split,
             "fitted": {k: agreement(v) for k, v in self.fitted.items()},
             "start_policy_agreement": {k: agreement(v) for k, v in self.baseline.items()},
-            "rule": self.rule.__dict__ | {"targets_s": self.targets},
+            "rule": self.rule.__dict__ | {"targets": {
+                p: t.__dict__ for p, t in self.targets.items()}},
             "search": {"candidates": self.candidates,
                        "path": [{"move": m, "fit": agreement(a)} for m, a in self.path]},
             "disagreements": self.disagreements, "out": self.out, "toml": self.toml,
@@ -138,7 +139,7 @@ def _source_preset(con: Any) -> str:
 @dataclass
 class _Scored:
     rule: Rule
-    targets: dict[str, float]
+    targets: dict[str, rules.Threshold]
     table: pa.Table
     fit: Agreement
     held_out: Agreement
@@ -198,7 +199,7 @@ class _Evaluator:
         """``rule`` with its targets fitted on the fit tickets, scored by the engine."""
         if rule not in self.cache:
             targets = self.fit_targets(rule)
-            table = self.run(self.document(rule, targets))
+            table = self.run(self.document(rule, {p: t.seconds for p, t in targets.items()}))
             self.cache[rule] = _Scored(rule, targets, table, *self.agreement(table))
         return self.cache[rule]
 
@@ -206,7 +207,7 @@ class _Evaluator:
         return rules.policy_document(self.start.raw, rule, targets, self.priorities,
                                      self.start.name, self.start.description)
 
-    def fit_targets(self, rule: Rule) -> dict[str, float]:
+    def fit_targets(self, rule: Rule) -> dict[str, rules.Threshold]:
         """Per priority: the best threshold on the clock's elapsed time (a run with targets
         no clock reaches), over the fit tickets whose last priority it is."""
         never = dict.fromkeys(self.priorities, rules.NEVER_SECONDS)
@@ -220,7 +221,8 @@ class _Evaluator:
             if mine.any():
                 targets[priority] = rules.best_threshold(elapsed[mine], self.made[mine])
             elif priority in start_targets:  # no fit ticket: the starting policy's target
-                targets[priority] = start_targets[priority].seconds
+                seconds = start_targets[priority].seconds
+                targets[priority] = rules.Threshold(seconds, None, None, 0, 0)
         return targets
 
 
@@ -267,7 +269,7 @@ def _search(ev: _Evaluator, start: Rule) -> tuple[_Scored, list[tuple[str, Agree
                 scored = ev.score(rule)
                 if scored.fit.agree > best.fit.agree:
                     best, moved = scored, True
-                    path.append((f"{dimension} = {getattr(rule, dimension)}", scored.fit))
+                    path.append((f"{dimension} {rule.text(dimension)}", scored.fit))
         if not moved:
             break
     return best, path
@@ -280,8 +282,9 @@ def _result(ev: _Evaluator, start: Policy, best: _Scored,
     name = f"{start.name}-fitted"
     description = (f"fitted by `ticketlens sla fit` to {ev.workspace}'s own verdicts: "
                    f"{held} agree on held-out tickets")
-    doc = rules.policy_document(start.raw, best.rule, best.targets, ev.priorities, name,
-                                description)
+    doc = rules.policy_document(start.raw, best.rule,
+                                {p: t.seconds for p, t in best.targets.items()},
+                                ev.priorities, name, description)
     disagreements = _disagreements(ev, best)
     header = _header(ev, start, best, baseline, path, disagreements)
     policy = parse_policy(doc, origin=name, roles=ev.roles)
@@ -305,6 +308,9 @@ def _header(ev: _Evaluator, start: Policy, best: _Scored, baseline: tuple[Agreem
         f"  agreement, held-out: {best.held_out}   fitted: {best.fit}",
         f"  {start.name} as shipped, held-out: {baseline[1]}   fitted: {baseline[0]}",
         f"Rule: {best.rule.describe()}.",
+        "Targets (the fitted tickets of each last priority bound them):",
+        *(f"  {p}: {t.describe() if t.in_time + t.late else _hours(t) + ' from ' + start.name}"
+          for p, t in best.targets.items()),
         f"Search: coordinate ascent from {start.name}'s rule, {len(ev.cache)} rules tried:",
         *(f"  {move}: {agreement} of fitted tickets" for move, agreement in path),
         "Disagreements (held-out / fitted tickets), by what decides them:",
@@ -314,6 +320,10 @@ def _header(ev: _Evaluator, start: Policy, best: _Scored, baseline: tuple[Agreem
     if not disagreements:
         lines.append("  none")
     return lines
+
+
+def _hours(target: rules.Threshold) -> str:
+    return f"{target.seconds / 3600:,.1f} h (no fitted ticket has this priority)"
 
 
 def _disagreements(ev: _Evaluator, best: _Scored) -> list[dict[str, Any]]:

@@ -45,11 +45,15 @@ class Rule:
     on_priority_change: str
     on_reopen: str
 
+    def text(self, dimension: str) -> str:
+        """One dimension's value as the messages show it (role lists joined by '/')."""
+        value = getattr(self, dimension)
+        return "/".join(value) or "none" if isinstance(value, tuple) else str(value)
+
     def describe(self) -> str:
-        pauses = ", ".join(self.pause) or "none"
-        return (f"start {'/'.join(self.start)}, stop {'/'.join(self.stop)}, pause {pauses}, "
-                f"calendar {self.calendar}, priority change {self.on_priority_change}, "
-                f"reopen {self.on_reopen}")
+        return (f"start {self.text('start')}, stop {self.text('stop')}, pause "
+                f"{self.text('pause')}, calendar {self.calendar}, priority change "
+                f"{self.on_priority_change}, reopen {self.on_reopen}")
 
 
 def dimensions(rule: Rule, roles: ActivityRoles) -> dict[str, list[Rule]]:
@@ -90,13 +94,43 @@ def rule_of(raw: Mapping[str, Any]) -> Rule:
                 on_reopen=metric.get("on_reopen", "resume"))
 
 
-def best_threshold(elapsed: np.ndarray, made: np.ndarray) -> float:
+@dataclass(frozen=True)
+class Threshold:
+    """A fitted target and what the fit tickets allow: any target from ``low`` (the longest
+    in-time ticket the cut keeps) to below ``high`` (the shortest late one; None: no late
+    ticket) gets the same verdicts on them."""
+
+    seconds: float
+    low: float | None
+    high: float | None
+    in_time: int  # fit tickets of the priority the source counts in time / late
+    late: int
+
+    def describe(self) -> str:
+        if self.low is None and self.high is None:
+            allowed = "any target"
+        elif self.high is None:
+            allowed = f"any target from {_hours(self.low or 0.0)}"
+        elif self.low is None:
+            allowed = f"any target below {_hours(self.high)}"
+        else:
+            allowed = f"{_hours(self.low)} to below {_hours(self.high)}"
+        return (f"{_hours(self.seconds)} (the fitted tickets allow {allowed}; "
+                f"{self.in_time} in time, {self.late} late)")
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:,.1f} h"
+
+
+def best_threshold(elapsed: np.ndarray, made: np.ndarray) -> Threshold:
     """The target (seconds) that best reproduces ``made`` as ``elapsed <= target``.
 
     One threshold on one variable is fitted exactly, with no library: sort, and count for
     every cut the verdicts it gets right (a cumulative sum). Of the best cuts the first (the
     shortest target) wins; the target sits midway between the longest in-time and the
-    shortest late ticket the cut separates, in whole minutes.
+    shortest late ticket the cut separates, in whole minutes (an hour past the longest when
+    no ticket is late).
     """
     order = np.argsort(elapsed, kind="stable")
     x, y = elapsed[order], made[order]
@@ -106,12 +140,13 @@ def best_threshold(elapsed: np.ndarray, made: np.ndarray) -> float:
     # a cut between two equal times is no threshold
     right[1:-1][x[1:] == x[:-1]] = -1
     cut = int(np.argmax(right))
-    low = x[cut - 1] if cut > 0 else 0.0
-    high = x[cut] if cut < len(x) else low + 2 * 3600.0
-    minutes = max(1.0, np.floor((low + high) / 2 / 60))
-    if minutes * 60 < low:
-        minutes = np.ceil(low / 60)
-    return float(minutes * 60)
+    low = float(x[cut - 1]) if cut > 0 else None
+    high = float(x[cut]) if cut < len(x) else None
+    middle = ((low or 0.0) + high) / 2 if high is not None else (low or 0.0) + 3600.0
+    minutes = max(1.0, float(np.floor(middle / 60)))
+    if low is not None and minutes * 60 < low:
+        minutes = float(np.ceil(low / 60))
+    return Threshold(minutes * 60, low, high, int(y.sum()), int((~y).sum()))
 
 
 def policy_document(base: Mapping[str, Any], rule: Rule, targets: Mapping[str, float],
