@@ -13,7 +13,6 @@ what the policy can be trusted for. docs/sla.md "Fitting a policy" has the metho
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +74,7 @@ class PolicyFit:
     path: list[tuple[str, Agreement]] = field(default_factory=list)  # accepted moves
     candidates: int = 0
     disagreements: list[dict[str, Any]] = field(default_factory=list)
+    start_disagreements: list[dict[str, Any]] = field(default_factory=list)
     out: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -89,7 +89,9 @@ class PolicyFit:
                 p: t.__dict__ for p, t in self.targets.items()}},
             "search": {"candidates": self.candidates,
                        "path": [{"move": m, "fit": agreement(a)} for m, a in self.path]},
-            "disagreements": self.disagreements, "out": self.out, "toml": self.toml,
+            "disagreements": self.disagreements,
+            "start_policy_disagreements": self.start_disagreements,
+            "out": self.out, "toml": self.toml,
         }
 
 
@@ -210,7 +212,9 @@ class _Evaluator:
     def fit_targets(self, rule: Rule) -> dict[str, rules.Threshold]:
         """Per priority: the best threshold on the clock's elapsed time (a run with targets
         no clock reaches), over the fit tickets whose last priority it is."""
-        never = dict.fromkeys(self.priorities, rules.NEVER_SECONDS)
+        # longer than the log: no clock reaches it (and its due instant stays in a calendar)
+        span = (self.as_of_us - int(self.staged.ev.ts.min())) / 1e6 + 7 * 86_400.0
+        never = dict.fromkeys(self.priorities, span)
         table = self.run(self.document(rule, never))
         elapsed = table.column(f"{METRIC}_business_s").to_numpy(zero_copy_only=False)
         measured = self.fit_mask & ~np.isnan(elapsed)
@@ -242,7 +246,7 @@ def _split(table: pa.Table, eligible: np.ndarray,
     ids = np.asarray(table.column("ticket_id").to_pylist(), dtype=object)
     rows = np.flatnonzero(eligible)
     order = rows[np.lexsort((ids[rows].astype(str), created[rows]))]
-    n_fit = int(round(share * len(order)))
+    n_fit = round(share * len(order))
     if n_fit < 1 or n_fit >= len(order):
         raise AnalysisError(f"only {len(order)} tickets carry the source's verdict and a "
                             "creation instant: too few to fit on some and test on the rest")
@@ -277,7 +281,8 @@ def _search(ev: _Evaluator, start: Rule) -> tuple[_Scored, list[tuple[str, Agree
 
 def _result(ev: _Evaluator, start: Policy, best: _Scored,
             path: list[tuple[str, Agreement]]) -> PolicyFit:
-    baseline = ev.agreement(ev.run(ev.start_document()))
+    start_table = ev.run(ev.start_document())
+    baseline = ev.agreement(start_table)
     fit, held = best.fit, best.held_out
     name = f"{start.name}-fitted"
     description = (f"fitted by `ticketlens sla fit` to {ev.workspace}'s own verdicts: "
@@ -285,18 +290,21 @@ def _result(ev: _Evaluator, start: Policy, best: _Scored,
     doc = rules.policy_document(start.raw, best.rule,
                                 {p: t.seconds for p, t in best.targets.items()},
                                 ev.priorities, name, description)
-    disagreements = _disagreements(ev, best)
-    header = _header(ev, start, best, baseline, path, disagreements)
+    disagreements = _disagreements(ev, best.table)
+    missed = _disagreements(ev, start_table)
+    header = _header(ev, start, best, baseline, path, disagreements, missed)
     policy = parse_policy(doc, origin=name, roles=ev.roles)
     return PolicyFit(policy=policy, toml=rules.toml_text(doc, header), rule=best.rule,
                      targets=best.targets, start_policy=start.name, split=ev.split,
                      fitted={"fit": fit, "held_out": held},
                      baseline={"fit": baseline[0], "held_out": baseline[1]}, path=path,
-                     candidates=len(ev.cache), disagreements=disagreements)
+                     candidates=len(ev.cache), disagreements=disagreements,
+                     start_disagreements=missed)
 
 
 def _header(ev: _Evaluator, start: Policy, best: _Scored, baseline: tuple[Agreement, Agreement],
-            path: list[tuple[str, Agreement]], disagreements: list[dict[str, Any]]) -> list[str]:
+            path: list[tuple[str, Agreement]], disagreements: list[dict[str, Any]],
+            missed: list[dict[str, Any]]) -> list[str]:
     s = ev.split
     lines = [
         f'ticketlens SLA policy fitted by `ticketlens sla fit` on {ev.workspace}',
@@ -314,23 +322,26 @@ def _header(ev: _Evaluator, start: Policy, best: _Scored, baseline: tuple[Agreem
         f"Search: coordinate ascent from {start.name}'s rule, {len(ev.cache)} rules tried:",
         *(f"  {move}: {agreement} of fitted tickets" for move, agreement in path),
         "Disagreements (held-out / fitted tickets), by what decides them:",
-        *(f"  {d['held_out']} / {d['fit']}  {d['priority']}: {d['direction']}, {d['reason']}"
-          for d in disagreements),
+        *_reasons(disagreements),
+        f"{start.name} as shipped disagrees on:",
+        *_reasons(missed),
     ]
-    if not disagreements:
-        lines.append("  none")
     return lines
+
+
+def _reasons(disagreements: list[dict[str, Any]]) -> list[str]:
+    return [f"  {d['held_out']} / {d['fit']}  {d['priority']}: {d['direction']}, {d['reason']}"
+            for d in disagreements] or ["  none"]
 
 
 def _hours(target: rules.Threshold) -> str:
     return f"{target.seconds / 3600:,.1f} h (no fitted ticket has this priority)"
 
 
-def _disagreements(ev: _Evaluator, best: _Scored) -> list[dict[str, Any]]:
+def _disagreements(ev: _Evaluator, t: pa.Table) -> list[dict[str, Any]]:
     """Every disagreeing ticket (fit or held out) grouped by priority, direction and the
     first reason that applies: no verdict, a priority change, a pause, within 10 % of the
     target, or far from it (another rule than this clock decides it)."""
-    t = best.table
     col = {name: t.column(f"{METRIC}_{name}").to_numpy(zero_copy_only=False)
            for name in ("business_s", "target_s", "paused_s")}
     breached = t.column(f"{METRIC}_breached")

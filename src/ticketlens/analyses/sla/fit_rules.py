@@ -31,7 +31,6 @@ STARTS = (("creation",), ("work_start", "work_resume"))
 STOPS = (("resolution", "closure"), ("resolution",), ("closure",))
 PRIORITY_MODES = ("retarget", "initial", "final")
 REOPEN_MODES = ("new_cycle", "resume")
-NEVER_SECONDS = 100 * 365 * 86_400.0  # a target no clock reaches: the clock's elapsed time
 
 
 @dataclass(frozen=True)
