@@ -112,18 +112,19 @@ def fit_policy(db: WorkspaceLike = DEFAULT_DB, *, policy: str | Path | None = No
     if not 0 < holdout < 1:
         raise ConfigError(f"--holdout {holdout}: give the share of newest tickets held out, "
                           "strictly between 0 and 1 (e.g. 0.3)")
-    with use_workspace(db, must_exist=True) as ws, progress_steps("sla fit", 3,
-                                                                  progress) as step:
-        ws.require_events()
-        start = load_policy(policy if policy is not None else _source_preset(ws.con))
-        if start.metric(METRIC) is None:
-            raise ConfigError(f"policy {start.origin}: has no [metrics.{METRIC}] clock to fit")
-        step("staging events")
-        evaluator = _Evaluator.stage(ws.con, start, holdout, str(ws.path))
-    step("searching rules")
-    best, path = _search(evaluator, rules.rule_of(start.raw))
-    step("writing the policy")
-    found = _result(evaluator, start, best, path)
+    with progress_steps("sla fit", 3, progress) as step:
+        with use_workspace(db, must_exist=True) as ws:
+            ws.require_events()
+            start = load_policy(policy if policy is not None else _source_preset(ws.con))
+            if start.metric(METRIC) is None:
+                raise ConfigError(f"policy {start.origin}: has no [metrics.{METRIC}] clock "
+                                  "to fit")
+            step("staging events")
+            evaluator = _Evaluator.stage(ws.con, start, holdout, str(ws.path))
+        step("searching rules")
+        best, path = _search(evaluator, rules.rule_of(start.raw))
+        step("scoring the starting policy")
+        found = _result(evaluator, start, best, path)
     if out is not None:
         with atomic_file(Path(out)) as temp:
             temp.write_text(found.toml, encoding="utf-8")
@@ -157,7 +158,6 @@ class _Evaluator:
         self.made, self.has_made, self.roles = made, has_made, roles
         self.start, self.priorities, self.workspace = start, priorities, workspace
         self.cache: dict[Rule, _Scored] = {}
-        self.runs = 0
         first = self.run(self.start_document())
         eligible = has_made & first.column("has_creation").to_numpy(zero_copy_only=False)
         self.fit_mask, self.held_mask, self.split = _split(first, eligible, 1 - holdout)
@@ -188,7 +188,6 @@ class _Evaluator:
 
     def run(self, doc: dict[str, Any]) -> pa.Table:
         """The resolution clock's columns per ticket under the policy ``doc``."""
-        self.runs += 1
         policy = parse_policy(doc, origin="sla fit candidate", roles=self.roles)
         return clock_facts(self.staged, self.ids, policy, METRIC, self.as_of_us)
 
