@@ -170,3 +170,18 @@ def test_made_sla_is_counted_whatever_its_case(real_data, tmp_path, case) -> Non
     details = summary.sources[0].details
     assert (details["incidents_made_sla_true"], details["incidents_made_sla_false"]) == (
         495, 395)
+    held_out = fit_policy(tmp_path / "ws.duckdb").fitted["held_out"]
+    assert (held_out.agree, held_out.tickets) == (267, 267)
+
+
+def test_tickets_of_another_source_are_left_out_of_the_fit(real_data, tmp_path) -> None:
+    """A workspace holding the ServiceNow sample and 44 Helpdesk cases (no verdicts): the fit
+    is the same, and the header says what was left out."""
+    lines = (real_data / "helpdesk.csv").read_text(encoding="utf-8").splitlines()[:200]
+    (tmp_path / "helpdesk.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    db = tmp_path / "mixed.duckdb"
+    ticketlens.ingest([real_data / SAMPLE, tmp_path / "helpdesk.csv"], db=db)
+    found = fit_policy(db)
+    assert found.split["left_out"] == 44 and found.start_policy == "servicenow"
+    assert (found.fitted["held_out"].agree, found.fitted["held_out"].tickets) == (267, 267)
+    assert "# Left out: 44 tickets without a source verdict or creation." in found.toml

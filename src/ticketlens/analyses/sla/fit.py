@@ -204,6 +204,14 @@ class _Evaluator:
             self.cache[rule] = _Scored(rule, targets, table, *self.agreement(table))
         return self.cache[rule]
 
+    def try_score(self, rule: Rule) -> _Scored | None:
+        """``score``, or None for a rule the data's roles make invalid (an activity that
+        would both pause and stop the clock, say): not a candidate."""
+        try:
+            return self.score(rule)
+        except ConfigError:
+            return None
+
     def document(self, rule: Rule, targets: dict[str, float]) -> dict[str, Any]:
         return rules.policy_document(self.start.raw, rule, targets, self.priorities,
                                      self.start.name, self.start.description)
@@ -269,8 +277,8 @@ def _search(ev: _Evaluator, start: Rule) -> tuple[_Scored, list[tuple[str, Agree
         moved = False
         for dimension in rules.dimensions(best.rule, ev.roles):
             for rule in rules.dimensions(best.rule, ev.roles)[dimension]:
-                scored = ev.score(rule)
-                if scored.fit.agree > best.fit.agree:
+                scored = ev.try_score(rule)
+                if scored is not None and scored.fit.agree > best.fit.agree:
                     best, moved = scored, True
                     path.append((f"{dimension} {rule.text(dimension)}", scored.fit))
         if not moved:
@@ -307,11 +315,13 @@ def _header(ev: _Evaluator, start: Policy, best: _Scored, baseline: tuple[Agreem
     s = ev.split
     lines = [
         f'ticketlens SLA policy fitted by `ticketlens sla fit` on {ev.workspace}',
-        "to the source's own verdicts (ServiceNow made_sla at each incident's last update).",
+        "to the source's own verdicts (ServiceNow's made_sla) at each ticket's last update.",
         f"Split by creation: fitted on the {s['fit_tickets']:,} older tickets (created to "
         f"{s['fit_created_to']}),",
         f"scored on the {s['held_out_tickets']:,} newer ones (created from "
-        f"{s['held_out_created_from']}).",
+        f"{s['held_out_created_from']}; ties by ticket id).",
+        *([f"Left out: {s['left_out']:,} tickets without a source verdict or creation."]
+          if s["left_out"] else []),
         f"  agreement, held-out: {best.held_out}   fitted: {best.fit}",
         f"  {start.name} as shipped, held-out: {baseline[1]}   fitted: {baseline[0]}",
         f"Rule: {best.rule.describe()}.",
