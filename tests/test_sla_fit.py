@@ -101,7 +101,9 @@ def test_the_written_toml_is_a_policy_with_its_agreement_in_the_header(fitted) -
 
 
 def test_the_fit_is_deterministic(servicenow, fitted) -> None:
-    assert fit_policy(servicenow).toml == fitted[0].toml
+    """Twice the same text, through the public facade too."""
+    assert ticketlens.fit_policy is fit_policy
+    assert ticketlens.fit_policy(servicenow).toml == fitted[0].toml
 
 
 def test_cli_fit_writes_the_policy_and_sla_reads_it(servicenow, tmp_path) -> None:

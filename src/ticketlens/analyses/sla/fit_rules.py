@@ -158,11 +158,13 @@ def policy_document(base: Mapping[str, Any], rule: Rule, targets: Mapping[str, f
     if rule.calendar == BUSINESS and BUSINESS not in doc.get("calendars", {}):
         doc["calendars"] = {**doc.get("calendars", {}), BUSINESS: {
             "timezone": doc.get("timezone", "UTC"), "hours": DEFAULT_BUSINESS_HOURS}}
+    # what resumes a paused clock and reopens a stopped one: as the starting policy says
+    was = doc.get("metrics", {}).get(METRIC, {})
     metric: dict[str, Any] = {"start": list(rule.start)}
     if rule.pause:
-        metric.update(pause=list(rule.pause), resume=["resume"])
-    metric.update(stop=list(rule.stop), reopen=["reopen"], on_reopen=rule.on_reopen,
-                  on_priority_change=rule.on_priority_change)
+        metric.update(pause=list(rule.pause), resume=was.get("resume") or ["resume"])
+    metric.update(stop=list(rule.stop), reopen=was.get("reopen") or ["reopen"],
+                  on_reopen=rule.on_reopen, on_priority_change=rule.on_priority_change)
     doc["metrics"] = {**doc.get("metrics", {}), METRIC: metric}
     doc["targets"] = {**doc.get("targets", {}), METRIC: {
         p: {**_amount(s), "calendar": rule.calendar} for p, s in targets.items()}}
