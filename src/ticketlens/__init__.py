@@ -6,6 +6,7 @@ The public API mirrors the CLI verb for verb::
     tl.generate("desk/", tickets=5_000, seed=7)      # ticketlens generate --out desk/ ...
     summary = tl.ingest(["desk/"], db="ws.duckdb")   # ticketlens ingest desk/ --db ws.duckdb
     facts = tl.sla("ws.duckdb")                      # ticketlens sla --db ws.duckdb
+    fit = tl.fit_policy("ws.duckdb", out="p.toml")   # ticketlens sla fit --db ws.duckdb --out p.toml
     report = tl.kpi("ws.duckdb")                     # ticketlens kpi --db ws.duckdb
     tl.mine.dfg("ws.duckdb")                         # ticketlens mine dfg --db ws.duckdb
 
@@ -24,7 +25,7 @@ from ticketlens.core.lazy import lazy_exports
 if TYPE_CHECKING:
     from ticketlens.analyses import mine
     from ticketlens.analyses.kpi import kpi
-    from ticketlens.analyses.sla import sla
+    from ticketlens.analyses.sla import fit_policy, sla
     from ticketlens.core.errors import (
         AnalysisError,
         ConfigError,
@@ -49,6 +50,7 @@ __all__ = [
     "WorkspaceError",
     "__version__",
     "demo",
+    "fit_policy",
     "generate",
     "info",
     "ingest",
@@ -65,6 +67,7 @@ __getattr__, __dir__ = lazy_exports(__name__, {
     "TicketlensError": "ticketlens.core.errors:TicketlensError",
     "WorkspaceError": "ticketlens.core.errors:WorkspaceError",
     "demo": "ticketlens.demo:demo",
+    "fit_policy": "ticketlens.analyses.sla:fit_policy",
     "TicketFilter": "ticketlens.core.segment:TicketFilter",
     "__version__": "ticketlens.core.version:VERSION",
     "generate": "ticketlens.sources.generate:generate",

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.sla_fit import fit_command
 from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
@@ -81,7 +82,7 @@ def _table(title: str, frame: pd.DataFrame, columns: dict[str, str],
 # --- sla ----------------------------------------------------------------------------------
 
 
-@click.command("sla")
+@click.group("sla", invoke_without_command=True)
 @db_option
 @click.option("--policy", help=POLICY_HELP)
 @click.option("--as-of", "as_of", type=click.DateTime(),
@@ -92,14 +93,19 @@ def _table(title: str, frame: pd.DataFrame, columns: dict[str, str],
 @click.option("--list-policies", is_flag=True, expose_value=False, is_eager=True,
               callback=_list_policies, help="List the shipped SLA policies and exit.")
 @json_option
-def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | None,
-                as_json: bool) -> None:
+@click.pass_context
+def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime | None,
+                out: str | None, as_json: bool) -> None:
     """Compute per-ticket SLA facts (one row per ticket) into the table `sla_facts`.
 
     Runs the policy's clocks (default: response and resolution) on every ticket: elapsed
     wall-clock and business time, paused time, target, breach and its instant, warnings,
-    and for open tickets the fraction used and the time left.
+    and for open tickets the fraction used and the time left. `sla fit` fits a policy to
+    a source's own verdicts.
     """
+    if ctx.invoked_subcommand is not None:
+        _options_follow_the_subcommand(ctx)
+        return
     import pandas as pd
 
     from ticketlens.analyses.sla import sla
@@ -119,6 +125,16 @@ def sla_command(db: str, policy: str | None, as_of: datetime | None, out: str | 
         click.echo(json.dumps(payload, indent=2))
         return
     _print_sla(facts, db)
+
+
+def _options_follow_the_subcommand(ctx: click.Context) -> None:
+    """`sla --db X fit` would run fit on the default workspace: say where options go."""
+    given = [p.opts[0] for p in ctx.command.params
+             if ctx.get_parameter_source(p.name or "") == click.core.ParameterSource.COMMANDLINE]
+    if given:
+        sub = ctx.invoked_subcommand
+        raise click.UsageError(f"options before `{sub}` are `sla`'s ({', '.join(given)}): "
+                               f"put them after it: ticketlens sla {sub} {given[0]} ...")
 
 
 def _write_facts(facts: pd.DataFrame, out: str) -> None:
@@ -291,3 +307,6 @@ def _print_peak(console: Console, peak: pd.DataFrame) -> None:
                  else f"{int(row[d]):,}" for d in days]
         table.add_row(f"{hour:02d}:00", *cells)
     console.print(table)
+
+
+sla_command.add_command(fit_command)

@@ -294,10 +294,18 @@ def ticket_ids(con: duckdb.DuckDBPyConnection, rows: EventRows) -> pa.Array:
     return ids if rows.index_tix is None else ids.take(pa.array(rows.index_tix))
 
 
+def verdict_sql(value: str) -> str:
+    """SQL reading the text ``value`` (a column or expression) as a source's own verdict
+    (ServiceNow made_sla): true, false, or NULL when it reads as neither — in any case
+    (TRUE, true, True), blanks around it ignored. The one reading of a verdict: the SLA
+    facts and ingest's counts both use it."""
+    return (f"CASE WHEN lower(trim({value})) IN ('true', 't', '1', 'yes', 'y') THEN true "
+            f"WHEN lower(trim({value})) IN ('false', 'f', '0', 'no', 'n') THEN false END")
+
+
 _TYPED = {  # how a winning value {v} is read (row by row, as DuckDB reads it)
     "csat": "TRY_CAST({v} AS DOUBLE)",
-    "source_made_sla": "CASE WHEN lower(trim({v})) IN ('true', 't', '1', 'yes', 'y') THEN true "
-                       "WHEN lower(trim({v})) IN ('false', 'f', '0', 'no', 'n') THEN false END",
+    "source_made_sla": verdict_sql("{v}"),
 }
 
 

@@ -8,7 +8,8 @@ one definition.
 
 from ticketlens.analyses.sla.api import sla
 from ticketlens.analyses.sla.engine import FactsResult, compute_facts, insert_events, metric_facts
+from ticketlens.analyses.sla.fit import PolicyFit, fit_policy
 from ticketlens.clock.policy import Policy, load_policy, preset_names
 
-__all__ = ["FactsResult", "Policy", "compute_facts", "insert_events", "load_policy",
-           "metric_facts", "preset_names", "sla"]
+__all__ = ["FactsResult", "Policy", "PolicyFit", "compute_facts", "fit_policy", "insert_events",
+           "load_policy", "metric_facts", "preset_names", "sla"]

@@ -29,6 +29,7 @@ from ticketlens.sources.ingest.mapping import Mapping
 from ticketlens.sources.ingest.read_csv import stage_csv
 from ticketlens.sources.ingest.scan import FileScan
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
+from ticketlens.workspace.events import verdict_sql
 
 
 def stage_servicenow(
@@ -62,10 +63,11 @@ def derive_column_changes(con: duckdb.DuckDBPyConnection, events: str) -> dict[s
 
 def servicenow_details(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Counts a ServiceNow analyst checks first, from the staged final values."""
+    verdict = verdict_sql("value")  # TRUE, true or True alike
     row = con.execute(
-        """
-        SELECT count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND value = 'FALSE'),
-               count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND value = 'TRUE'),
+        f"""
+        SELECT count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND NOT {verdict}),
+               count(DISTINCT ticket_id) FILTER (WHERE name = $sla AND {verdict}),
                count(DISTINCT ticket_id) FILTER (WHERE name = 'reopen_count'
                                                  AND TRY_CAST(value AS INTEGER) > 0),
                sum(TRY_CAST(value AS INTEGER)) FILTER (WHERE name = 'reassignment_count'),
