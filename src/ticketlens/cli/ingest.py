@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.cli.options import db_option, json_option
+from ticketlens.cli.output import esc, shown_of
 from ticketlens.core.progress import progress_wanted
 from ticketlens.sources.ingest import FORMAT_CHOICES
 
@@ -29,49 +30,57 @@ def _when(value: datetime | None) -> str:
 def _source_table(source: SourceSummary) -> Table:
     from rich.table import Table
 
-    title = (f"{source.path} → source #{source.source_id} {source.name!r} "
-             f"[bold]{source.status}[/bold]")
+    title = (esc(f"{source.path} → source #{source.source_id} {source.name!r} ")
+             + f"[bold]{esc(source.status)}[/bold]")
     table = Table(title=title, title_justify="left", show_header=False, box=None,
                   padding=(0, 2))
     table.add_column(style="cyan", no_wrap=True)
     table.add_column()
-    table.add_row("detected", source.detected)
+
+    def add(label: str, text: str) -> None:  # the text is data: printed as written
+        table.add_row(label, esc(text))
+
+    add("detected", source.detected)
     if source.status == "unchanged":
         for warning in source.warnings:
-            table.add_row("note", warning)
+            add("note", warning)
         return table
     origin = "default; --tz to change" if source.tz_origin == "default" else \
         f"from {source.tz_origin}"
-    table.add_row("time zone", f"{source.tz} ({origin}) for timestamps without an offset; "
+    add("time zone", f"{source.tz} ({origin}) for timestamps without an offset; "
                                "stored as absolute instants")
     if source.timestamp_format:
-        table.add_row("timestamps", f"{source.timestamp_format} — {source.timestamp_evidence}")
+        add("timestamps", f"{source.timestamp_format} — {source.timestamp_evidence}")
     identity = "✓" if source.balanced else "✗ MISMATCH"
     parts = [f"loaded {source.rows_loaded:,}", f"quarantined {source.rows_quarantined:,}"]
     if source.rows_deduped:
         parts.append(f"deduped {source.rows_deduped:,}")
     if source.rows_already_present:
         parts.append(f"already present {source.rows_already_present:,}")
-    table.add_row("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
-    table.add_row("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
+    add("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
+    add("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
                             f"{_when(source.first_timestamp)} → {_when(source.last_timestamp)}")
     derived = (source.details or {}).get("derived_events") or {}
     if any(derived.values()):
-        table.add_row("derived events", f"{sum(derived.values()):,} from column changes ("
+        add("derived events", f"{sum(derived.values()):,} from column changes ("
                       + ", ".join(f"{n:,} {name}" for name, n in derived.items()) + ")")
     kept = "dropped (--dedupe)" if source.rows_deduped else "kept; --dedupe drops them"
-    table.add_row("exact duplicates", f"{source.duplicate_events:,} ({kept})")
-    table.add_row("out of order", f"{source.out_of_order_events:,} events in "
+    add("exact duplicates", f"{source.duplicate_events:,} ({kept})")
+    add("out of order", f"{source.out_of_order_events:,} events in "
                                   f"{source.out_of_order_cases:,} tickets (re-ordered by time)")
     flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in source.implausible.items())
-    table.add_row("implausible", flags)
-    table.add_row("case attributes", f"{source.case_attributes:,}")
-    for reason, count in list(source.quarantine_reasons.items())[:5]:
-        table.add_row("quarantined", f"{count:,} × {reason}")
+    add("implausible", flags)
+    add("case attributes", f"{source.case_attributes:,}")
+    reasons = list(source.quarantine_reasons.items())
+    for reason, count in reasons[:5]:
+        add("quarantined", f"{count:,} × {reason}")
+    if len(reasons) > 5:
+        add("quarantined", f"reasons shown: {shown_of(5, len(reasons))} (all: "
+                                     "the quarantine file)")
     if source.line_numbers == "record":
-        table.add_row("line numbers", "record numbers (see warnings)")
+        add("line numbers", "record numbers (see warnings)")
     for warning in source.warnings:
-        table.add_row("[yellow]warning[/yellow]", warning)
+        table.add_row("[yellow]warning[/yellow]", esc(warning))
     return table
 
 
@@ -82,15 +91,15 @@ def _print_summary(summary: IngestSummary) -> None:
     for source in summary.sources:
         console.print(_source_table(source))
         console.print()
-    console.print(f"workspace {summary.db}: {summary.workspace_events:,} events, "
-                  f"{summary.workspace_cases:,} tickets  ({summary.seconds:.1f} s)")
+    console.print(esc(f"workspace {summary.db}: {summary.workspace_events:,} events, "
+                      f"{summary.workspace_cases:,} tickets  ({summary.seconds:.1f} s)"))
     if summary.quarantine_file:
-        console.print(f"quarantined rows written to {summary.quarantine_file}")
+        console.print(esc(f"quarantined rows written to {summary.quarantine_file}"))
     if summary.roster is not None:
         if summary.roster["file"]:
-            console.print(f"roster file {summary.roster['file']}: "
-                          f"{summary.roster['attached']:,} technicians attached")
-        console.print(_roster_line(summary.roster["in_force"]))
+            console.print(esc(f"roster file {summary.roster['file']}: "
+                              f"{summary.roster['attached']:,} technicians attached"))
+        console.print(esc(_roster_line(summary.roster["in_force"])))
 
 
 def _roster_line(in_force: list[dict[str, Any]]) -> str:
@@ -120,7 +129,8 @@ def _roster_line(in_force: list[dict[str, Any]]) -> str:
               help="strptime pattern(s) of the timestamps, e.g. '%d.%m.%Y %H:%M'.")
 @db_option
 @click.option("--quarantine", type=click.Path(dir_okay=False),
-              help="CSV for rows not loaded [default: <db>.quarantine.csv when any].")
+              help="CSV for rows not loaded [default, when any: beside the workspace, "
+                   "ws.duckdb → ws.quarantine.csv].")
 @click.option("--dedupe", is_flag=True, help="Drop exact duplicate events (always counted).")
 @click.option("--source", "source_name", metavar="NAME",
               help="Source identity (default: the file name); a newer export under the same "
@@ -185,35 +195,37 @@ def _print_info(data: WorkspaceInfo) -> None:
     from rich.table import Table
 
     console = Console()
-    console.print(f"[bold]{data.db}[/bold]: {data.events:,} events, {data.cases:,} tickets, "
-                  f"{_when(data.first_timestamp)} → {_when(data.last_timestamp)}")
+    console.print(f"[bold]{esc(data.db)}[/bold]: {data.events:,} events, {data.cases:,} "
+                  f"tickets, {_when(data.first_timestamp)} → {_when(data.last_timestamp)}")
     sources = Table(title="sources", title_justify="left")
     for column in ("#", "name", "format", "rows", "loaded", "quar.", "events", "tickets", "tz"):
         sources.add_column(column, justify="left" if column in (
             "name", "format", "tz") else "right", overflow="fold")
     for s in data.sources:
-        sources.add_row(str(s["source_id"]), s["name"], s["format"], f"{s['rows_read']:,}",
-                        f"{s['rows_loaded']:,}", f"{s['rows_quarantined']:,}",
-                        f"{s['events']:,}", f"{s['cases']:,}", s["tz"])
+        sources.add_row(str(s["source_id"]), esc(s["name"]), esc(s["format"]),
+                        f"{s['rows_read']:,}", f"{s['rows_loaded']:,}",
+                        f"{s['rows_quarantined']:,}", f"{s['events']:,}", f"{s['cases']:,}",
+                        esc(s["tz"]))
     console.print(sources)
     for title, rows, unit in (("activities", data.activities, "events"),
                               ("case attributes", data.case_attributes, "tickets"),
                               ("event attributes", data.event_attributes, "events")):
         if not rows:
             continue
-        table = Table(title=title, title_justify="left")
+        cut = f" ({shown_of(25, len(rows))})" if len(rows) > 25 else ""
+        table = Table(title=title + cut, title_justify="left")
         table.add_column("name")
         table.add_column(unit, justify="right")
         for name, count in rows[:25]:
-            table.add_row(name, f"{count:,}")
-        if len(rows) > 25:
-            table.add_row(f"… {len(rows) - 25} more", "")
+            table.add_row(esc(name), f"{count:,}")
+        if cut:
+            table.caption = f"{shown_of(25, len(rows))} {title}; all: info --json"
         console.print(table)
     _print_roles(console, data)
     flags = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in data.flagged_events.items())
-    console.print(f"flagged events: {flags or 'none'}; quarantined rows: "
-                  f"{data.quarantined_rows:,}")
-    console.print(_roster_line(data.roster))
+    console.print(esc(f"flagged events: {flags or 'none'}; quarantined rows: "
+                      f"{data.quarantined_rows:,}"))
+    console.print(esc(_roster_line(data.roster)))
 
 
 def _print_roles(console: Any, data: WorkspaceInfo) -> None:
@@ -230,10 +242,11 @@ def _print_roles(console: Any, data: WorkspaceInfo) -> None:
         if "settings" in row:
             text = "; ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
                              for k, v in row["settings"].items() if v)
-            table.add_row("(settings)", "", text, "", "", row["origin"])
+            table.add_row("(settings)", "", esc(text), "", "", esc(row["origin"]))
             continue
-        table.add_row(row["activity"], f"{row['events']:,}", ", ".join(row["roles"]) or "—",
-                      row["tier"] or "", row["state"] or "", row["origin"])
+        table.add_row(esc(row["activity"]), f"{row['events']:,}",
+                      esc(", ".join(row["roles"]) or "—"), esc(row["tier"] or ""),
+                      esc(row["state"] or ""), esc(row["origin"]))
     console.print(table)
     if data.derived_events:
         console.print(f"derived events (from column changes): {data.derived_events:,}")

@@ -1,5 +1,10 @@
-"""Terminal, JSON and file output of the `ticketlens mine` subcommands: rich tables for people,
-``--json`` for machines, ``--out`` for files (one table as CSV/Parquet, all as JSON or a folder).
+"""The CLI's output layer: rich tables for people, ``--json`` for machines, ``--out`` for files
+(one table as CSV/Parquet, all as JSON or a folder).
+
+Every user or data string reaches rich through ``esc`` (activity names like ``[new] Open`` are
+markup to rich otherwise, and vanish); cut lists say ``shown_of`` ("10 of 362"); values are
+formatted by ``fmt`` (p-values in scientific notation, missing values as "–", a not measurable
+figure as "not measurable: why").
 
 Heavy libraries (pandas, numpy, rich) are imported inside the functions: `--help` stays fast.
 """
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +25,39 @@ from ticketlens.core.files import atomic_file
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
 
-Column = tuple[str, str, str]  # (column, header, format: int|share|seconds|text|list|bool|time)
+# (column, header, format: int|share|seconds|text|list|bool|time|p|number)
+Column = tuple[str, str, str]
+NOT_MEASURABLE = "not measurable"
+
+
+def esc(value: object) -> str:
+    """``value`` as text that rich prints exactly as written (its markup escaped)."""
+    from rich.markup import escape
+
+    return escape(str(value))
+
+
+def shown_of(shown: int, total: int) -> str:
+    """How much of a cut list is shown: "10 of 362"."""
+    return f"{shown:,} of {total:,}"
+
+
+def console() -> Console:
+    """The console of the tables: a terminal's own width (at least 100), piped output gets room
+    instead of cropping at 80."""
+    from rich.console import Console
+
+    if not sys.stdout.isatty():
+        return Console(soft_wrap=False, width=200)
+    return Console(soft_wrap=False, width=max(Console().width, 100))
+
+
+def not_measurable(reason: str | None) -> str:
+    """A figure the data cannot support, with why (never a borrowed number)."""
+    return f"{NOT_MEASURABLE}: {reason}" if reason else NOT_MEASURABLE
 
 # Per-ticket tables: written with --out, left out of --json (they can be millions of rows).
 _PER_TICKET = {"time_split", "tickets"}
@@ -103,21 +140,59 @@ def show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
     from rich.table import Table
 
     shown = frame if limit is None else frame.head(limit)
-    more = f" — top {limit} of {len(frame):,}" if limit is not None and len(frame) > limit else ""
-    table = Table(title=title + more, title_justify="left")
+    more = f" — top {shown_of(limit, len(frame))}" if limit is not None and len(frame) > limit \
+        else ""
+    table = Table(title=esc(title + more), title_justify="left")
     rows = [[fmt(values[column], kind) for column, _h, kind in columns]
             for values in shown[[c for c, _h, _k in columns]].to_dict("records")]
     for index, (_column, header, kind) in enumerate(columns):
         numeric = kind in ("int", "share", "seconds", "time", "bool")
         # Numbers never wrap; names keep a readable width and long texts share the rest.
         widest = max((len(row[index]) for row in rows), default=0)
-        table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric,
+        table.add_column(esc(header), justify="right" if numeric else "left", no_wrap=numeric,
                          overflow="fold", min_width=None if numeric else min(widest, 22))
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(esc(cell) for cell in row))
     # A terminal gets its own width; piped output has none, so give it room instead of
     # cropping columns at 80.
     Console(width=None if sys.stdout.isatty() else 200).print(table)
+
+
+def table(title: str, frame: pd.DataFrame, columns: dict[str, str],
+          limit: int | None = None, more: str = "") -> Table:
+    """A rich table of ``frame``'s ``columns`` (name → header), each value formatted by its
+    type; cut at ``limit`` rows, with a caption saying how many of how many and ``more``
+    (where the rest is)."""
+    from rich.table import Table
+
+    result = Table(title=esc(title), title_justify="left", title_style="bold")
+    for header in columns.values():
+        result.add_column(esc(header), overflow="fold")
+    shown = frame if limit is None else frame.head(limit)
+    for row in shown[list(columns)].to_dict("records"):
+        result.add_row(*(esc(fmt(row[c], _kind(row[c], c))) for c in columns))
+    if limit is not None and len(frame) > limit:
+        result.caption = esc(f"{shown_of(limit, len(frame))} rows" + (f" · {more}" if more else ""))
+    return result
+
+
+def _kind(value: Any, column: str) -> str:
+    """The format of a value in a table without declared kinds: by its type and column name."""
+    from numbers import Integral, Real
+
+    import numpy as np
+
+    if isinstance(value, bool | np.bool_):
+        return "bool"
+    if isinstance(value, Integral):
+        return "int"
+    if isinstance(value, Real):
+        if column == "p_value":
+            return "p"
+        return "share" if column.endswith(("_rate", "share")) else "number"
+    if isinstance(value, datetime):  # pandas Timestamps too
+        return "time"
+    return "text"
 
 
 def fmt(value: Any, kind: str) -> str:
@@ -126,7 +201,7 @@ def fmt(value: Any, kind: str) -> str:
 
     if isinstance(value, list | tuple | np.ndarray):
         return " → ".join(str(v) for v in value)
-    if value is None or pd.isna(value):
+    if value is None or value is pd.NA or (not isinstance(value, str) and pd.isna(value)):
         return "–"
     if kind == "int":
         return f"{int(value):,}"
@@ -137,6 +212,11 @@ def fmt(value: Any, kind: str) -> str:
         return human_duration(float(value))
     if kind == "bool":
         return "yes" if value else "no"
+    if kind == "p":
+        # Scientific below 1e-4 (1.2e-98), never "0.00"; an underflowed 0 says how small.
+        return f"{float(value):.2g}" if value > 0 else "< 1e-300"
+    if kind == "number":
+        return f"{float(value):,.2f}"
     if kind == "time":
         return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
     return str(value)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.output import console as _console
+from ticketlens.cli.output import esc, shown_of
+from ticketlens.cli.output import table as _table
 from ticketlens.cli.sla_fit import fit_command
 from ticketlens.core.progress import progress_wanted
 
@@ -19,8 +21,6 @@ POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, se
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.console import Console
-    from rich.table import Table
 
 
 def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -37,46 +37,6 @@ def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-
-def _console() -> Console:
-    from rich.console import Console
-
-    return Console(soft_wrap=False, width=max(Console().width, 100))
-
-
-def _fmt(value: Any, column: str = "") -> str:
-    import numpy as np
-    import pandas as pd
-
-    if value is None or value is pd.NA or (isinstance(value, Real) and pd.isna(value)):
-        return "–"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, Integral):
-        return f"{int(value):,}"
-    if isinstance(value, Real):
-        if column.endswith(("_rate", "share")):
-            return f"{float(value):.1%}"
-        return f"{float(value):,.2f}"
-    if isinstance(value, pd.Timestamp | datetime):
-        return f"{value:%Y-%m-%d %H:%M}"
-    return str(value)
-
-
-def _table(title: str, frame: pd.DataFrame, columns: dict[str, str],
-           limit: int | None = None) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title, title_justify="left", title_style="bold")
-    for header in columns.values():
-        table.add_column(header, overflow="fold")
-    shown = frame if limit is None else frame.head(limit)
-    for _, row in shown.iterrows():
-        table.add_row(*(_fmt(row[c], c) for c in columns))
-    if limit is not None and len(frame) > limit:
-        table.caption = f"{len(frame) - limit} more rows in the workspace table / --json / --out"
-    return table
 
 
 # --- sla ----------------------------------------------------------------------------------
@@ -114,6 +74,8 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
                 progress=progress_wanted())
     if out:
         _write_facts(facts, out)
+        # stderr when stdout carries JSON; either way the user learns what was written
+        click.echo(f"wrote {out}", err=as_json)
     attrs = facts.attrs
     if as_json:
         payload = {k: attrs[k] for k in ("policy", "as_of", "unknown_activities",
@@ -159,8 +121,8 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
     attrs = facts.attrs
     console = _console()
     summary = pd.DataFrame(attrs["summary"])
-    console.print(f"[bold]SLA facts[/] for {len(facts):,} tickets in {db} — policy "
-                  f"[bold]{attrs['policy']}[/], as of {attrs['as_of']} → table sla_facts")
+    console.print(f"[bold]SLA facts[/] for {len(facts):,} tickets in {esc(db)} — policy "
+                  f"[bold]{esc(attrs['policy'])}[/], as of {attrs['as_of']} → table sla_facts")
     console.print(_table("Per metric", summary, {
         "metric": "metric", "with_target": "measured", "breached": "breached",
         "breach_rate": "breach rate", "open": "open", "open_breached": "open & breached",
@@ -178,23 +140,24 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
                       f"{row['agree_with_source']:,} of {row['source_verdicts']:,} tickets "
                       f"({row['agreement_rate']:.1%}).")
     if attrs["unknown_activities"]:
-        shown = ", ".join(f"{a} ({n:,})" for a, n in
-                          sorted(attrs["unknown_activities"].items(), key=lambda x: -x[1])[:6])
-        console.print(f"[yellow]Activities the policy does not know[/] (events): {shown}. "
-                      "Use a policy in the source's vocabulary (--list-policies) or declare "
-                      "them under [vocabulary].")
+        unknown = sorted(attrs["unknown_activities"].items(), key=lambda x: -x[1])
+        shown = ", ".join(f"{a} ({n:,})" for a, n in unknown[:6])
+        count = f" ({shown_of(6, len(unknown))})" if len(unknown) > 6 else ""
+        console.print(f"[yellow]Activities the policy does not know[/] (events){count}: "
+                      + esc(f"{shown}. Use a policy in the source's vocabulary (--list-policies) "
+                            "or declare them under [vocabulary]."))
     if attrs["unknown_priorities"]:
         shown = ", ".join(f"{p} ({n:,})" for p, n in attrs["unknown_priorities"].items())
-        console.print(f"[yellow]Priorities without a target[/] (tickets): {shown}.")
+        console.print(f"[yellow]Priorities without a target[/] (tickets): {esc(shown)}.")
     overdue = facts[facts.get("resolution_breached", pd.Series(dtype=bool)).fillna(False)
                     & facts.get("resolution_status", pd.Series(dtype=object)).isin(
                         ["running", "paused"])] if "resolution_breached" in facts else facts[:0]
     if len(overdue):
-        overdue = overdue.sort_values("resolution_breach_at").head(10)
-        console.print(_table("Open and breached (oldest breach first)", overdue, {
+        console.print(_table("Open and breached (oldest breach first)",
+                             overdue.sort_values("resolution_breach_at"), {
             "ticket_id": "ticket", "priority": "priority", "final_assignee": "assignee",
             "resolution_breach_at": "breached at", "resolution_elapsed_fraction": "× target",
-        }))
+        }, 10, "all: the table sla_facts, or --out"))
 
 
 # --- kpi ----------------------------------------------------------------------------------
@@ -208,10 +171,16 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
               help="Also write every KPI table to this folder.")
 @click.option("--format", "formats", default="parquet,csv", show_default=True,
               help="File formats for --out: parquet, csv or both (comma-separated).")
+@click.option("--all", "show_all", is_flag=True,
+              help="Print every KPI table (default: a short summary of the headline figures).")
+@click.option("--table", "table_name", metavar="NAME",
+              help="Print every row of one KPI table (kpi_segments, kpi_breach, …; the kpi_ "
+                   "prefix may be left out).")
 @json_option
 def kpi_command(db: str, policy: str | None, start: datetime | None, end: datetime | None,
                 priority: tuple[str, ...], category: tuple[str, ...], team: tuple[str, ...],
-                out: str | None, formats: str, as_json: bool) -> None:
+                out: str | None, formats: str, show_all: bool, table_name: str | None,
+                as_json: bool) -> None:
     """Service KPIs over the SLA facts, stored as `kpi_*` tables in the workspace.
 
     MTTR, median and p90 resolution, first response time, breach rates, reopen, escalation
@@ -219,94 +188,38 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     backlog per day; Pareto; peak load; technician workload; CSAT; chi-square and
     Mann–Whitney checks; and which tickets each KPI could not use, and why.
     """
-    from ticketlens.analyses.kpi import kpi
+    from ticketlens.analyses.kpi import KPI_TABLES, kpi
+    from ticketlens.cli.kpi_views import table_name as known_table
 
+    # An unknown --table is refused before any work (one line naming the tables).
+    show = known_table(table_name, list(KPI_TABLES)) if table_name else (
+        "all" if show_all else None)
     segment = make_filter(start, end, priority, category, team)
-    report = kpi(db, segment=segment, policy=policy, out=out,
-                 formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+    chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
+    report = kpi(db, segment=segment, policy=policy, out=out, formats=chosen,
                  progress=progress_wanted())
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
-        return
-    _print_kpi(report, db)
+    else:
+        _print_kpi(report, db, show)
+    if report.out is not None:  # every file, on stderr when stdout carries JSON
+        for name in report.tables:
+            for fmt in ("parquet", "csv"):
+                if fmt in chosen:
+                    click.echo(f"wrote {report.out / f'{name}.{fmt}'}", err=as_json)
 
 
-def _print_kpi(report: Any, db: str) -> None:
+def _print_kpi(report: Any, db: str, show: str | None) -> None:
+    from ticketlens.cli import kpi_views
+
     console = _console()
-    t = report.tables
-    console.print(f"[bold]KPIs[/] for {report.segment} in {db} — policy [bold]{report.policy}"
-                  f"[/], as of {report.as_of:%Y-%m-%d %H:%M} UTC"
+    console.print(f"[bold]KPIs[/] for {esc(report.segment)} in {esc(db)} — policy "
+                  f"[bold]{esc(report.policy)}[/], as of {report.as_of:%Y-%m-%d %H:%M} UTC"
                   + (" (SLA facts recomputed)" if report.recomputed_facts else ""))
-    seg = t["kpi_segments"]
-    times = {"value": "", "tickets": "tickets", "resolved": "resolved", "mttr_hours": "MTTR h",
-             "median_resolution_hours": "median h", "p90_resolution_hours": "p90 h",
-             "frt_median_minutes": "FRT median min", "reopen_rate": "reopen",
-             "escalation_rate": "escalation", "fcr_rate": "FCR"}
-    for dimension, limit in (("overall", None), ("priority", None), ("team", 12),
-                             ("category", None), ("system", 10), ("technician", 12)):
-        rows = seg[seg["dimension"] == dimension]
-        if len(rows):
-            console.print(_table(f"Resolution and response by {dimension}", rows,
-                                 {**times, "value": dimension}, limit))
-    breach = t["kpi_breach"]
-    for dimension in ("overall", "priority", "team"):
-        rows = breach[breach["dimension"] == dimension]
-        if len(rows):
-            console.print(_table(f"SLA breaches by {dimension}", rows, {
-                "metric": "metric", "value": dimension, "with_verdict": "measured",
-                "breached": "breached", "breach_rate": "rate", "open_breached": "open & breached",
-            }, 16))
-    backlog = t["kpi_backlog"]
-    if len(backlog):
-        console.print(_table("Backlog (last 14 days)", backlog.tail(14), {
-            "day": "day", "created": "created", "closed": "closed", "reopened": "reopened",
-            "open_end_of_day": "open", "created_7d_avg": "created 7d", "closed_7d_avg":
-            "closed 7d", "open_7d_avg": "open 7d"}))
-    pareto = t["kpi_pareto"]
-    if len(pareto):
-        console.print(_table("Pareto (vital few = first 80 % of tickets)",
-                             pareto[pareto["vital_few"]], {
-                                 "dimension": "dimension", "value": "value", "tickets": "tickets",
-                                 "share": "share", "cumulative_share": "cumulative"}))
-    _print_peak(console, t["kpi_peak_load"])
-    tech = t["kpi_technicians"]
-    if len(tech):
-        console.print(_table("Technicians", tech, {
-            "technician": "technician", "tier": "tier", "tickets_held": "held",
-            "open_now": "open now", "tickets_resolved": "resolved", "mttr_hours": "MTTR h",
-            "reopen_rate": "reopen", "escalation_rate": "escalation",
-            "resolution_breach_rate": "breach"}, 15))
-    csat = t["kpi_csat"]
-    if len(csat):
-        console.print(_table("Customer satisfaction", csat[csat["dimension"].isin(
-            ["overall", "priority", "channel"])], {
-                "dimension": "dimension", "value": "value", "rated": "rated",
-                "mean_csat": "mean", "satisfied_share": "≥ 4"}))
-    console.print(_table("Statistical checks", t["kpi_tests"], {
-        "test": "test", "n": "n", "statistic": "statistic", "p_value": "p",
-        "effect_size_name": "effect size", "effect_size": "value", "note": "note"}))
-    console.print(_table("Coverage: tickets each KPI could use", t["kpi_coverage"], {
-        "kpi": "KPI", "used": "used", "excluded": "left out", "reasons": "why"}))
-
-
-def _print_peak(console: Console, peak: pd.DataFrame) -> None:
-    from rich.table import Table
-
-    if not int(peak["tickets"].sum()):
-        return
-    matrix = peak.pivot(index="hour", columns="day", values="tickets")
-    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-    table = Table(title="Peak load: tickets created, hour × weekday", title_justify="left",
-                  title_style="bold")
-    table.add_column("hour")
-    for day in days:
-        table.add_column(day, justify="right")
-    top = int(matrix.to_numpy().max())
-    for hour, row in matrix.iterrows():
-        cells = [f"[bold red]{int(row[d]):,}[/]" if top and row[d] >= 0.75 * top
-                 else f"{int(row[d]):,}" for d in days]
-        table.add_row(f"{hour:02d}:00", *cells)
-    console.print(table)
+    if show is None:
+        kpi_views.print_summary(console, report.tables)
+    else:
+        kpi_views.print_tables(console, report.tables, None if show == "all" else show)
 
 
 sla_command.add_command(fit_command)

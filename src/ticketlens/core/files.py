@@ -30,6 +30,12 @@ def _cannot_write(out: Path, exc: OSError) -> InputError:
     return InputError(f"cannot write {out}: {exc.strerror or exc}")
 
 
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 @contextmanager
 def atomic_files(outs: Sequence[Path]) -> Iterator[list[Path]]:
     """Yield a temporary path beside each of ``outs``; on success each replaces its ``out``,
@@ -47,8 +53,7 @@ def atomic_files(outs: Sequence[Path]) -> Iterator[list[Path]]:
             yield temps
         except OSError as exc:  # the writer failed: say which output, not which temp file
             raise _cannot_write(outs[0] if len(outs) == 1 else outs[0].parent, exc) from exc
-        umask = os.umask(0)
-        os.umask(umask)
+        umask = _umask()
         for temp, out in zip(temps, outs, strict=True):
             temp.chmod(0o666 & ~umask)  # mkstemp makes files private; an output is not
             try:
@@ -81,6 +86,8 @@ class StagedFolder:
         try:
             out.parent.mkdir(parents=True, exist_ok=True)
             self.path = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+            # mkdtemp makes the folder private (0700); an output folder gets mkdir's mode
+            self.path.chmod(0o777 & ~_umask())
         except OSError as exc:
             raise _cannot_write(out, exc) from exc
 

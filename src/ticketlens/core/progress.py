@@ -83,7 +83,10 @@ class Display:
             )
 
             self._progress = Progress(
-                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), _amount_column(),
+                # markup=False: descriptions name files and activities ("[new] export.csv"),
+                # printed as written
+                SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+                _amount_column(),
                 TimeElapsedColumn(), console=Console(stderr=True), transient=True,
             )
             self._progress.__enter__()
