@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -42,3 +45,39 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path) -> None:
     assert result.exit_code == 2
     assert "not a ticketlens demo folder" in result.output
     assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_demo_draws_its_map_without_graphviz(tmp_path, monkeypatch) -> None:
+    """No `dot` on PATH: the demo still draws process-map.svg (builtin renderer), says so,
+    and exits 0."""
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    out = tmp_path / "demo"
+    result = CliRunner().invoke(cli, ["demo", "--out", str(out), "--tickets", "150"])
+    assert result.exit_code == 0, result.output
+    svg = (out / "process-map.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "Ticket Created" in svg
+    packed = "".join(result.output.split())  # rich wraps long paths anywhere
+    assert "process-map.svg(drawnwithoutGraphviz;`apt-getinstallgraphviz`" in packed
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _readme_demo_figures() -> list[str]:
+    """Every figure in README.md's "What the demo prints" block (counts, rates, hours)."""
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"## What the demo prints\s*```\n(.*?)```", text, flags=re.DOTALL)
+    assert block, "README.md has a 'What the demo prints' code block"
+    return re.findall(r"\d[\d,]*(?:\.\d+)?(?: ?%| h\b)?", block.group(1))
+
+
+def test_readme_demo_figures_are_what_the_demo_prints(tmp_path) -> None:
+    """The README's demo output is the demo's real output: every figure in it appears in what
+    `ticketlens demo` (default tickets and seed) prints, so the README cannot go stale."""
+    figures = _readme_demo_figures()
+    assert len(figures) >= 15 and "23,936" in figures and "33.1%" in figures
+    result = CliRunner().invoke(cli, ["demo", "--out", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    printed = " ".join(result.output.split())
+    missing = [figure for figure in figures if figure not in printed]
+    assert not missing, f"README.md demo figures the demo no longer prints: {missing}"

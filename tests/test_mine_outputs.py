@@ -57,6 +57,61 @@ def test_png_map_is_a_png(desk_db: Path, tmp_path: Path) -> None:
     assert 600 < width < 4000 and 600 < height < 4000  # legible, not a postage stamp
 
 
+@pytest.mark.parametrize("kind", ["frequency", "performance"])
+def test_builtin_svg_map_needs_no_graphviz(desk_db: Path, tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch, kind: str) -> None:
+    """Without `dot` on PATH the builtin renderer draws every activity, count and arrow."""
+    import xml.etree.ElementTree as ET
+
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = mine.process_map(desk_db, tmp_path / f"{kind}.svg", kind=kind, renderer="builtin")
+    svg = out.read_text(encoding="utf-8")
+    root = ET.fromstring(svg)  # well-formed SVG
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    labels = {html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]+)</text>", svg)}
+    assert set(ACTIVITIES) <= labels
+    graph = mine.dfg(desk_db, performance=True)
+    counts = {f"{n:,}" for n in graph.activities["events"]}
+    assert counts <= labels
+    if kind == "frequency":
+        assert {f"{n:,}" for n in graph.edges["frequency"]} <= labels
+    else:
+        assert any(re.fullmatch(r"[\d.]+ (s|min|h|d)", label) for label in labels)
+    # every arrow drawn: one polyline per edge between two activities, per start and end arrow
+    lines = svg.count("<polyline")
+    selfloops = int((graph.edges["source"] == graph.edges["target"]).sum())
+    assert lines == (len(graph.edges) - selfloops + len(graph.start_activities)
+                     + len(graph.end_activities))
+    width, height = float(root.get("width")), float(root.get("height"))
+    points = [float(v) for pts in re.findall(r'points="([^"]+)"', svg)
+              for pair in pts.split() for v in pair.split(",")]
+    assert min(points) >= 0 and max(points[0::2]) <= width and max(points[1::2]) <= height
+
+
+def test_builtin_svg_map_is_deterministic(desk_db: Path, tmp_path: Path) -> None:
+    """Same workspace, same bytes: also across processes with different hash seeds."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys; from ticketlens.analyses import mine; "
+              "mine.process_map(sys.argv[1], sys.argv[2], renderer='builtin')")
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"map{seed}.svg"
+        subprocess.run([sys.executable, "-c", script, str(desk_db), str(out)], check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed})
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
+def test_builtin_renderer_draws_svg_only(desk_db: Path, tmp_path: Path) -> None:
+    from ticketlens.core.errors import InputError
+
+    with pytest.raises(InputError, match="SVG only"):
+        mine.process_map(desk_db, tmp_path / "map.png", renderer="builtin")
+
+
 def test_dot_text_is_deterministic_and_counts_edges(desk_db: Path, tmp_path: Path) -> None:
     first = mine.process_map(desk_db, tmp_path / "a.dot").read_text()
     second = mine.process_map(desk_db, tmp_path / "b.dot").read_text()

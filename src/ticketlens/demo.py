@@ -5,11 +5,13 @@ generate → ingest → sla → kpi → mine, into one folder (default ``./ticke
 * ``desk/``               the generated event log and linked tables (CSV + Parquet)
 * ``ticketlens.duckdb``   the workspace holding the ingested events, SLA facts and KPI tables
 * ``kpi/``                every KPI table as Parquet and CSV
-* ``process-map.svg``     the frequency process map (when Graphviz's ``dot`` is installed)
+* ``process-map.svg``     the frequency process map: drawn by Graphviz's ``dot`` where it is
+                          installed, else by the builtin renderer (no system package)
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +44,7 @@ class DemoResult:
     overall: pd.Series          # the kpi_segments row for all tickets (MTTR, FRT, rates)
     top_variants: pd.DataFrame
     process_map: Path | None
+    map_renderer: str | None = "graphviz"  # "builtin" when Graphviz's dot is not installed
 
 
 def _prepare(out: Path) -> None:
@@ -55,6 +58,14 @@ def _prepare(out: Path) -> None:
         shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
     (out / _DEMO_MARK).write_text("made by `ticketlens demo`; safe to delete\n", encoding="utf-8")
+
+
+def _renderer() -> str | None:
+    """Graphviz where its ``dot`` is installed, else the builtin SVG renderer (None: neither,
+    when grandalf, a dependency, was removed: the demo then skips the map and says so)."""
+    if shutil.which("dot"):
+        return "graphviz"
+    return "builtin" if importlib.util.find_spec("grandalf") else None
 
 
 def demo(
@@ -86,8 +97,9 @@ def demo(
     sla(db, progress=progress)
     report = kpi(db, out=out / "kpi", progress=progress)
     top_variants = mine.variants(db, top=5)
-    picture = out / "process-map.svg"
-    process_map = mine.process_map(db, picture, coverage=0.8) if shutil.which("dot") else None
+    renderer = _renderer()
+    process_map = None if renderer is None else mine.process_map(
+        db, out / "process-map.svg", coverage=0.8, renderer=renderer)  # type: ignore[arg-type]
 
     breach = report["kpi_breach"]
     overall_breach = breach[breach["dimension"] == "overall"]
@@ -107,4 +119,5 @@ def demo(
         overall=overall,
         top_variants=top_variants,
         process_map=process_map,
+        map_renderer=renderer,
     )

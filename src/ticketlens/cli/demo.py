@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ticketlens.cli.output import esc
 from ticketlens.core.progress import progress_wanted
 from ticketlens.demo import DEFAULT_OUT, DEFAULT_SEED, DEFAULT_TICKETS, DemoResult, demo
 
@@ -32,16 +33,16 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
     for column in columns:
         table.add_column(column, justify="left" if column == text_column else "right")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(esc(cell) for cell in row))
     return table
 
 
 def _render(result: DemoResult, console: Console) -> None:
     counts = ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in result.row_counts.items())
-    console.print(f"[bold]Generated[/] {counts}\n  into {result.desk}/")
+    console.print(f"[bold]Generated[/] {esc(counts)}\n  into {esc(result.desk)}/")
     console.print(
         f"[bold]Ingested[/] {result.events_loaded:,} events of {result.tickets:,} tickets "
-        f"into {result.db}"
+        f"into {esc(result.db)}"
     )
 
     console.print(_table(
@@ -54,12 +55,12 @@ def _render(result: DemoResult, console: Console) -> None:
          for r in result.by_priority.itertuples()]))
 
     overall = result.overall
-    console.print(
+    console.print(esc(
         f"MTTR {_hours(overall['mttr_hours'])} · median {_hours(overall['median_resolution_hours'])}"
         f" · reopen rate {_percent(overall['reopen_rate'])}"
         f" · escalation rate {_percent(overall['escalation_rate'])}"
         f" · first-contact resolution {_percent(overall['fcr_rate'])}"
-    )
+    ))
 
     console.print(_table(
         "Most common lifecycles", ("tickets", "share", "path"),
@@ -67,14 +68,17 @@ def _render(result: DemoResult, console: Console) -> None:
          for r in result.top_variants.itertuples()],
         text_column="path"))
 
-    if result.process_map:
-        console.print(f"Process map: {result.process_map}")
+    if result.process_map and result.map_renderer == "builtin":
+        console.print(esc(f"Process map: {result.process_map} (drawn without Graphviz; "
+                          "`apt-get install graphviz` draws it with dot)"))
+    elif result.process_map:
+        console.print(esc(f"Process map: {result.process_map}"))
     else:
-        console.print("Process map skipped: install Graphviz (`apt-get install graphviz`).")
-    console.print(
+        console.print(esc("Process map skipped: install Graphviz (`apt-get install graphviz`)."))
+    console.print(esc(
         f"KPI tables: {result.out / 'kpi'}/ · next: "
         f"`ticketlens kpi --db {result.db}`, `ticketlens mine dfg --db {result.db}`"
-    )
+    ))
 
 
 @click.command("demo")

@@ -388,16 +388,20 @@ def model_command(db: str | None, coverage: float | None, min_frequency: int | N
               help="Hide arrows seen fewer times (noise slider).")
 @click.option("--coverage", type=click.FloatRange(0, 100, min_open=True),
               help="Keep only tickets of the most frequent variants covering PCT %.")
+@click.option("--renderer", type=click.Choice(["graphviz", "builtin"]), default="graphviz",
+              show_default=True,
+              help="graphviz: Graphviz's dot (SVG, PNG); builtin: SVG with no system package.")
 @json_option
 def map_command(db: str, start: Any, end: Any, priority: tuple[str, ...],
                 category: tuple[str, ...], team: tuple[str, ...], out: str, kind: str,
-                statistic: str, min_frequency: int, coverage: float | None,
+                statistic: str, min_frequency: int, coverage: float | None, renderer: str,
                 as_json: bool) -> None:
     """Draw the process map (frequency or performance) as SVG or PNG."""
     segment = make_filter(start, end, priority, category, team)
     path = _lib().process_map(db, out, kind=kind, statistic=statistic,  # type: ignore[arg-type]
                               segment=segment, min_frequency=min_frequency,
                               coverage=coverage / 100 if coverage else None,
+                              renderer=renderer,  # type: ignore[arg-type]
                               progress=progress_wanted())
     output.written(path, as_json, segment.describe())
 

@@ -1,4 +1,6 @@
-"""Process maps: the directly-follows graph drawn by Graphviz as SVG or PNG (or its DOT text).
+"""Process maps: the directly-follows graph drawn by Graphviz as SVG or PNG (or its DOT text),
+or drawn as SVG without Graphviz (``renderer="builtin"``, ``svg_map``): one description of
+what the map shows (``styled``: title, boxes, arrows), two renderers.
 
 Two kinds, as in Disco:
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -27,6 +30,7 @@ from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
 
 MapKind = Literal["frequency", "performance"]
+Renderer = Literal["graphviz", "builtin"]
 Statistic = Literal["median", "mean", "p90", "max"]
 FORMATS = ("svg", "png", "dot")
 _BLUES = ("#eef4fb", "#d3e3f3", "#b0cde8", "#84b1da", "#5993c9", "#3474b3", "#1c568f")
@@ -43,11 +47,13 @@ def process_map(
     segment: TicketFilter | None = None,
     min_frequency: int = 1,
     coverage: float | None = None,
+    renderer: Renderer = "graphviz",
     progress: bool = False,
 ) -> Path:
     """Draw the process map of ``segment`` into ``out`` (``.svg``, ``.png`` or ``.dot``).
 
-    Returns the path written. Needs Graphviz's ``dot`` for SVG and PNG.
+    Returns the path written. ``renderer="graphviz"`` needs Graphviz's ``dot`` for SVG and
+    PNG; ``"builtin"`` draws SVG with no system package (``svg_map``: grandalf's layout).
 
     >>> process_map("ws.duckdb", "map.svg", kind="performance")  # doctest: +SKIP
     """
@@ -59,30 +65,77 @@ def process_map(
         raise AnalysisError(f"map kind must be 'frequency' or 'performance', got {kind!r}")
     if statistic not in ("median", "mean", "p90", "max"):
         raise AnalysisError(f"statistic must be median, mean, p90 or max, got {statistic!r}")
-    dot_path = shutil.which("dot") if fmt != "dot" else None
-    if fmt != "dot" and dot_path is None:
+    if renderer not in ("graphviz", "builtin"):
+        raise AnalysisError(f"renderer must be 'graphviz' or 'builtin', got {renderer!r}")
+    if renderer == "builtin" and fmt != "svg":
+        raise InputError(f"the builtin renderer draws SVG only: name {out} .svg, or use "
+                         "Graphviz for .png")
+    dot_path = shutil.which("dot") if fmt != "dot" and renderer == "graphviz" else None
+    if fmt != "dot" and renderer == "graphviz" and dot_path is None:
         raise AnalysisError(
             "Graphviz `dot` was not found on PATH: install Graphviz (Debian/Ubuntu: "
-            "`apt-get install graphviz`), or write the DOT text with an --out name ending .dot"
+            "`apt-get install graphviz`), draw the SVG without it (--renderer builtin), or "
+            "write the DOT text with an --out name ending .dot"
         )
     graph = dfg(db, segment=segment, performance=kind == "performance",
                 min_frequency=min_frequency, coverage=coverage, progress=progress)
     if graph.is_empty:
         raise AnalysisError(f"no tickets match the filter ({graph.segment}): nothing to draw")
+    if renderer == "builtin":
+        from ticketlens.analyses.mine.svg_map import to_svg
+
+        _write(out, fmt, to_svg(graph, kind=kind, statistic=statistic), None)
+        return out
     source = to_dot(graph, kind=kind, statistic=statistic)
     _write(out, fmt, source, dot_path)
     return out
 
 
-def to_dot(graph: DirectlyFollowsGraph, *, kind: MapKind = "frequency",
-           statistic: Statistic = "median") -> str:
-    """The Graphviz DOT text of a process map (deterministic: sorted nodes and edges)."""
+@dataclass(frozen=True)
+class Box:
+    """An activity's box: its name, events, fill and text colour."""
+
+    id: str
+    name: str
+    events: int
+    fill: str
+    font: str
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """An arrow between two boxes (or the start / end dots), as both renderers draw it."""
+
+    source: str
+    target: str
+    label: str
+    width: float | None  # None: the thin dashed arrows from the start / to the end dot
+    colour: str
+    font: str | None  # None: the default label colour
+    weight: int | None  # layout weight (Graphviz): frequent arrows are kept straight
+
+
+def styled(graph: DirectlyFollowsGraph, *, kind: MapKind = "frequency",
+           statistic: Statistic = "median") -> tuple[str, list[Box], list[Arrow]]:
+    """What a process map shows, renderer aside: its title, boxes and arrows (sorted)."""
     nodes = graph.activities.sort_values("activity")
     ids = {name: f"a{i}" for i, name in enumerate(nodes["activity"])}
     most = max(int(nodes["events"].max()), 1)
     title = (f"{kind} map · {graph.cases:,} tickets · {graph.events:,} events"
              + (f" · {statistic} waiting time on arrows" if kind == "performance" else "")
              + (f" · {graph.edges_hidden} rare arrows hidden" if graph.edges_hidden else ""))
+    boxes = []
+    for name, events in zip(nodes["activity"], nodes["events"], strict=True):
+        shade = _scale(_BLUES, math.log1p(events) / math.log1p(most))
+        boxes.append(Box(ids[name], name, int(events), shade,
+                         "white" if _BLUES.index(shade) >= 4 else "black"))
+    return title, boxes, _bound_edges(graph, ids) + _edges(graph, ids, kind, statistic)
+
+
+def to_dot(graph: DirectlyFollowsGraph, *, kind: MapKind = "frequency",
+           statistic: Statistic = "median") -> str:
+    """The Graphviz DOT text of a process map (deterministic: sorted nodes and edges)."""
+    title, boxes, arrows = styled(graph, kind=kind, statistic=statistic)
     lines = [
         "digraph process_map {",
         f'  graph [rankdir=TB, nodesep=0.35, ranksep=0.5, fontname="{_FONT}", fontsize=12, '
@@ -95,42 +148,46 @@ def to_dot(graph: DirectlyFollowsGraph, *, kind: MapKind = "frequency",
         '  end [shape=doublecircle, label="", width=0.2, style=filled, fillcolor="#c0392b", '
         'color="#8e2a20"];',
     ]
-    for name, events in zip(nodes["activity"], nodes["events"], strict=True):
-        shade = _scale(_BLUES, math.log1p(events) / math.log1p(most))
-        font = "white" if _BLUES.index(shade) >= 4 else "black"
-        lines.append(f'  {ids[name]} [label="{_escape(name)}\\n{events:,}", '
-                     f'fillcolor="{shade}", fontcolor="{font}"];')
-    lines.extend(_bound_edges(graph, ids))
-    lines.extend(_edges(graph, ids, kind, statistic))
+    for box in boxes:
+        lines.append(f'  {box.id} [label="{_escape(box.name)}\\n{box.events:,}", '
+                     f'fillcolor="{box.fill}", fontcolor="{box.font}"];')
+    for arrow in arrows:
+        if arrow.width is None:
+            lines.append(f'  {arrow.source} -> {arrow.target} [label="{arrow.label}", '
+                         f'style=dashed, color="{arrow.colour}", fontcolor="{arrow.font}"];')
+            continue
+        font = f'fontcolor="{arrow.font}", ' if arrow.font else ""
+        lines.append(f'  {arrow.source} -> {arrow.target} [label="{arrow.label}", '
+                     f'penwidth={arrow.width:.2f}, color="{arrow.colour}", {font}'
+                     f"weight={arrow.weight}];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def _bound_edges(graph: DirectlyFollowsGraph, ids: dict[str, str]) -> list[str]:
-    lines = []
-    for frame, template in ((graph.start_activities, "  start -> {node}"),
-                            (graph.end_activities, "  {node} -> end")):
+def _bound_edges(graph: DirectlyFollowsGraph, ids: dict[str, str]) -> list[Arrow]:
+    arrows = []
+    for frame, at_start in ((graph.start_activities, True), (graph.end_activities, False)):
         for name, cases in zip(frame["activity"], frame["cases"], strict=True):
-            lines.append(template.format(node=ids[name]) + f' [label="{cases:,}", '
-                         'style=dashed, color="#8a8a8a", fontcolor="#6a6a6a"];')
-    return sorted(lines)
+            source, target = ("start", ids[name]) if at_start else (ids[name], "end")
+            arrows.append(Arrow(source, target, f"{cases:,}", None, "#8a8a8a", "#6a6a6a", None))
+    # the order of their DOT lines, as before: sorted as text
+    return sorted(arrows, key=lambda a: f"  {a.source} -> {a.target} [label=\"{a.label}\"")
 
 
 def _edges(graph: DirectlyFollowsGraph, ids: dict[str, str], kind: MapKind,
-           statistic: Statistic) -> list[str]:
+           statistic: Statistic) -> list[Arrow]:
     edges = graph.edges.sort_values(["source", "target"])
     if edges.empty:
         return []
-    lines = []
+    arrows = []
     if kind == "frequency":
         most = max(int(edges["frequency"].max()), 1)
         for source, target, count in zip(edges["source"], edges["target"], edges["frequency"],
                                          strict=True):
             weight = count / most
-            lines.append(f'  {ids[source]} -> {ids[target]} [label="{count:,}", '
-                         f"penwidth={0.6 + 5.4 * weight:.2f}, "
-                         f'color="{_grey(weight)}", weight={max(1, round(10 * weight))}];')
-        return lines
+            arrows.append(Arrow(ids[source], ids[target], f"{count:,}", 0.6 + 5.4 * weight,
+                                _grey(weight), None, max(1, round(10 * weight))))
+        return arrows
     values = edges[f"{statistic}_s"].astype(float).clip(lower=0.0)
     low, high = math.log1p(float(values.min())), math.log1p(float(values.max()))
     most = max(int(edges["frequency"].max()), 1)
@@ -141,11 +198,10 @@ def _edges(graph: DirectlyFollowsGraph, ids: dict[str, str], kind: MapKind,
         # frequency map, so both maps of one log have the same shape.
         share = (math.log1p(seconds) - low) / (high - low) if high > low else 0.0
         colour = _scale(_REDS, share)
-        lines.append(f'  {ids[source]} -> {ids[target]} [label="{human_duration(seconds)}", '
-                     f'penwidth={0.8 + 3.2 * share:.2f}, color="{colour}", '
-                     f'fontcolor="{colour if share > 0.5 else "#555555"}", '
-                     f"weight={max(1, round(10 * count / most))}];")
-    return lines
+        arrows.append(Arrow(ids[source], ids[target], human_duration(seconds),
+                            0.8 + 3.2 * share, colour, colour if share > 0.5 else "#555555",
+                            max(1, round(10 * count / most))))
+    return arrows
 
 
 def _scale(palette: tuple[str, ...], fraction: float) -> str:
@@ -162,12 +218,12 @@ def _escape(text: str) -> str:
 
 
 def _write(out: Path, fmt: str, source: str, dot_path: str | None) -> None:
-    """Write to a temporary file beside ``out`` and move it into place: no partial picture."""
+    """Write to a temporary file beside ``out`` and move it into place: no partial picture.
+    Without ``dot_path``, ``source`` is the file's text (DOT, or SVG drawn without Graphviz)."""
     with atomic_file(out) as temp:
-        if fmt == "dot":
+        if dot_path is None:
             temp.write_text(source, encoding="utf-8")
             return
-        assert dot_path is not None
         done = subprocess.run([dot_path, f"-T{fmt}", "-o", str(temp)], input=source.encode(),
                               capture_output=True, timeout=300, check=False)
         if done.returncode != 0:
