@@ -4,6 +4,7 @@ never eats it), output folders a colleague can open, and --out saying what it wr
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -174,6 +175,11 @@ def test_sla_and_kpi_out_say_what_they_wrote(desk, tmp_path) -> None:
     assert len(written) == 9
     for path in written:
         assert f"wrote {path}" in _flat(result.output)
+    # --json says it in "written" (stdout stays one JSON document)
+    result = _run("kpi", "--db", desk.db, "--out", folder, "--format", "csv", "--json")
+    assert sorted(json.loads(result.output)["written"]) == [str(p) for p in written]
+    result = _run("sla", "--db", desk.db, "--out", facts, "--json")
+    assert json.loads(result.output)["written"] == [str(facts)]
 
 
 def test_quarantine_file_is_named_as_the_docs_say(tmp_path) -> None:

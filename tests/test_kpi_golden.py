@@ -133,7 +133,8 @@ def test_cli_kpi_json_and_out_files(db, tmp_path) -> None:
 
 
 def test_cli_kpi_terminal_report(db) -> None:
-    result = CliRunner().invoke(cli, ["kpi", "--db", str(db), "--priority", "High"])
+    # every table with --all (the default is the short summary: tests/test_cli_output.py)
+    result = CliRunner().invoke(cli, ["kpi", "--db", str(db), "--priority", "High", "--all"])
     assert result.exit_code == 0, result.output
     assert "KPIs for priority in (High)" in result.output
     assert "Mann-Whitney" in result.output and "Peak load" in result.output

@@ -70,15 +70,17 @@ def _print_summary(result) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Generated desk in {result.out}/", title_justify="left")
+    from ticketlens.cli.output import esc
+
+    table = Table(title=esc(f"Generated desk in {result.out}/"), title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("files")
     for name, rows in result.row_counts.items():
         files = ", ".join(p.name for p in result.files if p.stem == name)
-        table.add_row(name, f"{rows:,}", files)
+        table.add_row(esc(name), f"{rows:,}", esc(files))
     console = Console()
     console.print(table)
-    console.print(f"window {result.start} to {result.end} (inclusive), seed {result.seed}, "
-                  f"{result.technicians} technicians in {result.teams} team(s); "
-                  f"details in {result.manifest}")
+    console.print(esc(f"window {result.start} to {result.end} (inclusive), seed {result.seed}, "
+                      f"{result.technicians} technicians in {result.teams} team(s); "
+                      f"details in {result.manifest}"))

@@ -166,7 +166,7 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
                                 f"{metric['open_breached']:,} open and breached)"))
     for column, label in (("reopen_rate", "reopen rate"), ("escalation_rate", "escalation rate"),
                           ("fcr_rate", "first-contact resolution")):
-        rows.append((label, not_measurable(None) if _missing(row[column])
+        rows.append((label, not_measurable(why(label)) if _missing(row[column])
                      else f"{row[column]:.1%}"))
     rows.extend(_backlog_and_pareto(tables))
     return rows

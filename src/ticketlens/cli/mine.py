@@ -158,8 +158,10 @@ def bottlenecks(db: str, start: Any, end: Any, priority: tuple[str, ...],
         ("mean_per_ticket_s", "mean/ticket", "seconds"),
     ], None)
     if result.unclassified_activities:
-        click.echo("unclassified (not ticketlens vocabulary): "
-                   + ", ".join(result.unclassified_activities[:10]))
+        unclassified = result.unclassified_activities
+        count = f" ({output.shown_of(10, len(unclassified))})" if len(unclassified) > 10 else ""
+        click.echo(f"unclassified (not ticketlens vocabulary){count}: "
+                   + ", ".join(unclassified[:10]))
     output.show("Transitions by waiting time", result.transitions, [
         ("source", "from", "text"), ("target", "to", "text"), ("occurrences", "times", "int"),
         ("cases", "tickets", "int"), ("total_wait_s", "total", "seconds"),

@@ -74,8 +74,8 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
                 progress=progress_wanted())
     if out:
         _write_facts(facts, out)
-        # stderr when stdout carries JSON; either way the user learns what was written
-        click.echo(f"wrote {out}", err=as_json)
+        if not as_json:  # JSON says it in "written"
+            click.echo(f"wrote {out}")
     attrs = facts.attrs
     if as_json:
         payload = {k: attrs[k] for k in ("policy", "as_of", "unknown_activities",
@@ -84,6 +84,7 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
             orient="records", date_format="iso"))
         payload["tickets"] = len(facts)
         payload["table"] = "sla_facts"
+        payload["written"] = [out] if out else []
         click.echo(json.dumps(payload, indent=2))
         return
     _print_sla(facts, db)
@@ -198,15 +199,14 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     report = kpi(db, segment=segment, policy=policy, out=out, formats=chosen,
                  progress=progress_wanted())
+    written = [str(report.out / f"{name}.{fmt}") for name in report.tables
+               for fmt in ("parquet", "csv") if fmt in chosen] if report.out else []
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, default=str))
-    else:
-        _print_kpi(report, db, show)
-    if report.out is not None:  # every file, on stderr when stdout carries JSON
-        for name in report.tables:
-            for fmt in ("parquet", "csv"):
-                if fmt in chosen:
-                    click.echo(f"wrote {report.out / f'{name}.{fmt}'}", err=as_json)
+        click.echo(json.dumps({**report.to_dict(), "written": written}, indent=2, default=str))
+        return
+    _print_kpi(report, db, show)
+    for path in written:  # every file --out wrote
+        click.echo(f"wrote {path}")
 
 
 def _print_kpi(report: Any, db: str, show: str | None) -> None:
