@@ -9,6 +9,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from ticketlens.analyses import mine
 from ticketlens.cli import cli
 from ticketlens.demo import demo
 
@@ -58,6 +59,10 @@ def test_demo_draws_its_map_without_graphviz(tmp_path, monkeypatch) -> None:
     assert svg.startswith("<svg") and "Ticket Created" in svg
     packed = "".join(result.output.split())  # rich wraps long paths anywhere
     assert "process-map.svg(drawnwithoutGraphviz;`apt-getinstallgraphviz`" in packed
+    # the lifecycles are the top 5: it says of how many
+    every = mine.variants(out / "ticketlens.duckdb")
+    assert len(every) > 5
+    assert f"Most common lifecycles (5 of {len(every):,} variants)" in " ".join(result.output.split())
 
 
 README = Path(__file__).resolve().parents[1] / "README.md"

@@ -42,9 +42,10 @@ class DemoResult:
     breach: pd.DataFrame        # per SLA metric: tickets with a verdict, breached, breach rate
     by_priority: pd.DataFrame   # resolution SLA breach rate per priority
     overall: pd.Series          # the kpi_segments row for all tickets (MTTR, FRT, rates)
-    top_variants: pd.DataFrame
+    top_variants: pd.DataFrame  # the five most common, of ``variants`` in all
     process_map: Path | None
     map_renderer: str | None = "graphviz"  # "builtin" when Graphviz's dot is not installed
+    variants: int = 0
 
 
 def _prepare(out: Path) -> None:
@@ -96,7 +97,7 @@ def demo(
     summary = ingest([desk], db=db, progress=progress)
     sla(db, progress=progress)
     report = kpi(db, out=out / "kpi", progress=progress)
-    top_variants = mine.variants(db, top=5)
+    every_variant = mine.variants(db)  # ranked, most common first
     renderer = _renderer()
     process_map = None if renderer is None else mine.process_map(
         db, out / "process-map.svg", coverage=0.8, renderer=renderer)  # type: ignore[arg-type]
@@ -117,7 +118,8 @@ def demo(
         breach=overall_breach.reset_index(drop=True),
         by_priority=by_priority.reset_index(drop=True),
         overall=overall,
-        top_variants=top_variants,
+        top_variants=every_variant.head(5).reset_index(drop=True),
         process_map=process_map,
         map_renderer=renderer,
+        variants=len(every_variant),
     )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ticketlens.cli.output import esc
+from ticketlens.cli.output import esc, shown_of
 from ticketlens.core.progress import progress_wanted
 from ticketlens.demo import DEFAULT_OUT, DEFAULT_SEED, DEFAULT_TICKETS, DemoResult, demo
 
@@ -29,7 +29,7 @@ def _table(title: str, columns: tuple[str, ...], rows: list[tuple[str, ...]],
     from rich.table import Table
 
     text_column = text_column or columns[0]
-    table = Table(title=title, title_justify="left")
+    table = Table(title=esc(title), title_justify="left")
     for column in columns:
         table.add_column(column, justify="left" if column == text_column else "right")
     for row in rows:
@@ -62,8 +62,10 @@ def _render(result: DemoResult, console: Console) -> None:
         f" · first-contact resolution {_percent(overall['fcr_rate'])}"
     ))
 
+    shown = len(result.top_variants)
+    cut = f" ({shown_of(shown, result.variants)} variants)" if result.variants > shown else ""
     console.print(_table(
-        "Most common lifecycles", ("tickets", "share", "path"),
+        "Most common lifecycles" + cut, ("tickets", "share", "path"),
         [(f"{r.cases:,}", _percent(r.share), " → ".join(r.activities))
          for r in result.top_variants.itertuples()],
         text_column="path"))
