@@ -136,7 +136,6 @@ def show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
     """A rich table of the first ``limit`` rows (all rows when ``limit`` is None)."""
     if frame.empty:
         return
-    from rich.console import Console
     from rich.table import Table
 
     shown = frame if limit is None else frame.head(limit)
@@ -153,9 +152,7 @@ def show(title: str, frame: pd.DataFrame, columns: Sequence[Column],
                          overflow="fold", min_width=None if numeric else min(widest, 22))
     for row in rows:
         table.add_row(*(esc(cell) for cell in row))
-    # A terminal gets its own width; piped output has none, so give it room instead of
-    # cropping columns at 80.
-    Console(width=None if sys.stdout.isatty() else 200).print(table)
+    console().print(table)
 
 
 def table(title: str, frame: pd.DataFrame, columns: dict[str, str],
