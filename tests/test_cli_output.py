@@ -58,6 +58,21 @@ def test_kpi_prints_a_short_summary_by_default(desk) -> None:
     assert "--all" in text and "--table" in text
 
 
+def test_kpi_summary_says_not_measurable_and_why(tmp_path) -> None:
+    """Tickets without a category or system have no Pareto cause, and nothing resolved has no
+    MTTR: the summary says "not measurable" and why, never "(unknown): 100 %" or "nan"."""
+    rows = [("T1", 0, "Ticket Created", None), ("T1", 30, "Ticket Assigned", "Chris Johnson"),
+            ("T2", 60, "Ticket Created", None)]
+    db = workspace_file(tmp_path / "ws.duckdb", rows)
+    result = _run("kpi", "--db", db)
+    assert result.exit_code == 0, result.output
+    text = _flat(result.output)
+    assert "top Pareto cause not measurable: no ticket records a" in text
+    assert "MTTR not measurable: 2 not resolved" in text
+    assert "first-contact resolution not measurable: no resolved ticket" in text
+    assert "nan" not in text and "(unknown)" not in text
+
+
 def test_kpi_all_prints_every_table(desk) -> None:
     result = _run("kpi", "--db", desk.db, "--all")
     assert result.exit_code == 0, result.output

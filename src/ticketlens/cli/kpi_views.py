@@ -25,6 +25,7 @@ _TIMES = {"value": "", "tickets": "tickets", "resolved": "resolved", "mttr_hours
           "median_resolution_hours": "median h", "p90_resolution_hours": "p90 h",
           "frt_median_minutes": "FRT median min", "reopen_rate": "reopen",
           "escalation_rate": "escalation", "fcr_rate": "FCR"}
+_UNKNOWN = "(unknown)"  # the KPI tables' label for a ticket without the attribute
 _BREACH = {"metric": "metric", "value": "", "with_verdict": "measured", "breached": "breached",
            "breach_rate": "rate", "open_breached": "open & breached"}
 
@@ -166,7 +167,9 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
                                 f"{metric['open_breached']:,} open and breached)"))
     for column, label in (("reopen_rate", "reopen rate"), ("escalation_rate", "escalation rate"),
                           ("fcr_rate", "first-contact resolution")):
-        rows.append((label, not_measurable(why(label)) if _missing(row[column])
+        reason = why(label) or ("no resolved ticket" if column == "fcr_rate"
+                                and not row.get("fcr_known") else None)
+        rows.append((label, not_measurable(reason) if _missing(row[column])
                      else f"{row[column]:.1%}"))
     rows.extend(_backlog_and_pareto(tables))
     return rows
@@ -180,13 +183,18 @@ def _backlog_and_pareto(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str]
         rows.append(("backlog now", f"{int(last['open_end_of_day']):,} open at the end of "
                                     f"{fmt(last['day'], 'text')[:10]}"))
     pareto = tables["kpi_pareto"]
-    if len(pareto):
-        top = pareto.sort_values(["rank", "dimension"], kind="stable").iloc[0]
-        vital = pareto[(pareto["dimension"] == top["dimension"]) & pareto["vital_few"]]
+    known = pareto[pareto["value"] != _UNKNOWN]
+    if len(known):  # the largest known cause: "(unknown)" is no cause to act on
+        top = known.sort_values(["share", "dimension", "rank"], ascending=[False, True, True],
+                                kind="stable").iloc[0]
+        same = pareto[pareto["dimension"] == top["dimension"]]
         rows.append(("top Pareto cause", f"{top['dimension']} {top['value']}: "
-                                         f"{top['share']:.1%} of tickets ({len(vital)} of "
-                                         f"{int((pareto['dimension'] == top['dimension']).sum())}"
-                                         f" {top['dimension']} values make 80 %)"))
+                                         f"{top['share']:.1%} of tickets (vital few: "
+                                         f"{shown_of(int(same['vital_few'].sum()), len(same))}"
+                                         f" {top['dimension']} values)"))
+    elif len(pareto):
+        rows.append(("top Pareto cause", not_measurable(
+            f"no ticket records a {' or '.join(dict.fromkeys(pareto['dimension']))}")))
     csat = tables["kpi_csat"]
     overall = csat[csat["dimension"] == "overall"]
     if len(overall) and int(overall.iloc[0]["rated"]):
