@@ -189,6 +189,8 @@ def _loop(arrow: Arrow, centre: tuple[float, float], size: tuple[float, float]) 
     return (f'<g><path d="M{x:.1f},{y - 8:.1f} C{x + 26:.1f},{y - 18:.1f} {x + 26:.1f},'
             f'{y + 18:.1f} {x:.1f},{y + 8:.1f}" fill="none" stroke="{arrow.colour}" '
             f'stroke-width="{width:.2f}"/>'
+            f'<polygon points="{x:.1f},{y + 8:.1f} {x + 7:.1f},{y + 4:.1f} {x + 6:.1f},'
+            f'{y + 12:.1f}" fill="{arrow.colour}"/>'
             + _label(arrow.label, x + 24, y + 3, arrow.font or "#333333") + "</g>")
 
 
