@@ -74,3 +74,20 @@ def test_a_staged_folder_replaces_the_earlier_one_only_on_commit(tmp_path: Path)
         staged.commit()
     assert [p.name for p in out.iterdir()] == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["desk"]
+
+
+def test_a_committed_folder_gets_the_mode_mkdir_gives(tmp_path: Path) -> None:
+    """Not drwx------ (mkdtemp's private mode): a colleague can open a generated desk."""
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    try:
+        with StagedFolder(tmp_path / "desk") as staged:
+            (staged.path / "events.csv").write_text("x\n")
+            staged.commit()
+        (tmp_path / "plain").mkdir()
+        mode = stat.S_IMODE((tmp_path / "desk").stat().st_mode)
+        assert mode == stat.S_IMODE((tmp_path / "plain").stat().st_mode) == 0o755
+    finally:
+        os.umask(umask)
