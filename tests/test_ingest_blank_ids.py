@@ -80,3 +80,18 @@ def test_the_generator_writes_no_blank_ids_or_activities_and_unique_event_ids(tm
     source = summary.sources[0]
     assert source.rows_quarantined == 0 and source.rows_loaded == len(events)
     assert not [w for w in source.warnings if "event_id" in w]
+
+
+def test_a_ticket_table_row_with_a_blank_ticket_id_is_quarantined(tmp_path) -> None:
+    """The Jira fixture with its first ticket's key replaced by spaces: that row is
+    quarantined as a blank ticket id, the other two tickets load."""
+    data = Path(__file__).resolve().parent / "data" / "jira_export.csv"
+    text = data.read_text(encoding="utf-8")
+    assert text.count("ITSD-101") == 1
+    path = tmp_path / "jira_export.csv"
+    path.write_text(text.replace("ITSD-101", "   "), encoding="utf-8")
+    db = tmp_path / "ws.duckdb"
+    source = ticketlens.ingest(path, db=db).sources[0]
+    assert (source.format, source.rows_read, source.rows_loaded,
+            source.rows_quarantined) == ("ticket-table", 3, 2, 1)
+    assert source.quarantine_reasons == {"blank ticket id (only whitespace)": 1}

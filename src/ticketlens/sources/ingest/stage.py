@@ -168,8 +168,8 @@ def stage_event_log(
         staged.timestamp_evidence = spec.evidence
     params = Params()
     select = ["source_row",
-              *_unless_blank(value_sql(raw, mapping.case, mapping, params), "ticket_id", params),
-              *_unless_blank(_activity_sql(raw, mapping, params), "activity", params)]
+              *unless_blank(value_sql(raw, mapping.case, mapping, params), "ticket_id", params),
+              *unless_blank(_activity_sql(raw, mapping, params), "activity", params)]
     ts_value = value_sql(raw, mapping.timestamp, mapping, params)
     select.append(f"{instant_sql(ts_value, spec, options, params)} AS ts")
     # The text is kept only where it did not parse (for the quarantine): no 10 M-string copy.
@@ -205,7 +205,7 @@ def stage_event_log(
 _WHITESPACE = " \t\n\r\v\f\u00a0\u2007\u202f\u3000\ufeff"
 
 
-def _unless_blank(expr: str, name: str, params: Params) -> list[str]:
+def unless_blank(expr: str, name: str, params: Params) -> list[str]:
     """``name``: the value, NULL when it is only whitespace; ``name_blank``: that whitespace
     (kept only there, for the quarantine's value column)."""
     blank = f"trim({expr}, {params.add(_WHITESPACE)}) = ''"
