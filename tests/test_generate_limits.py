@@ -94,6 +94,23 @@ def test_ctrl_c_during_generate_says_interrupted_and_leaves_nothing(tmp_path) ->
     assert list(tmp_path.iterdir()) == []
 
 
+def test_ctrl_c_inside_a_duckdb_query_is_an_interrupt_too(tmp_path, monkeypatch) -> None:
+    """Ctrl-C while DuckDB computes sla_metrics surfaced as "internal error: RuntimeError:
+    Query interrupted" (exit 1): it is an interrupt like any other."""
+    import duckdb
+
+    from ticketlens.clock import facts
+
+    def interrupted(*args, **kwargs):
+        raise duckdb.InterruptException("Query interrupted")
+
+    monkeypatch.setattr(facts, "metric_facts", interrupted)
+    result = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "d"), "--tickets",
+                                      "300"])
+    assert result.exit_code == 130 and result.output.strip() == "interrupted", result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- windows ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("start", "end", "option"), [
