@@ -80,7 +80,7 @@ def test_the_estimate_is_an_upper_bound_of_what_is_written(tmp_path) -> None:
 def test_ctrl_c_during_generate_says_interrupted_and_leaves_nothing(tmp_path) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(ticketlens.__file__).parents[1]))
     proc = subprocess.Popen([sys.executable, "-m", "ticketlens", "generate", "--out",
-                             str(tmp_path / "big"), "--tickets", "3000000"],
+                             str(tmp_path / "big"), "--tickets", "1000000"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 60
     while not any(p.name.startswith(".big.partial-") for p in tmp_path.iterdir()):
