@@ -38,6 +38,7 @@ from ticketlens.sources.generate.writer import (
     FORMATS,
     TableSink,
     check_destination,
+    check_space,
     write_manifest,
 )
 
@@ -86,8 +87,9 @@ def generate(
     """
     formats = _formats(formats)
     desk = load_config(config).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
-    sim = prepare(desk)
     out = Path(out)
+    check_space(out, desk.window.tickets, formats)
+    sim = prepare(desk)
     with StagedFolder(out, check=check_destination) as staged:
         sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats,
                                  quoting=_quoting(sim) if name == "events" else "needed")

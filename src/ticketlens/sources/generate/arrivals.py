@@ -4,13 +4,17 @@ The ticket count is spread over (day, kind) cells with one multinomial draw: *cr
 uniformly over the whole 24/7 window, non-critical ones inside business hours with share
 ``business_hours_share`` and in the off-hours (evenings, nights, weekends) otherwise. Chunks are
 runs of whole days holding about ``CHUNK_TICKETS`` tickets, so a ticket's per-day number is
-known inside its chunk and memory does not grow with the ticket count.
+known inside its chunk and memory does not grow with the ticket count. A day denser than a chunk
+is cut into equal slices of time, each its own chunk (``DaySlice``): the day's count of each
+kind is spread over the slices with one multinomial draw per kind, so the per-day numbers stay
+known and memory stays bounded. Days that fit a chunk are planned and drawn exactly as before
+(the same seed gives the same bytes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -25,10 +29,21 @@ CRITICAL, BUSINESS, OFF_HOURS = 0, 1, 2
 
 
 @dataclass(frozen=True)
+class DaySlice:
+    """A slice of time of one dense day, simulated as its own chunk."""
+
+    start: int           # [start, end) seconds into the day
+    end: int
+    counts: np.ndarray   # (3,) tickets per kind created in the slice
+    before: int          # tickets of the day created in earlier slices
+
+
+@dataclass(frozen=True)
 class ArrivalPlan:
     first_day: int          # days since 1970-01-01 of the window's first day
     counts: np.ndarray      # (days, 3) tickets per day and kind
     chunks: tuple[tuple[int, int], ...]  # [first, last) day offsets of each chunk
+    slices: dict[int, DaySlice] = field(default_factory=dict)  # chunk index -> its slice
 
     @property
     def days(self) -> int:
@@ -59,15 +74,72 @@ def plan_arrivals(config: DeskConfig, clock: BusinessClock, rng: np.random.Gener
     counts = rng.multinomial(w.tickets, weights).reshape(days, 3)
     per_day = counts.sum(axis=1)
     chunks: list[tuple[int, int]] = []
+    slices: dict[int, DaySlice] = {}
     start, held = 0, 0
     for day, count in enumerate(per_day.tolist()):
         if held and held + count > chunk_tickets:
             chunks.append((start, day))
             start, held = day, 0
+        if count > chunk_tickets:  # a dense day: alone in its chunks, one per slice
+            for piece in _slice_day(counts[day], first + day, clock, rng, chunk_tickets):
+                slices[len(chunks)] = piece
+                chunks.append((day, day + 1))
+            start = day + 1
+            continue
         held += count
     if held or not chunks:
         chunks.append((start, days))
-    return ArrivalPlan(first, counts, tuple(chunks))
+    return ArrivalPlan(first, counts, tuple(chunks), slices)
+
+
+def _support(day: int, clock: BusinessClock) -> np.ndarray:
+    """(3, 2): where in the day each kind can arrive, as [first, last) of its own coordinate
+    (seconds of the day for critical tickets, of business hours, of off-hours)."""
+    weekday = (day + 3) % 7 < 5
+    business = clock.day_seconds if weekday else 0
+    return np.array([[0, DAY], [0, business], [0, DAY - business]], dtype=np.int64)
+
+
+def _coordinates(day: int, clock: BusinessClock, second: np.ndarray) -> np.ndarray:
+    """(3, len(second)): each moment of the day in the coordinate of each kind (monotone)."""
+    weekday = (day + 3) % 7 < 5
+    opening, closing = clock.open_hour * HOUR, clock.close_hour * HOUR
+    if not weekday:
+        return np.stack([second, np.zeros_like(second), second])
+    business = np.clip(second, opening, closing) - opening
+    off = second - business
+    return np.stack([second, business, off])
+
+
+def _slice_day(counts: np.ndarray, day: int, clock: BusinessClock, rng: np.random.Generator,
+               chunk_tickets: int) -> list[DaySlice]:
+    """Equal slices of the day, as many as keep the busiest slice's expected count at half a
+    chunk (a draw far above that is vanishingly rare), and the tickets of each kind in each."""
+    length = _support(day, clock)[:, 1]
+    bounds_probe = np.arange(0, DAY + 1, HOUR, dtype=np.int64)
+    per_hour = np.diff(_coordinates(day, clock, bounds_probe), axis=1)  # (3, 24)
+    density = (counts[:, None] * per_hour / np.maximum(length, 1)[:, None]).sum(axis=0).max()
+    parts = int(min(DAY, max(2, np.ceil(2 * density * 24 / chunk_tickets))))
+    bounds = (np.arange(parts + 1, dtype=np.int64) * DAY) // parts
+    widths = np.diff(_coordinates(day, clock, bounds), axis=1)  # (3, parts)
+    drawn = np.zeros((3, parts), dtype=np.int64)
+    for kind in range(3):
+        if counts[kind]:
+            drawn[kind] = rng.multinomial(int(counts[kind]), widths[kind] / length[kind])
+    # Neighbouring slices share a chunk while they fit one (quiet night hours are not split).
+    pieces: list[DaySlice] = []
+    held, first = 0, 0
+    total = drawn.sum(axis=0)
+    for i in range(parts + 1):
+        if i == parts or (held and held + total[i] > chunk_tickets):
+            if held:
+                pieces.append(DaySlice(int(bounds[first]), int(bounds[i]),
+                                       drawn[:, first:i].sum(axis=1),
+                                       int(total[:first].sum())))
+            held, first = 0, i
+        if i < parts:
+            held += int(total[i])
+    return pieces
 
 
 @dataclass(frozen=True)
@@ -80,7 +152,9 @@ class Arrivals:
 
 
 def draw_arrivals(plan: ArrivalPlan, chunk: tuple[int, int], clock: BusinessClock,
-                  rng: np.random.Generator) -> Arrivals:
+                  rng: np.random.Generator, piece: DaySlice | None = None) -> Arrivals:
+    if piece is not None:
+        return _draw_slice(plan, chunk[0], piece, clock, rng)
     lo, hi = chunk
     counts = plan.counts[lo:hi]
     day = np.repeat(plan.first_day + np.arange(lo, hi), 3)
@@ -105,6 +179,30 @@ def draw_arrivals(plan: ArrivalPlan, chunk: tuple[int, int], clock: BusinessCloc
     sequence = np.arange(len(created)) - first_of_day + 1
     width = np.repeat(np.maximum(3, _digits(per_day)), per_day)
     return Arrivals(created, critical, day, sequence, width)
+
+
+def _draw_slice(plan: ArrivalPlan, offset: int, piece: DaySlice, clock: BusinessClock,
+                rng: np.random.Generator) -> Arrivals:
+    """The tickets of one slice of a dense day: each kind uniform over its part of the slice,
+    numbered after the day's earlier slices."""
+    day = plan.first_day + offset
+    kind = np.repeat(np.arange(3), piece.counts)
+    lo, hi = _coordinates(day, clock, np.array([piece.start, piece.end], dtype=np.int64)).T
+    u = rng.random(len(kind))
+    position = lo[kind] + u * (hi[kind] - lo[kind])  # in each kind's own coordinate
+    opening = clock.open_hour * HOUR
+    weekday = (day + 3) % 7 < 5
+    off_second = np.where(weekday & (position >= opening), position + clock.day_seconds,
+                          position)
+    second = np.select([kind == CRITICAL, kind == BUSINESS],
+                       [position, opening + position], off_second)
+    created = day * DAY + np.clip(np.floor(second).astype(np.int64), piece.start, piece.end - 1)
+    order = np.argsort(created, kind="stable")
+    n = len(created)
+    width = max(3, len(str(int(plan.counts[offset].sum()))))
+    return Arrivals(created[order], (kind == CRITICAL)[order], np.full(n, day, dtype=np.int64),
+                    piece.before + np.arange(1, n + 1, dtype=np.int64),
+                    np.full(n, width, dtype=np.int64))
 
 
 def _digits(values: np.ndarray) -> np.ndarray:

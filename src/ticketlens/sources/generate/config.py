@@ -143,9 +143,9 @@ class DeskConfig:
         if tickets is not None:
             window = replace(window, tickets=check.count(tickets, "tickets", "--tickets"))
         if start is not None:
-            window = replace(window, start=check.as_date(start, "--start"))
+            window = replace(window, start=check.window_day(start, "--start"))
         if end is not None:
-            window = replace(window, end=check.as_date(end, "--end"))
+            window = replace(window, end=check.window_day(end, "--end"))
         if seed is not None:
             window = replace(window, seed=check.seed(seed, "--seed"))
         _check_window_order(window, "--start/--end" if (start or end) else self.source)
@@ -203,7 +203,8 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
     window = _window(raw["window"], where)
     calendar = _calendar(raw["calendar"], where)
     mix = _mix(raw["mix"], where)
-    timing = Timing(**{f.name: check.span(raw["timing"][f.name], f"{where}: [timing] {f.name}")
+    timing = Timing(**{f.name: check.span(raw["timing"][f.name], f"{where}: [timing] {f.name}",
+                                      f.name)
                        for f in fields(Timing)})
     patterns = _patterns(raw["patterns"], where)
     workload = _workload(raw["workload"], where)
@@ -223,8 +224,8 @@ def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
 
 def _window(w: dict[str, Any], where: str) -> Window:
     window = Window(
-        start=check.as_date(w["start"], f"{where}: [window] start"),
-        end=check.as_date(w["end"], f"{where}: [window] end"),
+        start=check.window_day(w["start"], f"{where}: [window] start"),
+        end=check.window_day(w["end"], f"{where}: [window] end"),
         tickets=check.count(w["tickets"], "tickets", f"{where}: [window] tickets"),
         seed=check.seed(w["seed"], f"{where}: [window] seed"),
         timezone=check.timezone(w["timezone"], f"{where}: [window] timezone"),
@@ -261,7 +262,7 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
         key = f"{where}: [patterns] {f.name}"
         value = p[f.name]
         if f.type == "Span":
-            values[f.name] = check.span(value, key)
+            values[f.name] = check.span(value, key, f.name)
         elif f.name in ("l1_escalation", "l2_escalation"):
             if not isinstance(value, dict):
                 raise ConfigError(f"{key} must be a table {{ simple = .., medium = .., complex = .. }}")

@@ -85,7 +85,9 @@ def seed(value: Any, key: str) -> int:
     return int(value)
 
 
-def span(value: Any, key: str) -> Span:
+def span(value: Any, key: str, name: str | None = None) -> Span:
+    """A [low, high] range; ``name`` (a duration key such as ``assign_minutes``) also caps the
+    high end at ``span_limit(name)``."""
     if not isinstance(value, list | tuple) or len(value) != 2:
         raise ConfigError(f"{key} = {value!r}: give a range as [low, high]")
     low, high = (number(v, key) for v in value)
@@ -94,7 +96,49 @@ def span(value: Any, key: str) -> Span:
     if low > high:
         raise ConfigError(f"{key} = {value!r}: low is above high; write it as [{value[1]}, "
                           f"{value[0]}]")
+    if name is not None:
+        limit, unit = _span_rule(name)
+        if high > limit:
+            raise ConfigError(f"{key} = {value!r}: the high end is above {limit:,} {unit}; "
+                              f"give a range within [0, {limit:,}]")
     return Span(low, high)
+
+
+# The longest duration a range may draw, by the unit its key ends in: a year of each. Every
+# journey then ends within decades of its window, so its times stay inside the generator's
+# 34-bit clock (see LAST_DAY); an absurd range such as [15, 1e300] is refused, not simulated.
+_SPAN_RULES = (("resolution_", "_hours", 2_080, "working hours (a working year)"),
+               ("", "_minutes", 525_600, "minutes (a year)"),
+               ("", "_hours", 8_760, "hours (a year)"),
+               ("", "_business_days", 260, "business days (a year)"),
+               ("", "_weeks", 52, "weeks (a year)"),
+               ("escalation_extra", "", 10, "(an escalated resolution up to 11 times as long)"))
+
+
+def _span_rule(name: str) -> tuple[int, str]:
+    for prefix, suffix, limit, unit in _SPAN_RULES:
+        if name.startswith(prefix) and name.endswith(suffix):
+            return limit, unit
+    raise KeyError(name)
+
+
+def span_limit(name: str) -> int:
+    """The largest high end a duration range ``name`` accepts."""
+    return _span_rule(name)[0]
+
+
+# The generator's clock counts int64 seconds since 1970-01-01 and keys workload by
+# ``technician << 34 | second`` (34 bits reach 2514): windows must lie within these days.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2399, 12, 31)
+
+
+def window_day(value: Any, key: str) -> date:
+    day = as_date(value, key)
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ConfigError(f"{key} = {day.isoformat()}: the generator's window must lie between "
+                          f"{FIRST_DAY} and {LAST_DAY} (its clock counts seconds from 1970); "
+                          "choose days in that range")
+    return day
 
 
 def weights(table: Any, allowed: tuple[str, ...], key: str) -> Weights:

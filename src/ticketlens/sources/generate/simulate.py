@@ -103,7 +103,8 @@ def run(sim: Simulation) -> Iterator[Chunk]:
 def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
                     rng: np.random.Generator, carried: Intervals) -> tuple[Chunk, Intervals]:
     config, roster = sim.config, sim.roster
-    arrivals = draw_arrivals(sim.plan, days, sim.clock, rng)
+    piece = sim.plan.slices.get(index)
+    arrivals = draw_arrivals(sim.plan, days, sim.clock, rng, piece)
     n = len(arrivals.created)
     attributes = rng.random((n, 5))
     non_critical = _non_critical_mix(config)
@@ -136,6 +137,8 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     journey = lay_out(*args, to_l1, to_l2)
 
     next_start = (sim.plan.first_day + days[1]) * DAY
+    if piece is not None:  # a slice of a dense day: the next chunk starts with the next slice
+        next_start = (sim.plan.first_day + days[0]) * DAY + piece.end
     carried = (carried + holding_intervals(journey)[0]).still_open(next_start)
 
     written = journey.present & (journey.time < sim.window_end)

@@ -73,6 +73,8 @@ def sla_metrics(events: pa.Table, tickets: pa.Table, *, as_of: datetime,
         policy, moment = load_policy(SLA_POLICY), as_of_instant(con, as_of)
         staged, ids = stage(con, policy, moment)
         facts = metric_facts(staged, ids, policy, "resolution", to_us(moment))
+    except duckdb.InterruptException as exc:  # Ctrl-C inside a query: an interrupt, not a bug
+        raise KeyboardInterrupt from exc
     finally:
         if own:
             con.close()

@@ -24,6 +24,7 @@ from ticketlens.sources.ingest.stage import (
     instant_sql,
     release_raw,
     timestamp_spec,
+    unless_blank,
     value_sql,
 )
 from ticketlens.sources.ingest.timestamps import TimestampFormat
@@ -108,7 +109,9 @@ def _type_rows(
     con.execute(
         f"""
         CREATE TEMP TABLE {typed} AS
-        SELECT source_row, {value_sql(raw, mapping.case, mapping, params)} AS ticket_id,
+        SELECT source_row,
+               {', '.join(unless_blank(value_sql(raw, mapping.case, mapping, params),
+                                       'ticket_id', params))},
                {', '.join(t for _, _, t, _ in instants)},
                {', '.join(i for _, _, _, i in instants)},
                {', '.join(f'CAST({v} AS VARCHAR) AS {k}' for k, v in event_fields.items())},
@@ -127,7 +130,9 @@ def _quarantine(
     """Rows without a ticket id, repeats of a ticket id, and (first reason per row only)
     instants that do not parse."""
     con.execute(
-        f"INSERT INTO {staged.rejects} SELECT source_row, $col, NULL, 'missing ticket id' "
+        f"INSERT INTO {staged.rejects} SELECT source_row, $col, ticket_id_blank, "
+        "CASE WHEN ticket_id_blank IS NULL THEN 'missing ticket id' "
+        "ELSE 'blank ticket id (only whitespace)' END "
         f"FROM {typed} WHERE ticket_id IS NULL",
         {"col": case},
     )

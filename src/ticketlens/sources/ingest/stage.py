@@ -28,6 +28,7 @@ from ticketlens.sources.ingest.timestamps import (
     explicit_format,
     parse_sql,
 )
+from ticketlens.workspace.sql import load_sql
 
 CREATED = "__created__"
 EVENT_COLUMNS_DDL = (
@@ -166,11 +167,9 @@ def stage_event_log(
         staged.timestamp_format = spec.describe()
         staged.timestamp_evidence = spec.evidence
     params = Params()
-    select = [
-        "source_row",
-        f"{value_sql(raw, mapping.case, mapping, params)} AS ticket_id",
-        f"{_activity_sql(raw, mapping, params)} AS activity",
-    ]
+    select = ["source_row",
+              *unless_blank(value_sql(raw, mapping.case, mapping, params), "ticket_id", params),
+              *unless_blank(_activity_sql(raw, mapping, params), "activity", params)]
     ts_value = value_sql(raw, mapping.timestamp, mapping, params)
     select.append(f"{instant_sql(ts_value, spec, options, params)} AS ts")
     # The text is kept only where it did not parse (for the quarantine): no 10 M-string copy.
@@ -197,7 +196,32 @@ def stage_event_log(
     )
     if raw.renamed:
         staged.warnings.append("repeated column names renamed: " + "; ".join(raw.renamed))
+    if mapping.field_columns().get("event_id"):
+        _warn_repeated_event_ids(con, staged)
     return staged
+
+
+# What counts as blank: spaces, tabs, line breaks and the Unicode spaces seen in exports.
+_WHITESPACE = " \t\n\r\v\f\u00a0\u2007\u202f\u3000\ufeff"
+
+
+def unless_blank(expr: str, name: str, params: Params) -> list[str]:
+    """``name``: the value, NULL when it is only whitespace; ``name_blank``: that whitespace
+    (kept only there, for the quarantine's value column)."""
+    blank = f"trim({expr}, {params.add(_WHITESPACE)}) = ''"
+    return [f"CASE WHEN {blank} THEN NULL ELSE {expr} END AS {name}",
+            f"CASE WHEN {blank} THEN {expr} END AS {name}_blank"]
+
+
+def _warn_repeated_event_ids(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    sql = load_sql(__name__, "stage_event_ids.sql").format(events=staged.events)
+    row = con.execute(sql).fetchone()
+    assert row is not None
+    reused, ids, examples = row
+    if reused:
+        staged.warnings.append(
+            f"{reused:,} events reuse an event_id of another event ({ids:,} ids repeated, "
+            f"e.g. {', '.join(examples)}): the source's event ids are not unique")
 
 
 def _event_columns_sql(raw: RawTable, mapping: Mapping, params: Params) -> list[str]:
@@ -227,17 +251,24 @@ def _event_columns_sql(raw: RawTable, mapping: Mapping, params: Params) -> list[
 
 def _reject_incomplete_events(con: duckdb.DuckDBPyConnection, staged: Staged, typed: str,
                               mapping: Mapping, spec: TimestampFormat | None) -> None:
-    """Quarantine the typed rows that are no event: no case id, no activity, no timestamp, or
-    a timestamp that does not parse (first reason only)."""
+    """Quarantine the typed rows that are no event: no case id, no activity (or one of only
+    whitespace), no timestamp, or a timestamp that does not parse (first reason only)."""
     assert mapping.case is not None and mapping.timestamp is not None
     format_text = spec.describe() if spec else "none"
     con.execute(
         f"""
         INSERT INTO {staged.rejects}
-        SELECT source_row, $case_col, NULL, 'missing case id' FROM {typed} WHERE ticket_id IS NULL
+        SELECT source_row, $case_col, NULL, 'missing case id' FROM {typed}
+        WHERE ticket_id IS NULL AND ticket_id_blank IS NULL
+        UNION ALL
+        SELECT source_row, $case_col, ticket_id_blank, 'blank case id (only whitespace)'
+        FROM {typed} WHERE ticket_id_blank IS NOT NULL
         UNION ALL
         SELECT source_row, $act_col, NULL, 'missing activity'
-        FROM {typed} WHERE ticket_id IS NOT NULL AND activity IS NULL
+        FROM {typed} WHERE ticket_id IS NOT NULL AND activity IS NULL AND activity_blank IS NULL
+        UNION ALL
+        SELECT source_row, $act_col, activity_blank, 'blank activity (only whitespace)'
+        FROM {typed} WHERE ticket_id IS NOT NULL AND activity_blank IS NOT NULL
         UNION ALL
         SELECT source_row, $ts_col, NULL, 'missing timestamp'
         FROM {typed}
