@@ -35,7 +35,7 @@ from ticketlens.sources.ingest.read_events import desk_sha256, resolve_tz, stage
 from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
-from ticketlens.sources.ingest.roles import load_roles, store_source_roles
+from ticketlens.sources.ingest.roles import load_roles, source_preset, store_source_roles
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
@@ -48,6 +48,7 @@ from ticketlens.workspace.connection import (
 )
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
 from ticketlens.workspace.roster import attach_roster_file, refresh_inferred, roster_summary
+from ticketlens.workspace.source_policy import write_source_preset
 
 __all__ = ["IngestSummary", "WorkspaceInfo", "info", "ingest"]
 
@@ -85,6 +86,7 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
     if mapping:
         mapping.pop("source", None)
         mapping.pop("roles", None)  # roles change no event: re-ingesting with others rewrites them
+        mapping.pop("policy", None)  # nor does the preset the source implies
     text = json.dumps(
         {"format": detection.format, "mapping": mapping, "options": asdict(options),
          "dedupe": dedupe}, sort_keys=True, default=str,
@@ -255,7 +257,9 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
         summaries.append(summary)
         if summary.status != "unchanged" or user_roles is not None:
             mapping_roles = detection.mapping.roles if detection.mapping else None
-            store_source_roles(con, summary.source_id, mapping_roles, user_roles)
+            roles = store_source_roles(con, summary.source_id, mapping_roles, user_roles)
+            write_source_preset(con, summary.source_id,
+                                *source_preset(detection.mapping, roles))
     return summaries
 
 
