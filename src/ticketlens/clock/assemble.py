@@ -229,7 +229,7 @@ def metric_table(n_total: int, ticket_ids: pa.Array, life: dict[str, np.ndarray]
         "has_creation": pa.array(has_creation),
         "priority": text(life["priority"], d.priorities),
         "created_at": instants(life["created_us"]),
-        "first_response_at": instants(life["first_response_us"], masks.get(FIRST_RESPONSE)),
+        "first_response_at": instants(life["first_response_us"]),
         "resolved_at": instants(life["resolved_us"]),
         **_metric(name, clock, n_total, has_creation, calendar_names),
     })
