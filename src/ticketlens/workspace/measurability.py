@@ -95,9 +95,12 @@ def measurability(con: duckdb.DuckDBPyConnection, policy: Policy) -> Measurabili
     sources = _sources(con)
     declared = _declared_roles(con)
     rows = []
-    for source_id, name, activities, grain in sources:
+    for source_id, name, events, grain in sources:
         roles = declared.get(source_id, {})
         history = grain != "ticket"
+        # what the source can record: an event log, every activity its roles declare (all
+        # the policy's when none are stored for it); a ticket table, only the events it has
+        activities = events | (roles.get("*", set(policy.activities)) if history else set())
         found = {
             FIRST_RESPONSE: (bool((life.first_response - ends) & activities), NO_RESPONSES),
             REOPENS: (history and bool(roles.get("reopen", set()) | (life.reopened & activities)),
@@ -142,14 +145,17 @@ def _grain(details: str | None) -> str:
 
 
 def _declared_roles(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, set[str]]]:
-    """source id -> role -> activities its stored roles give it."""
+    """source id -> role -> activities its stored roles give it (``*``: every activity they
+    declare)."""
     if not tables_exist(con, "activity_roles"):
         return {}
     out: dict[int, dict[str, set[str]]] = {}
     for source_id, role, activity in con.execute(
-            "SELECT source_id, role, activity FROM activity_roles WHERE role IN "
-            "('reopen', 'escalation')").fetchall():
-        out.setdefault(int(source_id), {}).setdefault(role, set()).add(activity)
+            "SELECT source_id, role, activity FROM activity_roles").fetchall():
+        roles = out.setdefault(int(source_id), {})
+        roles.setdefault("*", set()).add(activity)
+        if role in ("reopen", "escalation"):
+            roles.setdefault(role, set()).add(activity)
     return out
 
 
