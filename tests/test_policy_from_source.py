@@ -195,3 +195,27 @@ def test_the_facts_schema_is_the_same_for_every_source(helpdesk, ticket_table,
     desk = ticketlens.sla(tmp_path / "ws.duckdb", policy="standard")
     for db in (helpdesk, ticket_table):
         assert list(ticketlens.sla(db, policy="standard").columns) == list(desk.columns)
+
+
+def test_mine_rework_says_a_table_without_history_cannot_show_reopens(ticket_table) -> None:
+    """Before: "0 of 4,580 tickets reopened (0.0%)" on a table that cannot record a reopen."""
+    result = ticketlens.mine.rework(ticket_table)
+    assert result.not_measurable == {"reopens": "not measurable: the source has no history",
+                                     "escalations": "not measurable: the source has no history"}
+    text = CliRunner().invoke(cli, ["mine", "rework", "--db", str(ticket_table)]).output
+    assert "reopened tickets: not measurable: the source has no history" in text
+    assert "0 of 4,580 tickets reopened" not in text
+
+
+def test_mine_rework_counts_reopens_where_the_source_records_them(servicenow) -> None:
+    result = ticketlens.mine.rework(servicenow)
+    assert "reopens" not in result.not_measurable
+    assert result.reopens["ticket_id"].nunique() == 11  # as kpi: reopen rate 11 / 890
+
+
+def test_the_helpdesk_log_read_from_xes_implies_its_preset(real_data, tmp_path) -> None:
+    """No mapping names the XES file: its activities are the helpdesk mapping's."""
+    db = tmp_path / "ws.duckdb"
+    ticketlens.ingest([real_data / "helpdesk.xes.gz"], db=db)
+    assert ticketlens.sla(db).attrs["policy_line"] == \
+        "policy: helpdesk (the source's own preset)"

@@ -27,7 +27,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ticketlens.clock.assemble import ESCALATIONS, FCR, FIRST_RESPONSE, REOPENS
-from ticketlens.clock.policy import Policy
+from ticketlens.clock.policy import DEFAULT_PRESET, Policy, load_policy
+from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.sql import tables_exist
 
 TABLE = "measurability"
@@ -159,8 +160,16 @@ def _declared_roles(con: duckdb.DuckDBPyConnection) -> dict[int, dict[str, set[s
     return out
 
 
+def history_not_measurable(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """``reopens`` / ``escalations`` -> ``not measurable: …`` when no source of the workspace
+    can record them (for ``mine``, which runs no SLA policy: the roles decide alone)."""
+    measured = measurability(con, load_policy(DEFAULT_PRESET, read_roles(con)))
+    return {m: r for m in (REOPENS, ESCALATIONS) if (r := measured.reason(m))}
+
+
 __all__ = ["ESCALATIONS", "FCR", "FIRST_RESPONSE", "REOPENS", "TABLE", "Measurability",
-           "measurability", "response_metrics", "stored_measurability"]
+           "history_not_measurable", "measurability", "response_metrics",
+           "stored_measurability"]
 
 
 def stored_measurability(con: duckdb.DuckDBPyConnection) -> Measurability:

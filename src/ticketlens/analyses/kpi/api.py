@@ -127,9 +127,11 @@ def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
             said = fresh.parameters
             if wanted is not None:
                 return PolicyChoice(fresh_policy, GIVEN, given=True), fresh.as_of, False
-            return (PolicyChoice(fresh_policy, said.get("policy_reason", REMEMBERED),
-                                 bool(said.get("policy_assumed", False)),
-                                 bool(said.get("policy_given", True))), fresh.as_of, False)
+            given = bool(said.get("policy_given", True))
+            return (PolicyChoice(fresh_policy, REMEMBERED if given
+                                 else said.get("policy_reason", REMEMBERED),
+                                 bool(said.get("policy_assumed", False)), given),
+                    fresh.as_of, False)
     previous = stored(ws.con, FACTS_TABLE)
     choice = choose_policy(ws.con, wanted, (previous.stored_policy(), previous.parameters)
                            if previous else None)
