@@ -219,3 +219,28 @@ def test_the_helpdesk_log_read_from_xes_implies_its_preset(real_data, tmp_path) 
     ticketlens.ingest([real_data / "helpdesk.xes.gz"], db=db)
     assert ticketlens.sla(db).attrs["policy_line"] == \
         "policy: helpdesk (the source's own preset)"
+
+
+def test_two_sources_one_measures_reopens_per_ticket(ticket_table, real_data,
+                                                      tmp_path) -> None:
+    """The created/resolved table beside BPIC 2013 (both without a preset of their own):
+    reopens and first responses are NULL for the table's 4,580 tickets only; escalations,
+    which neither records, are not measurable, with each source's reason."""
+    db = tmp_path / "ws.duckdb"
+    table = Path(ticket_table).parent / "tickets.csv"
+    ticketlens.ingest([table], db=db, mapping=CREATED_RESOLVED)
+    ticketlens.ingest([real_data / "bpic2013_closed_problems.csv"], db=db)
+    facts = ticketlens.sla(db)
+    assert facts.attrs["policy_line"] == f"policy: standard ({ASSUMED})"
+    from_table = facts["ticket_id"].str.startswith("Case ")
+    assert from_table.sum() == 4580 and (~from_table).sum() == 1487
+    for column in ("reopens", "first_response_at", "fcr"):
+        assert facts.loc[from_table, column].isna().all(), column
+        assert facts.loc[~from_table, column].notna().sum() > 0, column
+    assert facts.attrs["not_measurable"] == {"escalations": (
+        "not measurable: tickets.csv: the source has no history; "
+        "bpic2013_closed_problems.csv: the source records no escalations")}
+    overall = ticketlens.kpi(db)["kpi_segments"].query("dimension == 'overall'").iloc[0]
+    # BPIC's 1,487 resolved problems, 61 reopened: the table's tickets neither count nor dilute
+    assert (overall["reopened"], overall["reopen_known"]) == (61, 1487)
+    assert overall["reopen_rate"] == pytest.approx(61 / 1487)

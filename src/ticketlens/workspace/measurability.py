@@ -62,10 +62,10 @@ class Measurability:
             return None
         if metric in self.everywhere:
             return np.ones(len(ids), dtype=bool)
-        tickets = con.execute(
+        tickets = con.sql(
             "SELECT ticket_id FROM events GROUP BY ticket_id "
             "HAVING bool_and(list_contains($s, source_id))",
-            {"s": list(self.sources[metric])}).arrow().column(0)
+            params={"s": list(self.sources[metric])}).to_arrow_table().column(0)
         found = pc.is_in(ids.cast(pa.string()), value_set=tickets.combine_chunks()
                          .cast(pa.string()))
         return found.fill_null(False).to_numpy(zero_copy_only=False)
@@ -116,12 +116,22 @@ def measurability(con: duckdb.DuckDBPyConnection, policy: Policy) -> Measurabili
             found[metric] = (bool((stop - ends) & activities), NO_RESPONSES)
         for metric, (ok, why) in found.items():
             rows.append((source_id, name, metric, ok, None if ok else why))
-    table = pd.DataFrame(rows, columns=list(COLUMNS))
-    bad = table[~table["measurable"]] if len(table) else table
-    not_measurable = {m: str(group["reason"].iloc[0]) for m, group in bad.groupby("metric")}
-    by_metric = {m: tuple(int(s) for s in group["source_id"]) for m, group in
-                 bad.groupby("metric")}
-    everywhere = frozenset(m for m, ids in by_metric.items() if len(ids) == len(sources))
+    return _summarised(pd.DataFrame(rows, columns=list(COLUMNS)))
+
+
+def _summarised(table: pd.DataFrame) -> Measurability:
+    """Per metric not measurable somewhere: its reason (each source's, named, when they
+    differ) and the sources concerned."""
+    bad = table[~table["measurable"].astype(bool)] if len(table) else table
+    not_measurable, by_metric = {}, {}
+    for metric, group in bad.groupby("metric"):
+        reasons = list(dict.fromkeys(group["reason"].astype(str)))
+        not_measurable[metric] = reasons[0] if len(reasons) == 1 else "; ".join(
+            f"{name}: {reason}" for name, reason in zip(group["source"], group["reason"],
+                                                         strict=True))
+        by_metric[metric] = tuple(int(s) for s in group["source_id"])
+    sources = table["source_id"].nunique() if len(table) else 0
+    everywhere = frozenset(m for m, ids in by_metric.items() if len(ids) == sources)
     return Measurability(table, not_measurable, everywhere, by_metric)
 
 
@@ -177,10 +187,5 @@ def stored_measurability(con: duckdb.DuckDBPyConnection) -> Measurability:
     workspace of an older ticketlens, where every metric counts as measurable)."""
     if not tables_exist(con, TABLE):
         return Measurability(pd.DataFrame(columns=list(COLUMNS)))
-    table = con.execute(f"SELECT * FROM {TABLE} ORDER BY source_id, metric").fetch_df()
-    bad = table[~table["measurable"].astype(bool)]
-    by_metric = {m: tuple(int(s) for s in g["source_id"]) for m, g in bad.groupby("metric")}
-    sources = table["source_id"].nunique()
-    return Measurability(
-        table, {m: str(g["reason"].iloc[0]) for m, g in bad.groupby("metric")},
-        frozenset(m for m, ids in by_metric.items() if len(ids) == sources), by_metric)
+    return _summarised(con.execute(f"SELECT * FROM {TABLE} ORDER BY source_id, metric")
+                       .fetch_df())

@@ -43,7 +43,8 @@ final AS (
         responded, frt_mean_minutes,
         frt_quantiles[1] AS frt_median_minutes,
         frt_quantiles[2] AS frt_p90_minutes,
-        ever_resolved, reopened, escalated, fcr_known, fcr_tickets,
+        ever_resolved, reopened, escalated, reopen_known, escalation_known, fcr_known,
+        fcr_tickets,
         reopened / nullif(reopen_known, 0) AS reopen_rate,
         escalated / nullif(escalation_known, 0) AS escalation_rate,
         fcr_tickets / nullif(fcr_known, 0) AS fcr_rate
