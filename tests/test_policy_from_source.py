@@ -219,6 +219,12 @@ def test_the_helpdesk_log_read_from_xes_implies_its_preset(real_data, tmp_path) 
     ticketlens.ingest([real_data / "helpdesk.xes.gz"], db=db)
     assert ticketlens.sla(db).attrs["policy_line"] == \
         "policy: helpdesk (the source's own preset)"
+    # a workspace of an older ticketlens (no preset recorded): re-ingesting records it
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM source_policies")
+    assert ticketlens.sla(db).attrs["targets_assumed"] == ASSUMED
+    ticketlens.ingest([real_data / "helpdesk.xes.gz"], db=db)
+    assert ticketlens.sla(db).attrs["policy"] == "helpdesk"
 
 
 def test_two_sources_one_measures_reopens_per_ticket(ticket_table, real_data,
@@ -244,3 +250,12 @@ def test_two_sources_one_measures_reopens_per_ticket(ticket_table, real_data,
     # BPIC's 1,487 resolved problems, 61 reopened: the table's tickets neither count nor dilute
     assert (overall["reopened"], overall["reopen_known"]) == (61, 1487)
     assert overall["reopen_rate"] == pytest.approx(61 / 1487)
+
+
+def test_a_mapping_names_only_a_shipped_preset(tmp_path) -> None:
+    from ticketlens.core.errors import ConfigError
+    from ticketlens.sources.ingest.mapping import from_dict
+
+    assert from_dict({"policy": "servicenow"}, "m").policy == "servicenow"
+    with pytest.raises(ConfigError, match="policy must name a shipped SLA preset"):
+        from_dict({"policy": "nonesuch"}, "m")

@@ -47,6 +47,7 @@ from ticketlens.workspace.connection import (
     use_workspace,
 )
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
+from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import attach_roster_file, refresh_inferred, roster_summary
 from ticketlens.workspace.source_policy import write_source_preset
 
@@ -250,7 +251,9 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
                   load_one: Callable[[Detection], SourceSummary],
                   user_roles: ActivityRoles | None) -> list[SourceSummary]:
     """Load each detected source (``load_one(detection)``) and record the roles of its
-    activities; an unchanged source keeps its roles unless the user passed new ones."""
+    activities and the SLA preset it implies; an unchanged source keeps its roles unless the
+    user passed new ones (and gets its preset recorded if a workspace of an older ticketlens
+    lacks it)."""
     summaries = []
     for detection in detections:
         summary = load_one(detection)
@@ -258,8 +261,12 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
         if summary.status != "unchanged" or user_roles is not None:
             mapping_roles = detection.mapping.roles if detection.mapping else None
             roles = store_source_roles(con, summary.source_id, mapping_roles, user_roles)
-            write_source_preset(con, summary.source_id,
-                                *source_preset(detection.mapping, roles))
+        elif not con.execute("SELECT count(*) FROM source_policies WHERE source_id = $s",
+                             {"s": summary.source_id}).fetchall()[0][0]:
+            roles = read_roles(con, summary.source_id)
+        else:
+            continue
+        write_source_preset(con, summary.source_id, *source_preset(detection.mapping, roles))
     return summaries
 
 

@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from ticketlens.clock.policy import preset_names
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError, SchemaError
 from ticketlens.core.lifecycle import ActivityRoles, parse_roles
@@ -188,6 +189,9 @@ def from_dict(data: MappingType[str, Any], where: str, source: str = "file") -> 
             if not isinstance(data[key], str):
                 raise ConfigError(f"{where}: {key} must be a string, not {data[key]!r}")
             kwargs[key] = data[key]
+    if "policy" in kwargs and kwargs["policy"] not in preset_names():
+        raise ConfigError(f"{where}: policy must name a shipped SLA preset "
+                          f"({', '.join(preset_names())}), not {kwargs['policy']!r}")
     if "format" in data:
         if data["format"] not in FORMATS:
             raise ConfigError(f"{where}: format must be one of {', '.join(FORMATS)}, "
