@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
-from ticketlens.cli.output import console as _console
 from ticketlens.cli.output import NOT_MEASURABLE, esc, shown_of
+from ticketlens.cli.output import console as _console
 from ticketlens.cli.output import table as _table
 from ticketlens.cli.sla_fit import fit_command
 from ticketlens.core.progress import progress_wanted
@@ -238,7 +238,11 @@ def _print_kpi(report: Any, db: str, show: str | None) -> None:
         kpi_views.print_summary(console, report.tables)
     else:
         kpi_views.print_tables(console, report.tables, None if show == "all" else show)
-    _print_reasons(console, report.not_measurable, report.targets_assumed)
+        # the summary says it per figure; the tables show their NULLs as "–": say why
+        columns: dict[str, list[str]] = {}
+        for column, reason in report.not_measurable.items():
+            columns.setdefault(reason, []).append(column)
+        _print_reasons(console, {", ".join(c): r for r, c in columns.items()}, None)
 
 
 sla_command.add_command(fit_command)

@@ -18,7 +18,13 @@ from ticketlens.analyses.sla.engine import bound_policy
 from ticketlens.clock.policy import Policy
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
-from ticketlens.workspace.measurability import ESCALATIONS, FIRST_RESPONSE, REOPENS, Measurability
+from ticketlens.workspace.measurability import (
+    ESCALATIONS,
+    FCR,
+    FIRST_RESPONSE,
+    REOPENS,
+    Measurability,
+)
 from ticketlens.workspace.sql import is_identifier, load_sql
 
 KPI_TABLES = ("kpi_segments", "kpi_breach", "kpi_backlog", "kpi_pareto", "kpi_peak_load",
@@ -121,7 +127,8 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
                count(*) FILTER (WHERE has_creation AND first_response_at IS NULL) AS no_response,
                count(csat) AS rated,
                count(reopens) FILTER (WHERE first_resolved_at IS NOT NULL) AS reopen_known,
-               count(escalations) AS escalation_known
+               count(escalations) AS escalation_known,
+               count(fcr) AS fcr_known
         FROM _kpi_facts
     """).fetch_df().iloc[0]
     total, no_creation = int(counts["tickets"]), int(counts["no_creation"])
@@ -138,6 +145,9 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
              (total - int(counts["reopen_known"]), "never resolved")])),
         ("escalation rate", int(counts["escalation_known"]),
          _or_not_measurable(measured, ESCALATIONS, total, [])),
+        ("first-contact resolution", int(counts["fcr_known"]),
+         _or_not_measurable(measured, FCR, total, [
+             (total - int(counts["fcr_known"]), "not resolved, or nobody held it")])),
     ]
     verdicts = con.execute("""
         SELECT metric, count(breached), count(*) - count(breached) FROM _kpi_verdicts
@@ -157,10 +167,13 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
     frame = []
     for kpi, used, exclusions in rows:
         excluded = [(n, why) for n, why in exclusions if n]
+        # a KPI no source measures: its reason alone (every ticket is left out for it)
+        whole = len(excluded) == 1 and excluded[0][1].startswith("not measurable")
         frame.append({
             "kpi": kpi, "tickets": total, "used": used,
             "excluded": sum(n for n, _ in excluded),
-            "reasons": "; ".join(f"{n} {why}" for n, why in excluded) or None,
+            "reasons": excluded[0][1] if whole else
+            "; ".join(f"{n} {why}" for n, why in excluded) or None,
         })
     return pd.DataFrame(frame)
 
