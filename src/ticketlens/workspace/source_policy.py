@@ -12,6 +12,7 @@ different presets is refused, asking for ``--policy``.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,24 +57,29 @@ def write_source_preset(con: duckdb.DuckDBPyConnection, source_id: int, preset: 
                 {"s": source_id, "p": preset, "o": origin})
 
 
-def source_presets(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str | None]]:
-    """(source name, preset or None) for every source that has events now, in source order."""
-    has_table = tables_exist(con, "source_policies", "sources")
-    if not has_table:
+def source_presets(con: duckdb.DuckDBPyConnection, among: Collection[int] | None = None
+                   ) -> list[tuple[str, str | None]]:
+    """(source name, preset or None) for every source that has events now (of ``among``,
+    when given), in source order."""
+    ids = {"ids": list(among) if among is not None else None}
+    kept = "WHERE $ids IS NULL OR list_contains($ids, source_id)"
+    if not tables_exist(con, "source_policies", "sources"):
         return [(f"source #{s}", None) for (s,) in con.execute(
-            "SELECT DISTINCT source_id FROM events ORDER BY 1").fetchall()]
-    return [(name, preset) for name, preset in con.execute("""
+            f"SELECT DISTINCT source_id FROM events {kept} ORDER BY 1", ids).fetchall()]
+    return [(name, preset) for name, preset in con.execute(f"""
         SELECT coalesce(s.name, 'source #' || e.source_id), p.preset
-        FROM (SELECT DISTINCT source_id FROM events) e
+        FROM (SELECT DISTINCT source_id FROM events {kept}) e
         LEFT JOIN sources s USING (source_id)
         LEFT JOIN source_policies p USING (source_id)
-        ORDER BY e.source_id""").fetchall()]
+        ORDER BY e.source_id""", ids).fetchall()]
 
 
 def choose_policy(con: duckdb.DuckDBPyConnection, policy: str | Path | Policy | None,
-                  previous: tuple[Policy | None, dict[str, Any]] | None = None) -> PolicyChoice:
+                  previous: tuple[Policy | None, dict[str, Any]] | None = None, *,
+                  among: Collection[int] | None = None) -> PolicyChoice:
     """The policy to run with (unbound; see the module's docstring). ``previous``: the policy
-    the stored SLA facts were computed with and their run's parameters, if any."""
+    the stored SLA facts were computed with and their run's parameters, if any; ``among``:
+    the sources whose presets count (default: every source with events)."""
     if policy is not None:
         return PolicyChoice(load_policy(policy), GIVEN, given=True)
     if previous is not None and previous[0] is not None:
@@ -81,7 +87,7 @@ def choose_policy(con: duckdb.DuckDBPyConnection, policy: str | Path | Policy | 
         # facts stored before ticketlens recorded why count as chosen by the user
         if parameters.get("policy_given", True):
             return PolicyChoice(stored_policy, REMEMBERED, given=True)
-    presets = source_presets(con)
+    presets = source_presets(con, among)
     implied = {preset for _, preset in presets}
     if len(implied) > 1:
         listed = "; ".join(f"{name} → {preset or DEFAULT_PRESET + ' (assumed)'}"

@@ -147,7 +147,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
          _or_not_measurable(measured, ESCALATIONS, total, [])),
         ("first-contact resolution", int(counts["fcr_known"]),
          _or_not_measurable(measured, FCR, total, [
-             (total - int(counts["fcr_known"]), "not resolved, or nobody held it")])),
+             (total - int(counts["fcr_known"]), "not resolved, or no known holder")])),
     ]
     verdicts = con.execute("""
         SELECT metric, count(breached), count(*) - count(breached) FROM _kpi_verdicts

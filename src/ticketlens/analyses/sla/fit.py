@@ -116,8 +116,12 @@ def fit_policy(db: WorkspaceLike = DEFAULT_DB, *, policy: str | Path | None = No
     with progress_steps("sla fit", 3, progress) as step:
         with use_workspace(db, must_exist=True) as ws:
             ws.require_events()
-            # the source's own preset unless one is given: the one decision sla/kpi make
-            start = choose_policy(ws.con, policy).policy
+            # the source's own preset unless one is given — the decision sla/kpi make, among
+            # the sources with verdicts to fit (others' tickets are left out of the fit)
+            judged = [s for (s,) in ws.con.execute(
+                "SELECT DISTINCT source_id FROM case_attributes "
+                "WHERE name = 'source_made_sla'").fetchall()]
+            start = choose_policy(ws.con, policy, among=judged or None).policy
             if start.metric(METRIC) is None:
                 raise ConfigError(f"policy {start.origin}: has no [metrics.{METRIC}] clock "
                                   "to fit")
