@@ -131,6 +131,8 @@ def test_sources_with_different_presets_ask_for_a_policy(real_data, tmp_path) ->
     assert "servicenow" in result.output and "helpdesk" in result.output
     assert "--policy" in result.output
     assert CliRunner().invoke(cli, ["kpi", "--db", str(db)]).exit_code == 2
+    info = json.loads(CliRunner().invoke(cli, ["info", "--db", str(db), "--json"]).output)
+    assert [s["sla_preset"] for s in info["sources"]] == ["servicenow", "helpdesk"]
     ok = CliRunner().invoke(cli, ["sla", "--db", str(db), "--policy", "standard"])
     assert ok.exit_code == 0, ok.output
 
