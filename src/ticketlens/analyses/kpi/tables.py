@@ -128,6 +128,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
                count(csat) AS rated,
                count(reopens) FILTER (WHERE first_resolved_at IS NOT NULL) AS reopen_known,
                count(escalations) AS escalation_known,
+               count(*) FILTER (WHERE reopens IS NULL) AS no_reopens,
                count(fcr) AS fcr_known
         FROM _kpi_facts
     """).fetch_df().iloc[0]
@@ -142,9 +143,12 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
              (int(counts["no_response"]), "no first-response activity (as of)")])),
         ("reopen rate", int(counts["reopen_known"]),
          _or_not_measurable(measured, REOPENS, total, [
-             (total - int(counts["reopen_known"]), "never resolved")])),
+             (int(counts["no_reopens"]), _partly(measured, REOPENS)),
+             (total - int(counts["reopen_known"]) - int(counts["no_reopens"]),
+              "never resolved")])),
         ("escalation rate", int(counts["escalation_known"]),
-         _or_not_measurable(measured, ESCALATIONS, total, [])),
+         _or_not_measurable(measured, ESCALATIONS, total, [
+             (total - int(counts["escalation_known"]), _partly(measured, ESCALATIONS))])),
         ("first-contact resolution", int(counts["fcr_known"]),
          _or_not_measurable(measured, FCR, total, [
              (total - int(counts["fcr_known"]), "not resolved, or no known holder")])),
@@ -168,7 +172,8 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
     for kpi, used, exclusions in rows:
         excluded = [(n, why) for n, why in exclusions if n]
         # a KPI no source measures: its reason alone (every ticket is left out for it)
-        whole = len(excluded) == 1 and excluded[0][1].startswith("not measurable")
+        whole = (len(excluded) == 1 and excluded[0][0] == total
+                 and excluded[0][1].startswith("not measurable"))
         frame.append({
             "kpi": kpi, "tickets": total, "used": used,
             "excluded": sum(n for n, _ in excluded),
@@ -184,6 +189,11 @@ def _or_not_measurable(measured: Measurability, metric: str, total: int,
     workspace can measure ``metric``."""
     reason = measured.reason(metric)
     return [(total, reason)] if reason else exclusions
+
+
+def _partly(measured: Measurability, metric: str) -> str:
+    """Why some tickets (those of a source that cannot record ``metric``) are left out."""
+    return f"not measurable: {measured.not_measurable.get(metric, 'not recorded')}"
 
 
 def _lifecycle_kinds(policy: Policy) -> pa.Table:
