@@ -69,7 +69,9 @@ def test_kpi_summary_says_not_measurable_and_why(tmp_path) -> None:
     text = _flat(result.output)
     assert "top Pareto cause not measurable: no ticket records a" in text
     assert "MTTR not measurable: 2 not resolved" in text
-    assert "first-contact resolution not measurable: no resolved ticket" in text
+    # kpi_coverage counts the tickets FCR could not use (issue 10 §1: a row per KPI)
+    assert "first-contact resolution not measurable: 2 not resolved, or no known holder" \
+        in text
     assert "nan" not in text and "(unknown)" not in text
 
 

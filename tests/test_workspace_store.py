@@ -3,6 +3,7 @@ stored result is current only while the workspace holds what it was computed fro
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import duckdb
@@ -38,8 +39,9 @@ def _runs(db) -> pd.DataFrame:
 def test_sla_records_one_run_per_table_with_its_provenance(db) -> None:
     ticketlens.sla(db, policy="compact", as_of=AS_OF)
     runs = _runs(db)
-    assert runs["result_table"].tolist() == ["sla_facts", "sla_summary", "sla_technicians",
-                                             "sla_ticket_technicians"]
+    # measurability: what each source can measure, stored with the facts (issue 10 §1)
+    assert runs["result_table"].tolist() == ["measurability", "sla_facts", "sla_summary",
+                                             "sla_technicians", "sla_ticket_technicians"]
     compact = load_policy("compact")
     assert set(runs["analysis"]) == {"sla"} and set(runs["policy"]) == {"compact"}
     assert set(runs["policy_fingerprint"]) == {compact.fingerprint}
@@ -56,7 +58,11 @@ def test_kpi_records_its_tables_and_segment(db) -> None:
     ticketlens.kpi(db, segment=ticketlens.TicketFilter(priority=("High",)))
     kpi_runs = _runs(db).query("analysis == 'kpi'")
     assert len(kpi_runs) == 9 and set(kpi_runs["policy"]) == {"standard"}
-    assert set(kpi_runs["parameters"]) == {'{"segment": "priority in (High)"}'}
+    # the policy's reason is recorded too: a workspace of hand-made events has no source
+    # preset, so the standard preset's targets are assumed (issue 10 §1)
+    assert [json.loads(p) for p in set(kpi_runs["parameters"])] == [{
+        "segment": "priority in (High)", "policy_assumed": True, "policy_given": False,
+        "policy_reason": "targets assumed: standard preset — pass --policy"}]
 
 
 def test_a_result_is_current_only_for_the_same_state_policy_and_as_of(db) -> None:

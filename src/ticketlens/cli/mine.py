@@ -203,15 +203,21 @@ def rework(db: str, start: Any, end: Any, priority: tuple[str, ...], category: t
               "repeat_summary": result.repeat_summary, "ping_pong": result.ping_pong,
               "ping_pong_summary": result.ping_pong_summary, "escalations": result.escalations,
               "escalation_chains": result.escalation_chains}
-    head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe()}
+    head = {"segment": result.segment, "cases": result.cases, "roster": result.roster.describe(),
+            "not_measurable": result.not_measurable}
     if output.emit(tables, head, "reopens", as_json, out):
         return
     if output.note_empty(result.cases, result.segment):
         return
     click.echo(result.roster.describe())
     reopened = result.reopens["ticket_id"].nunique()
-    click.echo(f"{reopened:,} of {result.cases:,} tickets reopened "
-               f"({output.fmt(reopened / result.cases if result.cases else math.nan, 'share')})")
+    if "reopens" in result.not_measurable:
+        click.echo(f"reopened tickets: {result.not_measurable['reopens']}")
+    else:
+        share = output.fmt(reopened / result.cases if result.cases else math.nan, "share")
+        click.echo(f"{reopened:,} of {result.cases:,} tickets reopened ({share})")
+    if "escalations" in result.not_measurable:
+        click.echo(f"escalation chains: {result.not_measurable['escalations']}")
     output.show("Repeated activities", result.repeat_summary, [
         ("activity", "activity", "text"), ("tickets", "tickets", "int"),
         ("extra", "extra times", "int"), ("share", "share", "share"),

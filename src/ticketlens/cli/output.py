@@ -57,6 +57,8 @@ def console() -> Console:
 
 def not_measurable(reason: str | None) -> str:
     """A figure the data cannot support, with why (never a borrowed number)."""
+    if reason and reason.startswith(NOT_MEASURABLE):  # a reason that says it already
+        return reason
     return f"{NOT_MEASURABLE}: {reason}" if reason else NOT_MEASURABLE
 
 # Per-ticket tables: written with --out, left out of --json (they can be millions of rows).

@@ -9,18 +9,20 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.output import NOT_MEASURABLE, esc, shown_of
 from ticketlens.cli.output import console as _console
-from ticketlens.cli.output import esc, shown_of
 from ticketlens.cli.output import table as _table
 from ticketlens.cli.sla_fit import fit_command
 from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
-               "--list-policies) or a TOML file. Default: the policy the workspace's facts were "
-               "computed with, else 'standard'.")
+               "--list-policies) or a TOML file. Default: the one the workspace's facts were "
+               "computed with when chosen with --policy, else the source's own preset "
+               "('standard', flagged as assumed, for a source without one).")
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.console import Console
 
 
 def _list_policies(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
@@ -78,7 +80,8 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
             click.echo(f"wrote {out}")
     attrs = facts.attrs
     if as_json:
-        payload = {k: attrs[k] for k in ("policy", "as_of", "unknown_activities",
+        payload = {k: attrs[k] for k in ("policy", "policy_line", "targets_assumed",
+                                         "not_measurable", "as_of", "unknown_activities",
                                          "unknown_priorities")}
         payload["summary"] = json.loads(pd.DataFrame(attrs["summary"]).to_json(
             orient="records", date_format="iso"))
@@ -122,14 +125,19 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
     attrs = facts.attrs
     console = _console()
     summary = pd.DataFrame(attrs["summary"])
+    console.print(esc(attrs["policy_line"]), highlight=False)  # which policy, and why
     console.print(f"[bold]SLA facts[/] for {len(facts):,} tickets in {esc(db)} — policy "
                   f"[bold]{esc(attrs['policy'])}[/], as of {attrs['as_of']} → table sla_facts")
+    unmeasured = summary["not_measurable_reason"].notna()
+    summary["breach_rate"] = summary["breach_rate"].astype(object).where(~unmeasured,
+                                                                         NOT_MEASURABLE)
     console.print(_table("Per metric", summary, {
         "metric": "metric", "with_target": "measured", "breached": "breached",
         "breach_rate": "breach rate", "open": "open", "open_breached": "open & breached",
         "no_target": "no target", "not_started": "not started",
         "excluded_no_creation": "no creation event",
     }))
+    _print_reasons(console, attrs["not_measurable"], attrs["targets_assumed"])
     excluded = int((~facts["has_creation"]).sum())
     if excluded:
         console.print(f"[yellow]{excluded:,} tickets have no creation event[/]: flagged "
@@ -159,6 +167,15 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
             "ticket_id": "ticket", "priority": "priority", "final_assignee": "assignee",
             "resolution_breach_at": "breached at", "resolution_elapsed_fraction": "× target",
         }, 10, "all: the table sla_facts, or --out"))
+
+
+def _print_reasons(console: Console, not_measurable: dict[str, str],
+                   assumed: str | None) -> None:
+    """One line per metric no source of the workspace can measure, and assumed targets."""
+    for metric, reason in not_measurable.items():
+        console.print(f"[yellow]{esc(metric)}[/]: {esc(reason)}", highlight=False)
+    if assumed:
+        console.print(f"[yellow]{esc(assumed)}[/]", highlight=False)
 
 
 # --- kpi ----------------------------------------------------------------------------------
@@ -213,6 +230,7 @@ def _print_kpi(report: Any, db: str, show: str | None) -> None:
     from ticketlens.cli import kpi_views
 
     console = _console()
+    console.print(esc(report.policy_line), highlight=False)  # which policy, and why
     console.print(f"[bold]KPIs[/] for {esc(report.segment)} in {esc(db)} — policy "
                   f"[bold]{esc(report.policy)}[/], as of {report.as_of:%Y-%m-%d %H:%M} UTC"
                   + (" (SLA facts recomputed)" if report.recomputed_facts else ""))
@@ -220,6 +238,11 @@ def _print_kpi(report: Any, db: str, show: str | None) -> None:
         kpi_views.print_summary(console, report.tables)
     else:
         kpi_views.print_tables(console, report.tables, None if show == "all" else show)
+        # the summary says it per figure; the tables show their NULLs as "–": say why
+        columns: dict[str, list[str]] = {}
+        for column, reason in report.not_measurable.items():
+            columns.setdefault(reason, []).append(column)
+        _print_reasons(console, {", ".join(c): r for r, c in columns.items()}, None)
 
 
 sla_command.add_command(fit_command)

@@ -7,7 +7,7 @@ Grain and columns of each table are documented in docs/sla.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +19,12 @@ from ticketlens.clock.policy import Policy
 from ticketlens.clock.tickets import CLOSED, RESOLVED, TicketTechnicians
 
 NO_CREATION = "no creation event"
+# Keys of the per-ticket "not measurable" masks facts_table takes (workspace/measurability.py
+# decides them per source), besides the SLA metrics' names.
+FIRST_RESPONSE = "first_response_time"
+REOPENS = "reopens"
+ESCALATIONS = "escalations"
+FCR = "fcr"
 TIMESTAMP = pa.timestamp("us", tz="UTC")
 
 
@@ -81,20 +87,26 @@ def flags(values: np.ndarray, valid: np.ndarray) -> pa.Array:
 
 
 def metric_counts(clock: dict[str, np.ndarray], n_total: int, has_creation: np.ndarray,
-                  source: np.ndarray | None) -> dict[str, int]:
+                  source: np.ndarray | None,
+                  unmeasured: np.ndarray | None = None) -> dict[str, int]:
     """What ``sla_summary`` reports for one metric (``source``: the source's own "made SLA"
-    verdict per ticket, 1/0, -1 unknown; compared only for the resolution metric)."""
+    verdict per ticket, 1/0, -1 unknown; compared only for the resolution metric;
+    ``unmeasured``: tickets whose source cannot measure the metric, counted apart)."""
     status = pad(clock["status"], n_total, 0)
-    verdict = pad(clock["has_verdict"], n_total, False) & has_creation & (status > 0)
+    not_measurable = has_creation & unmeasured if unmeasured is not None \
+        else np.zeros(n_total, dtype=bool)
+    measured = has_creation & ~not_measurable
+    verdict = pad(clock["has_verdict"], n_total, False) & measured & (status > 0)
     breached = pad(clock["breached"], n_total, False) & verdict
-    is_open = has_creation & ((status == 1) | (status == 2))
+    is_open = measured & ((status == 1) | (status == 2))
     counts = {
         "tickets": n_total,
         "excluded_no_creation": int((~has_creation).sum()),
-        "not_started": int((has_creation & (status == 0)).sum()),
+        "not_measurable": int(not_measurable.sum()),
+        "not_started": int((measured & (status == 0)).sum()),
         "with_target": int(verdict.sum()),
-        "no_target": int((has_creation & (status > 0) & ~verdict).sum()),
-        "stopped": int((has_creation & (status == 3)).sum()),
+        "no_target": int((measured & (status > 0) & ~verdict).sum()),
+        "stopped": int((measured & (status == 3)).sum()),
         "open": int(is_open.sum()),
         "breached": int(breached.sum()),
         "open_breached": int((breached & is_open).sum()),
@@ -113,9 +125,16 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
                 life: dict[str, np.ndarray], held: TicketTechnicians, tiers: np.ndarray,
                 escalations: dict[str, np.ndarray], waits: dict[str, np.ndarray],
                 metrics: dict[str, dict[str, np.ndarray]], calendar_names: Sequence[str],
-                d: Dictionaries) -> pa.Table:
-    """One row per ticket (``tix`` order)."""
+                d: Dictionaries,
+                unmeasured: Mapping[str, np.ndarray] | None = None) -> pa.Table:
+    """One row per ticket (``tix`` order). ``unmeasured``: per metric key (``FIRST_RESPONSE``,
+    ``REOPENS``, ``ESCALATIONS``, ``FCR``, an SLA metric's name), the tickets whose source
+    cannot measure it: NULL there, never a number borrowed from another event."""
     life = _padded(life, n_total)
+    none = np.zeros(n_total, dtype=bool)
+    masks = {k: pad(np.asarray(v, dtype=bool), n_total, False)
+             for k, v in (unmeasured or {}).items()}
+    no_escalations = masks.get(ESCALATIONS, none)
     resolver = pad(held.resolver, n_total, -1)
     handoffs = pad(held.handoffs, n_total, 0)
     assignees = pad(held.assignees, n_total, 0)
@@ -139,7 +158,7 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
         "channel": attributes["channel"],
         "csat": attributes["csat"],
         "created_at": instants(life["created_us"]),
-        "first_response_at": instants(life["first_response_us"]),
+        "first_response_at": instants(life["first_response_us"], masks.get(FIRST_RESPONSE)),
         "first_resolved_at": instants(life["first_resolved_us"]),
         "resolved_at": instants(life["resolved_us"]),
         "closed_at": instants(life["closed_us"]),
@@ -147,12 +166,20 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
         "events": pa.array(life["events"], pa.int64()),
         "assignments": pa.array(life["assignments"], pa.int64()),
         "reassignments": pa.array(life["reassignments"], pa.int64()),
-        "escalations": pa.array(life["escalations"], pa.int64()),
+        "escalations": pa.array(life["escalations"], pa.int64(), mask=no_escalations),
     }
-    for tier, counts in escalations.items():
-        columns[f"escalations_{_slug(tier)}"] = pa.array(pad(counts, n_total, 0), pa.int64())
+    # one column per tier above the entry tier, whatever the source escalates to: a stable
+    # schema (0 where a tier is never reached, NULL where escalations are not measurable)
+    life_rules = policy.lifecycle
+    entry = life_rules.entry_tier or (life_rules.tiers[0] if life_rules.tiers else None)
+    for tier in (t for t in life_rules.tiers if t != entry):
+        counts = escalations.get(tier, np.zeros(n_total, dtype=np.int64))
+        columns[f"escalations_{_slug(tier)}"] = pa.array(pad(counts, n_total, 0), pa.int64(),
+                                                         mask=no_escalations)
     for name in ("de_escalations", "reopens", "priority_changes", "holds"):
-        columns[name] = pa.array(life[name], pa.int64())
+        mask = masks.get(ESCALATIONS if name == "de_escalations" else REOPENS, none) \
+            if name in ("de_escalations", "reopens") else None
+        columns[name] = pa.array(life[name], pa.int64(), mask=mask)
     resolved = (life["resolved_us"] >= 0) & (life["resolved_us"] != NO_TIME)
     fcr = ((life["escalations"] == 0) & (life["reassignments"] == 0) & (handoffs == 0)
            & (resolver == life["first_assignee"]))
@@ -164,12 +191,13 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
         "final_tier": text(tier_of[life["final_assignee"]], tier_names),
         "resolver": text(resolver, d.people),
         "resolving_tier": text(tier_of[resolver], tier_names),
-        "fcr": flags(fcr, resolved & (resolver >= 0)),
+        "fcr": flags(fcr, resolved & (resolver >= 0) & ~masks.get(FCR, none)),
     })
     for name, seconds in waits.items():
         columns[f"waiting_{name}_s"] = numbers(pad(seconds, n_total, 0.0))
     for name, clock in metrics.items():
-        columns.update(_metric(name, clock, n_total, has_creation, calendar_names))
+        columns.update(_metric(name, clock, n_total, has_creation, calendar_names,
+                               masks.get(name)))
     columns["source_made_sla"] = attributes["source_made_sla"]
     return pa.table(columns)
 
@@ -208,11 +236,13 @@ def metric_table(n_total: int, ticket_ids: pa.Array, life: dict[str, np.ndarray]
 
 
 def _metric(name: str, clock: dict[str, np.ndarray], n_total: int, has_creation: np.ndarray,
-            calendar_names: Sequence[str]) -> dict[str, pa.Array]:
-    """One metric's columns; blank for tickets excluded for want of a creation event, and
-    (except status and cycles) for clocks that never started."""
+            calendar_names: Sequence[str],
+            unmeasured: np.ndarray | None = None) -> dict[str, pa.Array]:
+    """One metric's columns; blank for tickets excluded for want of a creation event or
+    whose source cannot measure the metric, and (except status and cycles) for clocks that
+    never started."""
     status = pad(clock["status"], n_total, 0)
-    excluded = ~has_creation
+    excluded = ~has_creation if unmeasured is None else ~has_creation | unmeasured
     blank = excluded | (status == 0)
     out: dict[str, pa.Array] = {}
     for key, values in clock.items():

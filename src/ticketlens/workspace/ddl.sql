@@ -128,3 +128,12 @@ CREATE TABLE IF NOT EXISTS lifecycle_settings (
     value      JSON NOT NULL,
     origin     VARCHAR NOT NULL
 );
+
+-- One row per source: the shipped SLA preset its own definitions are (servicenow, helpdesk,
+-- generated-desk), NULL when it has none (sla/kpi then assume the standard preset and say
+-- so), and what said so (its mapping, or the built-in roles its activities matched).
+CREATE TABLE IF NOT EXISTS source_policies (
+    source_id  INTEGER NOT NULL,
+    preset     VARCHAR,
+    origin     VARCHAR NOT NULL
+);

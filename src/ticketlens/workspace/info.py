@@ -9,10 +9,11 @@ from typing import Any
 
 import duckdb
 
+from ticketlens.clock.policy import DEFAULT_PRESET
 from ticketlens.core.jsonable import jsonable
 from ticketlens.core.schema import WORKSPACE_SCHEMA_VERSION
 from ticketlens.workspace.roster import roster_summary
-from ticketlens.workspace.sql import load_sql
+from ticketlens.workspace.sql import load_sql, tables_exist
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
     totals = con.execute(load_sql(__name__, "info.sql")).fetchall()[0]
     assert totals is not None
     sources = []
+    presets = {source_id: preset or f"{DEFAULT_PRESET} (assumed)" for source_id, preset in (
+        con.execute("SELECT source_id, preset FROM source_policies").fetchall()
+        if tables_exist(con, "source_policies") else [])}
     for row in con.execute(
         "SELECT source_id, name, format, path, sha256, tz, ingested_at, rows_read, rows_loaded, "
         "rows_quarantined, rows_deduped, details FROM sources ORDER BY source_id"
@@ -64,6 +68,8 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
             "rows_loaded": row[8], "rows_quarantined": row[9], "rows_deduped": row[10],
             "events": events[0], "cases": events[1],
             "timestamp_format": details.get("timestamp_format"),
+            # the SLA preset sla/kpi use for it (workspace/source_policy.py)
+            "sla_preset": presets.get(row[0], f"{DEFAULT_PRESET} (assumed)"),
         })
     activities = con.execute(
         "SELECT activity, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()

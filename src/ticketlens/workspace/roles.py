@@ -9,6 +9,7 @@ stored.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import duckdb
 import pyarrow as pa
@@ -34,26 +35,32 @@ def write_roles(con: duckdb.DuckDBPyConnection, source_id: int, roles: ActivityR
                         [source_id, key, json.dumps(values[key]), roles.origin])
 
 
-def read_roles(con: duckdb.DuckDBPyConnection) -> ActivityRoles:
-    """The workspace's roles in force (latest source wins per activity and setting)."""
+def read_roles(con: duckdb.DuckDBPyConnection, source_id: int | None = None) -> ActivityRoles:
+    """The workspace's roles in force (latest source wins per activity and setting), or
+    those stored for ``source_id``."""
     if not tables_exist(con, "activity_roles", "lifecycle_settings"):
         return VOCABULARY
+    only = {"s": source_id} if source_id is not None else {}
+    where = "WHERE source_id = $s" if source_id is not None else ""
     rows = con.execute(
-        """
+        f"""
         WITH winner AS (
             SELECT activity, max(source_id) AS source_id, min(source_id) AS first_source
-            FROM activity_roles GROUP BY activity
+            FROM activity_roles {where} GROUP BY activity
         )
         SELECT r.activity, r.role, r.tier, r.state, r.origin
         FROM activity_roles r JOIN winner w USING (activity, source_id)
         ORDER BY w.first_source, r.position, r.role
-        """).fetchall()
+        """, only).fetchall()
     if not rows:
-        return VOCABULARY
+        return VOCABULARY if source_id is None else ActivityRoles()
     settings = {key: (json.loads(value), origin) for key, value, origin in con.execute(
         "SELECT key, arg_max(value, source_id), arg_max(origin, source_id) "
-        "FROM lifecycle_settings GROUP BY key ORDER BY key").fetchall()}
-    return from_rows(rows, settings)
+        f"FROM lifecycle_settings {where} GROUP BY key ORDER BY key", only).fetchall()}
+    roles = from_rows(rows, settings)
+    if source_id is not None and not settings:  # the origin its entries share
+        roles = replace(roles, origin=rows[0][4])
+    return roles
 
 
 def roles_arrow(roles: ActivityRoles) -> pa.Table:

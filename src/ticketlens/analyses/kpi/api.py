@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,21 @@ from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
+from ticketlens.workspace.measurability import (
+    ESCALATIONS,
+    FCR,
+    FIRST_RESPONSE,
+    REOPENS,
+    Measurability,
+    stored_measurability,
+)
+from ticketlens.workspace.source_policy import (
+    ASSUMED,
+    GIVEN,
+    REMEMBERED,
+    PolicyChoice,
+    choose_policy,
+)
 from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
@@ -34,6 +49,10 @@ class KpiReport:
     segment: str
     recomputed_facts: bool
     out: Path | None = None
+    policy_line: str = ""  # "policy: servicenow (the source's own preset)"
+    targets_assumed: str | None = None  # ASSUMED when the policy's targets are only assumed
+    # KPI column -> "not measurable: reason" (its value is NULL in every row)
+    not_measurable: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -42,6 +61,9 @@ class KpiReport:
         """JSON-ready: tables as lists of records, instants as ISO 8601 text."""
         return {
             "policy": self.policy,
+            "policy_line": self.policy_line,
+            "targets_assumed": self.targets_assumed,
+            "not_measurable": self.not_measurable,
             "as_of": self.as_of.isoformat(),
             "segment": self.segment,
             "recomputed_facts": self.recomputed_facts,
@@ -76,33 +98,64 @@ def kpi(
                           f"choose from {', '.join(FORMATS)}")
     with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
-        chosen, as_of, recomputed = _facts_for(ws, policy, step)
-        tables = build_tables(ws.con, chosen, as_of, segment, step=step)
+        choice, as_of, recomputed = _facts_for(ws, policy, step)
+        chosen = choice.policy
+        measured = stored_measurability(ws.con)
+        tables = build_tables(ws.con, chosen, as_of, segment, step=step, measured=measured)
         described = (segment or TicketFilter()).describe()
         step("storing kpi tables")
         save(ws, "kpi", {name: tables[name] for name in KPI_TABLES}, policy=chosen,
-             as_of=as_of, parameters={"segment": described})
-    report = KpiReport(tables, chosen.name, as_of, described, recomputed)
+             as_of=as_of, parameters={"segment": described, **choice.provenance()})
+    report = KpiReport(tables, chosen.name, as_of, described, recomputed, None, choice.line,
+                       ASSUMED if choice.assumed else None, kpi_not_measurable(measured))
     if out is not None:
         report.out = write_tables(tables, Path(out), formats)
     return report
 
 
 def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
-               step: Any) -> tuple[Policy, datetime, bool]:
-    """The policy and as-of instant of up-to-date SLA facts (``workspace.store.current``),
-    computing them when needed: default policy, the one they were last computed with."""
+               step: Any) -> tuple[PolicyChoice, datetime, bool]:
+    """The policy (and why) and as-of instant of up-to-date SLA facts
+    (``workspace.store.current``), computing them first when needed with the policy
+    ``workspace.source_policy.choose_policy`` gives — kpi reads sla, never the reverse."""
     wanted = load_policy(policy) if policy is not None else None
     runs = [current(ws.con, table, analysis="sla", policy=wanted) for table in TABLES]
     fresh = runs[0]  # sla_facts; the sla tables are stored together, each must be current
     if fresh is not None and fresh.as_of is not None and all(runs):
         fresh_policy = fresh.stored_policy()
         if fresh_policy is not None:
-            return fresh_policy, fresh.as_of, False
+            said = fresh.parameters
+            if wanted is not None:
+                return PolicyChoice(fresh_policy, GIVEN, given=True), fresh.as_of, False
+            given = bool(said.get("policy_given", True))
+            return (PolicyChoice(fresh_policy, REMEMBERED if given
+                                 else said.get("policy_reason", REMEMBERED),
+                                 bool(said.get("policy_assumed", False)), given),
+                    fresh.as_of, False)
     previous = stored(ws.con, FACTS_TABLE)
-    wanted = wanted or (previous.stored_policy() if previous else None) or load_policy(None)
-    result, _ = compute_and_store(ws, wanted, None, step)
-    return wanted, result.as_of, True
+    choice = choose_policy(ws.con, wanted, (previous.stored_policy(), previous.parameters)
+                           if previous else None)
+    result, _ = compute_and_store(ws, choice, None, step)
+    return choice, result.as_of, True
+
+
+# KPI columns a metric's measurability decides (workspace/measurability.py)
+_KPI_COLUMNS = {
+    FIRST_RESPONSE: ("frt_mean_minutes", "frt_median_minutes", "frt_p90_minutes"),
+    REOPENS: ("reopen_rate",), ESCALATIONS: ("escalation_rate",), FCR: ("fcr_rate",),
+}
+
+
+def kpi_not_measurable(measured: Measurability) -> dict[str, str]:
+    """KPI column (or ``<metric> breach_rate``) -> ``not measurable: reason``, for the metrics
+    no source of the workspace can measure."""
+    out: dict[str, str] = {}
+    for metric in sorted(measured.everywhere):
+        reason = measured.reason(metric)
+        assert reason is not None
+        for column in _KPI_COLUMNS.get(metric, (f"{metric} breach_rate",)):
+            out[column] = reason
+    return out
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out: Path,

@@ -25,6 +25,10 @@ grouped AS (
         count(*) FILTER (WHERE first_resolved_at IS NOT NULL) AS ever_resolved,
         count(*) FILTER (WHERE reopens > 0) AS reopened,
         count(*) FILTER (WHERE escalations > 0) AS escalated,
+        -- NULL counts: the ticket's source cannot measure them (table measurability), so a
+        -- rate over none of them is NULL ("not measurable"), never 0.0 %
+        count(reopens) FILTER (WHERE first_resolved_at IS NOT NULL) AS reopen_known,
+        count(escalations) AS escalation_known,
         count(fcr) AS fcr_known,
         count(*) FILTER (WHERE fcr) AS fcr_tickets
     FROM facts
@@ -39,9 +43,10 @@ final AS (
         responded, frt_mean_minutes,
         frt_quantiles[1] AS frt_median_minutes,
         frt_quantiles[2] AS frt_p90_minutes,
-        ever_resolved, reopened, escalated, fcr_known, fcr_tickets,
-        reopened / nullif(ever_resolved, 0) AS reopen_rate,
-        escalated / nullif(tickets, 0) AS escalation_rate,
+        ever_resolved, reopened, escalated, reopen_known, escalation_known, fcr_known,
+        fcr_tickets,
+        reopened / nullif(reopen_known, 0) AS reopen_rate,
+        escalated / nullif(escalation_known, 0) AS escalation_rate,
         fcr_tickets / nullif(fcr_known, 0) AS fcr_rate
     FROM grouped
 )

@@ -64,7 +64,7 @@ def mann_whitney_escalated(con: duckdb.DuckDBPyConnection) -> dict:
             "effect_size_name": "rank-biserial correlation (escalated vs not)"}
     data = con.execute(
         "SELECT resolution_hours, escalations > 0 AS escalated FROM _kpi_facts "
-        "WHERE resolution_hours IS NOT NULL").fetchnumpy()
+        "WHERE resolution_hours IS NOT NULL AND escalations IS NOT NULL").fetchnumpy()
     hours = np.asarray(data["resolution_hours"], dtype=np.float64)
     escalated = np.asarray(data["escalated"], dtype=bool)
     x, y = hours[escalated], hours[~escalated]

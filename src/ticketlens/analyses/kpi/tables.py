@@ -18,6 +18,13 @@ from ticketlens.analyses.sla.engine import bound_policy
 from ticketlens.clock.policy import Policy
 from ticketlens.core.errors import AnalysisError
 from ticketlens.core.segment import TicketFilter
+from ticketlens.workspace.measurability import (
+    ESCALATIONS,
+    FCR,
+    FIRST_RESPONSE,
+    REOPENS,
+    Measurability,
+)
 from ticketlens.workspace.sql import is_identifier, load_sql
 
 KPI_TABLES = ("kpi_segments", "kpi_breach", "kpi_backlog", "kpi_pareto", "kpi_peak_load",
@@ -34,8 +41,12 @@ def resolution_metric(policy: Policy) -> str | None:
 
 def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime,
                  segment: TicketFilter | None = None,
-                 step: Callable[[str], None] | None = None) -> dict[str, pd.DataFrame]:
-    """All KPI tables for the tickets of ``segment`` (default: all), as pandas DataFrames."""
+                 step: Callable[[str], None] | None = None,
+                 measured: Measurability | None = None) -> dict[str, pd.DataFrame]:
+    """All KPI tables for the tickets of ``segment`` (default: all), as pandas DataFrames.
+    ``measured``: what the workspace's sources can measure (the ``measurability`` stored with
+    the SLA facts): a metric no source measures is NULL with its reason in ``kpi_coverage``."""
+    measured = measured or Measurability(pd.DataFrame())
     note = step or (lambda _: None)
     policy = bound_policy(con, policy)  # a stored run's policy is read back unbound
     segment = segment or TicketFilter()
@@ -74,10 +85,13 @@ def build_tables(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: datetime
             note(name.removeprefix("kpi_").replace("_", " "))
             tables[name] = con.execute(load_sql(__name__, f"{name}.sql"), params_).fetch_df()
         note("statistical tests")
+        escalated = stats.mann_whitney_escalated(con)
+        if measured.reason(ESCALATIONS):
+            escalated["note"] = measured.reason(ESCALATIONS)
         tables["kpi_tests"] = pd.DataFrame(
-            [stats.chi_square_priority_breach(con, metric), stats.mann_whitney_escalated(con)],
+            [stats.chi_square_priority_breach(con, metric), escalated],
             columns=list(stats.TEST_COLUMNS))
-        tables["kpi_coverage"] = _coverage(con, policy)
+        tables["kpi_coverage"] = _coverage(con, policy, measured)
     finally:
         con.execute("DROP VIEW IF EXISTS _kpi_verdicts")
         for table in _TEMP:
@@ -100,8 +114,10 @@ def _metric_names(con: duckdb.DuckDBPyConnection, policy: Policy) -> list[str]:
     return names
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
-    """One row per KPI: tickets used, and tickets left out with the reason, counted."""
+def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
+              measured: Measurability) -> pd.DataFrame:
+    """One row per KPI: tickets used, and tickets left out with the reason, counted; a KPI
+    no source can measure says so (``not measurable: …``) instead of its exclusions."""
     counts = con.execute("""
         SELECT count(*) AS tickets,
                count(*) FILTER (WHERE NOT has_creation) AS no_creation,
@@ -109,7 +125,11 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
                count(*) FILTER (WHERE has_creation AND resolved_at IS NULL) AS unresolved,
                count(first_response_minutes) AS responded,
                count(*) FILTER (WHERE has_creation AND first_response_at IS NULL) AS no_response,
-               count(csat) AS rated
+               count(csat) AS rated,
+               count(reopens) FILTER (WHERE first_resolved_at IS NOT NULL) AS reopen_known,
+               count(escalations) AS escalation_known,
+               count(*) FILTER (WHERE reopens IS NULL) AS no_reopens,
+               count(fcr) AS fcr_known
         FROM _kpi_facts
     """).fetch_df().iloc[0]
     total, no_creation = int(counts["tickets"]), int(counts["no_creation"])
@@ -118,8 +138,20 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
          [(no_creation, "no creation event: no start to measure from"),
           (int(counts["unresolved"]), "not resolved (as of)")]),
         ("first response time", int(counts["responded"]),
-         [(no_creation, "no creation event: no start to measure from"),
-          (int(counts["no_response"]), "no first-response activity (as of)")]),
+         _or_not_measurable(measured, FIRST_RESPONSE, total, [
+             (no_creation, "no creation event: no start to measure from"),
+             (int(counts["no_response"]), "no first-response activity (as of)")])),
+        ("reopen rate", int(counts["reopen_known"]),
+         _or_not_measurable(measured, REOPENS, total, [
+             (int(counts["no_reopens"]), _partly(measured, REOPENS)),
+             (total - int(counts["reopen_known"]) - int(counts["no_reopens"]),
+              "never resolved")])),
+        ("escalation rate", int(counts["escalation_known"]),
+         _or_not_measurable(measured, ESCALATIONS, total, [
+             (total - int(counts["escalation_known"]), _partly(measured, ESCALATIONS))])),
+        ("first-contact resolution", int(counts["fcr_known"]),
+         _or_not_measurable(measured, FCR, total, [
+             (total - int(counts["fcr_known"]), "not resolved, or no known holder")])),
     ]
     verdicts = con.execute("""
         SELECT metric, count(breached), count(*) - count(breached) FROM _kpi_verdicts
@@ -128,9 +160,10 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
     by_metric = {m: (int(w), int(wo)) for m, w, wo in verdicts}
     for metric in policy.metrics:
         with_verdict, without = by_metric.get(metric.name, (0, 0))
-        rows.append((f"{metric.name} SLA breach rate", with_verdict,
-                     [(no_creation, "no creation event: no SLA clock (never an invented start)"),
-                      (without, "clock not started, or no target for the ticket's priority")]))
+        rows.append((f"{metric.name} SLA breach rate", with_verdict, _or_not_measurable(
+            measured, metric.name, total,
+            [(no_creation, "no creation event: no SLA clock (never an invented start)"),
+             (without, "clock not started, or no target for the ticket's priority")])))
     rows.append(("backlog and peak load", total - no_creation,
                  [(no_creation, "no creation event: creation instant unknown")]))
     rows.append(("CSAT", int(counts["rated"]),
@@ -138,12 +171,29 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy) -> pd.DataFrame:
     frame = []
     for kpi, used, exclusions in rows:
         excluded = [(n, why) for n, why in exclusions if n]
+        # a KPI no source measures: its reason alone (every ticket is left out for it)
+        whole = (len(excluded) == 1 and excluded[0][0] == total
+                 and excluded[0][1].startswith("not measurable"))
         frame.append({
             "kpi": kpi, "tickets": total, "used": used,
             "excluded": sum(n for n, _ in excluded),
-            "reasons": "; ".join(f"{n} {why}" for n, why in excluded) or None,
+            "reasons": excluded[0][1] if whole else
+            "; ".join(f"{n} {why}" for n, why in excluded) or None,
         })
     return pd.DataFrame(frame)
+
+
+def _or_not_measurable(measured: Measurability, metric: str, total: int,
+                       exclusions: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``exclusions``, or every ticket left out as "not measurable: …" when no source of the
+    workspace can measure ``metric``."""
+    reason = measured.reason(metric)
+    return [(total, reason)] if reason else exclusions
+
+
+def _partly(measured: Measurability, metric: str) -> str:
+    """Why some tickets (those of a source that cannot record ``metric``) are left out."""
+    return f"not measurable: {measured.not_measurable.get(metric, 'not recorded')}"
 
 
 def _lifecycle_kinds(policy: Policy) -> pa.Table:

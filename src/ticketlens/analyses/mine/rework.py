@@ -3,7 +3,7 @@ technicians or tiers, or climb (and descend) the escalation ladder."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -13,6 +13,7 @@ from ticketlens.analyses.mine.source import event_log
 from ticketlens.core.lifecycle import Role
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike
+from ticketlens.workspace.measurability import history_not_measurable
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,9 @@ class Rework:
     roster: RosterCoverage
     cases: int
     segment: str
+    # "reopens" / "escalations" -> "not measurable: reason" when no source can record them
+    # (their tables are then empty for want of history, not for want of rework)
+    not_measurable: dict[str, str] = field(default_factory=dict)
 
 
 def rework(
@@ -91,6 +95,7 @@ def rework(
             "steps": steps, "de_escalated": list(roles.ordered(Role.DE_ESCALATION)),
         })
         cases, described = log.cases, log.segment.describe()
+        unmeasured = history_not_measurable(log.con)
     return Rework(
         repeats=repeats,
         repeat_summary=_repeat_summary(repeats, cases),
@@ -102,6 +107,7 @@ def rework(
         roster=coverage,
         cases=cases,
         segment=described,
+        not_measurable=unmeasured,
     )
 
 

@@ -52,6 +52,7 @@ from ticketlens.workspace.events import (
     ticket_ids,
     to_us,
 )
+from ticketlens.workspace.measurability import Measurability, measurability
 from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import roster as workspace_roster
 
@@ -76,6 +77,7 @@ class FactsResult:
     unknown_activities: dict[str, int] = field(default_factory=dict)  # not in the policy
     unknown_priorities: dict[str, int] = field(default_factory=dict)  # tickets without target
     metric_counts: dict[str, dict[str, int]] = field(default_factory=dict)  # for sla_summary
+    measurability: Measurability | None = None  # what each source can measure
     _frame: pd.DataFrame | None = None
 
     @property
@@ -117,7 +119,12 @@ def compute_facts(
     roster = _roster_tiers(con, staged.dictionaries.people, policy)
     done["tiers"] = np.where(roster >= 0, roster, tickets.technician_tiers(found, policy))
     done.update(life=found.columns, escalations=found.escalations, waits=found.waits)
-    return _facts(staged, policy, as_of, done, shared.calendars.names, ids, attributes)
+    measured = measurability(con, policy)
+    done["unmeasured"] = {key: mask for key in measured.sources
+                          if (mask := measured.ticket_mask(con, key, ids)) is not None}
+    result = _facts(staged, policy, as_of, done, shared.calendars.names, ids, attributes)
+    result.measurability = measured
+    return result
 
 
 def bound_policy(con: duckdb.DuckDBPyConnection,
@@ -189,14 +196,17 @@ def _facts(staged: StagedEvents, policy: Policy, as_of: datetime, done: dict[str
     d = staged.dictionaries
     metrics = {m.name: done[f"metric {m.name}"] for m in policy.metrics}
     life, held, tiers = done["life"], done["held"], done["tiers"]
+    unmeasured = done.get("unmeasured", {})
     table = facts_table(policy, staged.n_total, ids, attributes, life, held, tiers,
-                        done["escalations"], done["waits"], metrics, calendar_names, d)
+                        done["escalations"], done["waits"], metrics, calendar_names, d,
+                        unmeasured)
     has_creation = table.column("has_creation").to_numpy(zero_copy_only=False)
     made = table.column("source_made_sla")
     source = np.where(made.is_null().to_numpy(zero_copy_only=False), -1,
                       made.fill_null(False).to_numpy(zero_copy_only=False).astype(np.int64))
     counts = {name: metric_counts(clock, staged.n_total, has_creation,
-                                  source if name == "resolution" else None)
+                                  source if name == "resolution" else None,
+                                  unmeasured.get(name))
               for name, clock in metrics.items()}
     known = set(policy.activities)
     unknown_activities = {a: int(n) for a, n in zip(d.activities, staged.activity_counts,

@@ -23,7 +23,7 @@ from ticketlens.analyses.sla import fit_rules as rules
 from ticketlens.analyses.sla.fit_rules import METRIC, Rule
 from ticketlens.clock.facts import StagedEvents
 from ticketlens.clock.facts import metric_facts as clock_facts
-from ticketlens.clock.policy import Policy, load_policy, parse_policy, preset_names
+from ticketlens.clock.policy import Policy, load_policy, parse_policy
 from ticketlens.core.errors import AnalysisError, ConfigError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.lifecycle import ActivityRoles
@@ -38,6 +38,7 @@ from ticketlens.workspace.events import (
     to_us,
 )
 from ticketlens.workspace.roles import read_roles
+from ticketlens.workspace.source_policy import choose_policy
 
 MAX_SWEEPS = 4  # coordinate sweeps; the sample settles in two
 NEAR_TARGET = 0.10  # a disagreement this close to its target is a question of the target
@@ -115,7 +116,12 @@ def fit_policy(db: WorkspaceLike = DEFAULT_DB, *, policy: str | Path | None = No
     with progress_steps("sla fit", 3, progress) as step:
         with use_workspace(db, must_exist=True) as ws:
             ws.require_events()
-            start = load_policy(policy if policy is not None else _source_preset(ws.con))
+            # the source's own preset unless one is given — the decision sla/kpi make, among
+            # the sources with verdicts to fit (others' tickets are left out of the fit)
+            judged = [s for (s,) in ws.con.execute(
+                "SELECT DISTINCT source_id FROM case_attributes "
+                "WHERE name = 'source_made_sla'").fetchall()]
+            start = choose_policy(ws.con, policy, among=judged or None).policy
             if start.metric(METRIC) is None:
                 raise ConfigError(f"policy {start.origin}: has no [metrics.{METRIC}] clock "
                                   "to fit")
@@ -130,13 +136,6 @@ def fit_policy(db: WorkspaceLike = DEFAULT_DB, *, policy: str | Path | None = No
             temp.write_text(found.toml, encoding="utf-8")
         found.out = str(out)
     return found
-
-
-def _source_preset(con: Any) -> str:
-    """The preset of the workspace's source (named after its format), else ``standard``."""
-    formats = {row[0] for row in con.execute("SELECT DISTINCT format FROM sources").fetchall()}
-    named = formats & set(preset_names())
-    return named.pop() if len(named) == 1 else "standard"
 
 
 @dataclass

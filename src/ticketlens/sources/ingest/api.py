@@ -35,7 +35,7 @@ from ticketlens.sources.ingest.read_events import desk_sha256, resolve_tz, stage
 from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
-from ticketlens.sources.ingest.roles import load_roles, store_source_roles
+from ticketlens.sources.ingest.roles import load_roles, source_preset, store_source_roles
 from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
@@ -47,7 +47,9 @@ from ticketlens.workspace.connection import (
     use_workspace,
 )
 from ticketlens.workspace.info import WorkspaceInfo, workspace_info
+from ticketlens.workspace.roles import read_roles
 from ticketlens.workspace.roster import attach_roster_file, refresh_inferred, roster_summary
+from ticketlens.workspace.source_policy import write_source_preset
 
 __all__ = ["IngestSummary", "WorkspaceInfo", "info", "ingest"]
 
@@ -85,6 +87,7 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
     if mapping:
         mapping.pop("source", None)
         mapping.pop("roles", None)  # roles change no event: re-ingesting with others rewrites them
+        mapping.pop("policy", None)  # nor does the preset the source implies
     text = json.dumps(
         {"format": detection.format, "mapping": mapping, "options": asdict(options),
          "dedupe": dedupe}, sort_keys=True, default=str,
@@ -248,14 +251,22 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
                   load_one: Callable[[Detection], SourceSummary],
                   user_roles: ActivityRoles | None) -> list[SourceSummary]:
     """Load each detected source (``load_one(detection)``) and record the roles of its
-    activities; an unchanged source keeps its roles unless the user passed new ones."""
+    activities and the SLA preset it implies; an unchanged source keeps its roles unless the
+    user passed new ones (and gets its preset recorded if a workspace of an older ticketlens
+    lacks it)."""
     summaries = []
     for detection in detections:
         summary = load_one(detection)
         summaries.append(summary)
         if summary.status != "unchanged" or user_roles is not None:
             mapping_roles = detection.mapping.roles if detection.mapping else None
-            store_source_roles(con, summary.source_id, mapping_roles, user_roles)
+            roles = store_source_roles(con, summary.source_id, mapping_roles, user_roles)
+        elif not con.execute("SELECT count(*) FROM source_policies WHERE source_id = $s",
+                             {"s": summary.source_id}).fetchall()[0][0]:
+            roles = read_roles(con, summary.source_id)
+        else:
+            continue
+        write_source_preset(con, summary.source_id, *source_preset(detection.mapping, roles))
     return summaries
 
 

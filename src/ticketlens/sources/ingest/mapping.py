@@ -20,6 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from ticketlens.clock.policy import preset_names
 from ticketlens.core.config import load_toml, reject_unknown_keys
 from ticketlens.core.errors import ConfigError, SchemaError
 from ticketlens.core.lifecycle import ActivityRoles, parse_roles
@@ -41,7 +42,7 @@ ALLOWED_KEYS = (
     "name", "description", "format", "detect", "case", "activity", "activity_separator",
     "timestamp", *EVENT_FIELDS, "created", "events", "case_attributes", "instants", "missing",
     "unassigned", "timestamp_format", "dayfirst", "delimiter", "encoding", "optional",
-    "activity_names", "roles",
+    "activity_names", "roles", "policy",
 )
 FORMATS = ("csv", "servicenow", "ticket-table", "events")
 
@@ -78,6 +79,9 @@ class Mapping:
     activity_names: tuple[tuple[str, str], ...] = ()
     # what the source's activities mean (core/lifecycle.py); None: nothing declared
     roles: ActivityRoles | None = field(default=None, compare=False)
+    # the shipped SLA preset this source's own definitions are (clock/presets); None: the
+    # source has none of its own, analyses assume the standard preset and say so
+    policy: str | None = field(default=None, compare=False)
     source: str = field(default="built-in", compare=False)
 
     @property
@@ -180,11 +184,14 @@ def from_dict(data: MappingType[str, Any], where: str, source: str = "file") -> 
     reject_unknown_keys(data, ALLOWED_KEYS, where)
     kwargs: dict[str, Any] = {"source": source}
     for key in ("name", "description", "case", "timestamp", *EVENT_FIELDS, "created",
-                "activity_separator", "delimiter", "encoding"):
+                "activity_separator", "delimiter", "encoding", "policy"):
         if key in data:
             if not isinstance(data[key], str):
                 raise ConfigError(f"{where}: {key} must be a string, not {data[key]!r}")
             kwargs[key] = data[key]
+    if "policy" in kwargs and kwargs["policy"] not in preset_names():
+        raise ConfigError(f"{where}: policy must name a shipped SLA preset "
+                          f"({', '.join(preset_names())}), not {kwargs['policy']!r}")
     if "format" in data:
         if data["format"] not in FORMATS:
             raise ConfigError(f"{where}: format must be one of {', '.join(FORMATS)}, "

@@ -19,6 +19,7 @@ from ticketlens.core.lifecycle import (
     parse_roles,
     with_origin,
 )
+from ticketlens.sources.ingest.mapping import Mapping as Mapping_
 from ticketlens.sources.ingest.mapping import all_builtins
 from ticketlens.workspace.roles import write_roles
 
@@ -32,19 +33,39 @@ def load_roles(spec: str | Path | Mapping[str, Any] | ActivityRoles | None) -> A
     return parse_roles(load_toml(spec), f"roles file {spec}")
 
 
+_VOCABULARY_NAME = "the ticketlens vocabulary"
+_INFERRED = "inferred: every activity is one of "
+
+
 @cache
-def _builtin_roles() -> tuple[tuple[str, ActivityRoles], ...]:
-    """The ticketlens vocabulary, then every built-in mapping's roles (read once)."""
-    return (("the ticketlens vocabulary", VOCABULARY), *tuple((f"mapping {m.name}", m.roles) for m in all_builtins() if m.roles is not None and m.roles != VOCABULARY))
+def _builtin_roles() -> tuple[tuple[str, ActivityRoles, str | None], ...]:
+    """The ticketlens vocabulary, then every built-in mapping's roles, each with the SLA
+    preset its source implies (read once)."""
+    desk = next((m.policy for m in all_builtins() if m.roles == VOCABULARY), None)
+    return ((_VOCABULARY_NAME, VOCABULARY, desk),
+            *tuple((f"mapping {m.name}", m.roles, m.policy) for m in all_builtins()
+                   if m.roles is not None and m.roles != VOCABULARY))
 
 
 def _by_vocabulary(activities: set[str]) -> ActivityRoles | None:
     """The built-in roles that declare every activity the source has (the ticketlens
     vocabulary first), e.g. the Helpdesk log read from XES, which names no mapping."""
-    for name, roles in _builtin_roles():
+    for name, roles, _ in _builtin_roles():
         if activities and activities <= set(roles.activities):
-            return with_origin(roles, f"inferred: every activity is one of {name}")
+            return with_origin(roles, f"{_INFERRED}{name}")
     return None
+
+
+def source_preset(mapping: Mapping_ | None, roles: ActivityRoles) -> tuple[str | None, str]:
+    """The shipped SLA preset a source implies and what says so: its mapping's ``policy``,
+    else that of the built-in whose activities it matched (the Helpdesk log read from XES);
+    None for a source without SLA definitions of its own."""
+    if mapping is not None and mapping.policy:
+        return mapping.policy, f"mapping {mapping.name}"
+    for name, _, preset in _builtin_roles():
+        if preset and roles.origin == f"{_INFERRED}{name}":
+            return preset, roles.origin
+    return None, f"mapping {mapping.name}" if mapping is not None else "no mapping"
 
 
 def store_source_roles(con: duckdb.DuckDBPyConnection, source_id: int,
