@@ -121,13 +121,17 @@ def test_servicenow_typed_workbook_date_cells_become_the_same_instants(
 
 def test_date_cells_follow_tz_like_naive_csv_text(real_data: Path, tmp_path: Path) -> None:
     header, *rows = _rows(real_data / "helpdesk.csv")
+    rows = rows[:4_000]  # whole tickets' worth of the log; enough, and quick
+    part = tmp_path / "helpdesk.csv"
+    with part.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
     typed = [header] + [_typed(header, r, ("Complete Timestamp",), "%Y/%m/%d %H:%M:%S.%f")
                         for r in rows]
     # 1904 date system (Excel for Mac): the serial numbers differ, the instants must not.
     book = _workbook(tmp_path / "helpdesk.xlsx", {"log": typed}, epoch_1904=True)
-    ticketlens.ingest(real_data / "helpdesk.csv", db=tmp_path / "a.duckdb", tz="Europe/Rome")
+    ticketlens.ingest(part, db=tmp_path / "a.duckdb", tz="Europe/Rome")
     summary = ticketlens.ingest(book, db=tmp_path / "b.duckdb", tz="Europe/Rome")
-    assert summary.sources[0].rows_loaded == 21_348
+    assert summary.sources[0].rows_loaded == 4_000
     assert summary.sources[0].mapping == "helpdesk"
     assert _events(tmp_path / "b.duckdb") == _events(tmp_path / "a.duckdb")
 
