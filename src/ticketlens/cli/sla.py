@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.xlsx import written_xlsx, xlsx_option
 from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
@@ -192,10 +193,11 @@ def _print_sla(facts: pd.DataFrame, db: str) -> None:
               help="Also write every KPI table to this folder.")
 @click.option("--format", "formats", default="parquet,csv", show_default=True,
               help="File formats for --out: parquet, csv or both (comma-separated).")
+@xlsx_option
 @json_option
 def kpi_command(db: str, policy: str | None, start: datetime | None, end: datetime | None,
                 priority: tuple[str, ...], category: tuple[str, ...], team: tuple[str, ...],
-                out: str | None, formats: str, as_json: bool) -> None:
+                out: str | None, formats: str, as_json: bool, xlsx: str | None) -> None:
     """Service KPIs over the SLA facts, stored as `kpi_*` tables in the workspace.
 
     MTTR, median and p90 resolution, first response time, breach rates, reopen, escalation
@@ -208,11 +210,12 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     segment = make_filter(start, end, priority, category, team)
     report = kpi(db, segment=segment, policy=policy, out=out,
                  formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-                 progress=progress_wanted())
+                 progress=progress_wanted(), xlsx=xlsx)
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, default=str))
         return
     _print_kpi(report, db)
+    written_xlsx(report)
 
 
 def _print_kpi(report: Any, db: str) -> None:

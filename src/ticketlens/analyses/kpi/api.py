@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
+from ticketlens.core.version import VERSION
+from ticketlens.core.workbook import write_workbook
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
 from ticketlens.workspace.store import current, save, stored
 
@@ -34,6 +36,7 @@ class KpiReport:
     segment: str
     recomputed_facts: bool
     out: Path | None = None
+    xlsx: Path | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -46,6 +49,7 @@ class KpiReport:
             "segment": self.segment,
             "recomputed_facts": self.recomputed_facts,
             "out": str(self.out) if self.out else None,
+            "xlsx": str(self.xlsx) if self.xlsx else None,
             "tables": {name: json.loads(frame.to_json(orient="records", date_format="iso"))
                        for name, frame in self.tables.items()},
         }
@@ -59,13 +63,15 @@ def kpi(
     out: str | Path | None = None,
     formats: Sequence[str] = FORMATS,
     progress: bool = False,
+    xlsx: str | Path | None = None,
 ) -> KpiReport:
     """Compute every KPI table for ``segment`` and store them in the workspace as ``kpi_*``.
 
     ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
     Reads ``sla_facts``; computes it first when it is missing, was computed on other events, or
     ``policy`` differs from the policy it was computed with. ``out``: also write each table as
-    ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). Tables and columns: docs/kpi.md.
+    ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). ``xlsx``: also write every table
+    as a sheet of this Excel workbook (``write_xlsx``). Tables and columns: docs/kpi.md.
 
     >>> report = kpi("ws.duckdb", segment=TicketFilter(priority=("High",)))  # doctest: +SKIP
     >>> report["kpi_segments"].query("dimension == 'team'")                   # doctest: +SKIP
@@ -85,7 +91,19 @@ def kpi(
     report = KpiReport(tables, chosen.name, as_of, described, recomputed)
     if out is not None:
         report.out = write_tables(tables, Path(out), formats)
+    if xlsx is not None:
+        report.xlsx = write_xlsx(report, Path(xlsx))
     return report
+
+
+def write_xlsx(report: KpiReport, out: Path) -> Path:
+    """Every table of ``report`` as a sheet of the workbook ``out`` (all of it, or nothing),
+    after an ``about`` sheet saying what the tables were computed on."""
+    about = [("report", "ticketlens kpi"), ("ticketlens", VERSION), ("policy", report.policy),
+             ("as of", f"{report.as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"),
+             ("segment", report.segment),
+             ("times", "instants in UTC (Excel has no time zones)")]
+    return write_workbook(report.tables, out, about)
 
 
 def _facts_for(ws: Workspace, policy: str | Path | Policy | None,
