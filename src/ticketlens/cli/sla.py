@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.options import (
+    Instant,
+    db_option,
+    filter_options,
+    json_option,
+    make_filter,
+)
 from ticketlens.cli.xlsx import written_xlsx, xlsx_option
 from ticketlens.core.progress import progress_wanted
 
@@ -85,7 +91,7 @@ def _table(title: str, frame: pd.DataFrame, columns: dict[str, str],
 @click.command("sla")
 @db_option
 @click.option("--policy", help=POLICY_HELP)
-@click.option("--as-of", "as_of", type=click.DateTime(),
+@click.option("--as-of", "as_of", type=Instant(),
               help="Measure open clocks up to this instant (UTC unless it has an offset); "
                    "later events are ignored. Default: the log's last event.")
 @click.option("--out", type=click.Path(dir_okay=False),

@@ -21,6 +21,7 @@ from ticketlens.core.segment import TicketFilter
 from ticketlens.core.version import VERSION
 from ticketlens.core.workbook import write_workbook
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
+from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
@@ -82,9 +83,11 @@ def kpi(
                           f"choose from {', '.join(FORMATS)}")
     with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
+        # checked first: a typo in a filter value is refused before any long computation
+        segment = resolve_segment(ws.con, segment or TicketFilter())
         chosen, as_of, recomputed = _facts_for(ws, policy, step)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step)
-        described = (segment or TicketFilter()).describe()
+        described = segment.describe()
         step("storing kpi tables")
         save(ws, "kpi", {name: tables[name] for name in KPI_TABLES}, policy=chosen,
              as_of=as_of, parameters={"segment": described})
