@@ -226,3 +226,22 @@ def test_a_zip_that_is_no_workbook_is_one_clear_error(tmp_path: Path) -> None:
 def _cli(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args))
     return result.exit_code, result.output
+
+
+def test_desk_events_workbook_with_a_date_cell_at_midnight(tmp_path: Path) -> None:
+    """The events layout has one fixed timestamp pattern; a date-time cell at 00:00 (which
+    the reader returns as a date) must still fit it."""
+    ticketlens.generate(tmp_path / "desk", tickets=150, seed=5, formats=("csv",))
+    header, *rows = _rows(tmp_path / "desk" / "events.csv")
+    at = header.index("timestamp")
+    rows[0][at] = rows[0][at][:10] + " 00:00:00"  # a ticket's first event, still its first
+    part = tmp_path / "events.csv"
+    with part.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    typed = [header] + [_typed(header, r, ("timestamp",), "%Y-%m-%d %H:%M:%S") for r in rows]
+    book = _workbook(tmp_path / "events.xlsx", {"events": typed})
+    ticketlens.ingest(part, db=tmp_path / "a.duckdb")
+    summary = ticketlens.ingest(book, db=tmp_path / "b.duckdb")
+    assert summary.sources[0].format == "events"
+    assert summary.sources[0].rows_quarantined == 0
+    assert _events(tmp_path / "b.duckdb") == _events(tmp_path / "a.duckdb")

@@ -13,7 +13,8 @@ Parquet and workbooks alike:
 * a number: a whole number as digits (``42``, not ``42.0``), else its shortest exact form;
 * a boolean: ``TRUE`` / ``FALSE``, as Excel shows it;
 * a date cell: ISO text without an offset (``2016-02-29 01:16:00``; ``2016-02-29`` for a whole
-  day). Excel stores no time zone, so it is read in the ingest time zone (``--tz``, default UTC)
+  day — ``2016-02-29 00:00:00`` when other cells of the column carry a time, so one timestamp
+  pattern fits the column). Excel stores no time zone, so it is read in the ingest time zone (``--tz``, default UTC)
   exactly like a CSV timestamp without an offset. The workbook's date system (1900 or 1904)
   is applied by the reader;
 * a duration cell: ``H:MM:SS`` (hours may exceed 24).
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -178,6 +179,17 @@ def cell_text(cell: Any) -> str | None:
     return None if cell is None else str(cell)
 
 
+def column_text(column: Sequence[Any]) -> list[str | None]:
+    """The cells of one column as text; a whole day among date-times is written as midnight
+    (the reader gives a date for a date-time cell at 00:00, whatever its format)."""
+    texts = [cell_text(cell) for cell in column]
+    kinds = set(map(type, column))
+    if date in kinds and datetime in kinds:
+        texts = [f"{cell.isoformat()} 00:00:00" if type(cell) is date else text
+                 for cell, text in zip(column, texts, strict=True)]
+    return texts
+
+
 def _batches(rows: Iterable[list[Any]], first: int, width: int
              ) -> Iterator[tuple[list[int], list[list[Any]]]]:
     """Non-empty rows with their sheet row numbers, ``BATCH_ROWS`` at a time, each padded or
@@ -210,7 +222,7 @@ def read_sheet(con: duckdb.DuckDBPyConnection, path: Path, name: str, sheet: str
                         *((f"c{i}", pa.string()) for i in range(len(columns)))])
     rows_read = 0
     for numbers, batch in _batches(rows, header_row + 1, len(columns)):
-        cells = [[cell_text(c) for c in column] for column in zip(*batch, strict=True)]
+        cells = [column_text(column) for column in zip(*batch, strict=True)]
         con.register(f"{name}_batch", pa.table([pa.array(numbers, pa.int64()), *cells],
                                                schema=schema))
         con.execute(f"INSERT INTO {table} SELECT * FROM {name}_batch")
