@@ -245,3 +245,60 @@ def test_desk_events_workbook_with_a_date_cell_at_midnight(tmp_path: Path) -> No
     assert summary.sources[0].format == "events"
     assert summary.sources[0].rows_quarantined == 0
     assert _events(tmp_path / "b.duckdb") == _events(tmp_path / "a.duckdb")
+
+
+def _ods(path: Path, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet, written by hand (no ODS writer is a dependency)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    body = "".join(
+        "<table:table-row>" + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{escape(v)}</text:p>'
+            "</table:table-cell>" for v in row) + "</table:table-row>" for row in rows)
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        '<office:body><office:spreadsheet><table:table table:name="Tickets">'
+        f"{body}</table:table></office:spreadsheet></office:body></office:document-content>")
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
+        'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" '
+        'manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type='
+        '"application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+        'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_opendocument_spreadsheet_reads_like_the_csv(real_data: Path, tmp_path: Path) -> None:
+    header, *rows = _rows(real_data / "helpdesk.csv")
+    part = tmp_path / "helpdesk.csv"
+    with part.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *rows[:300]])
+    sheet = _ods(tmp_path / "helpdesk.data", [header, *rows[:300]])  # no telling suffix
+    ticketlens.ingest(part, db=tmp_path / "a.duckdb")
+    summary = ticketlens.ingest(sheet, db=tmp_path / "b.duckdb")
+    assert summary.sources[0].detected.startswith(
+        "event-log CSV with a column mapping, mapping 'helpdesk' — OpenDocument spreadsheet, "
+        "sheet 'Tickets'")
+    assert _events(tmp_path / "b.duckdb") == _events(tmp_path / "a.duckdb")
+
+
+def test_damaged_workbooks_are_one_line_each(real_data: Path, tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "whole.xlsx", {"s": _rows(real_data / "helpdesk.csv")[:50]})
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(book.read_bytes()[: book.stat().st_size // 2])
+    fake = tmp_path / "protected.xlsx"  # the OLE2 container a password-protected .xlsx uses
+    fake.write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 600)
+    for path, expected in ((cut, "cannot be opened as one"),
+                           (fake, "cannot be read as a workbook")):
+        code, out = _cli("ingest", str(path), "--db", str(tmp_path / "ws.duckdb"))
+        assert code == 2, out
+        assert len(out.strip().splitlines()) == 1 and expected in out, out
+        assert not (tmp_path / "ws.duckdb").exists()
