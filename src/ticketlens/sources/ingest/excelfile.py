@@ -182,8 +182,10 @@ def cell_text(cell: Any) -> str | None:
 def column_text(column: Sequence[Any]) -> list[str | None]:
     """The cells of one column as text; a whole day among date-times is written as midnight
     (the reader gives a date for a date-time cell at 00:00, whatever its format)."""
-    texts = [cell_text(cell) for cell in column]
     kinds = set(map(type, column))
+    if kinds == {str}:  # the common case, without a call per cell
+        return [cell or None for cell in column]
+    texts = [cell_text(cell) for cell in column]
     if date in kinds and datetime in kinds:
         texts = [f"{cell.isoformat()} 00:00:00" if type(cell) is date else text
                  for cell, text in zip(column, texts, strict=True)]
@@ -197,7 +199,7 @@ def _batches(rows: Iterable[list[Any]], first: int, width: int
     numbers: list[int] = []
     batch: list[list[Any]] = []
     for number, row in enumerate(rows, start=first):
-        if not any(cell != "" for cell in row):
+        if row.count("") == len(row):  # no value at all: not a row (as a blank line)
             continue
         numbers.append(number)
         batch.append(row if len(row) == width else (list(row) + [""] * width)[:width])
