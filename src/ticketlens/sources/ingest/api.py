@@ -28,7 +28,7 @@ from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import IngestProgress
 from ticketlens.core.roster import RosterFile, load_roster_file
 from ticketlens.sources.ingest.detect import Detection, detect
-from ticketlens.sources.ingest.excelfile import sheet_identity
+from ticketlens.sources.ingest.excelfile import release_sheets, sheet_identity
 from ticketlens.sources.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
 from ticketlens.sources.ingest.mapping import Mapping, load_mapping, with_flags
 from ticketlens.sources.ingest.read_csv import read_table, stage_csv
@@ -205,10 +205,13 @@ def ingest(
         not_before=_instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE),
         not_after=_instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1)),
     )
-    detections = [_detect(p, format, base_mapping, flags, encoding, sheet) for p in items]
-    return _ingest_detected(db, detections, load_one, user_roles=user_roles,
-                            roster_file=roster_file, quarantine=quarantine, progress=progress,
-                            started=started)
+    try:
+        detections = [_detect(p, format, base_mapping, flags, encoding, sheet) for p in items]
+        return _ingest_detected(db, detections, load_one, user_roles=user_roles,
+                                roster_file=roster_file, quarantine=quarantine,
+                                progress=progress, started=started)
+    finally:
+        release_sheets()
 
 
 def _ingest_detected(

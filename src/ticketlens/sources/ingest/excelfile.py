@@ -142,6 +142,11 @@ def _sheet(path: Path, sheet: str, keep: bool) -> CalamineSheet:
     return loaded
 
 
+def release_sheets() -> None:
+    """Forget a sheet loaded for detection and not read (an ingest that stopped before)."""
+    _LOADED.clear()
+
+
 def _header(rows: Iterator[list[Any]], path: Path, sheet: str) -> tuple[int, list[str]]:
     for number, row in enumerate(rows, start=1):
         if any(cell != "" for cell in row):
