@@ -116,3 +116,22 @@ def test_workbook_names_values_and_atomicity(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="more rows than a sheet holds"):
         write_workbook(huge, out, max_rows=2)
     assert out.read_bytes() == before
+
+
+def _kpi_runs(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT * FROM runs WHERE analysis = 'kpi' ORDER BY ALL").fetchall()
+
+
+def test_kpi_xlsx_refuses_a_bad_name_or_place_before_any_work(servicenow: Path,
+                                                              tmp_path: Path) -> None:
+    before = _kpi_runs(servicenow)
+    for target, expected in (
+            (tmp_path / "report.xls", "an Excel workbook is written as .xlsx; name the file "
+                                      "report.xlsx"),
+            (tmp_path / "missing" / "report.xlsx", f"folder {tmp_path / 'missing'} does not "
+                                                   "exist")):
+        result = CliRunner().invoke(cli, ["kpi", "--db", str(servicenow), "--xlsx", str(target)])
+        assert result.exit_code == 2
+        assert result.output.strip() == f"error: cannot write {target}: {expected}"
+    assert _kpi_runs(servicenow) == before  # refused before computing (or storing) anything

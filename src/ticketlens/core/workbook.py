@@ -50,6 +50,16 @@ def sheet_names(names: Sequence[str]) -> list[str]:
     return chosen
 
 
+def check_workbook_path(out: Path) -> None:
+    """Refuse, before any work, a workbook name without ``.xlsx`` or in a missing folder."""
+    if out.suffix.lower() != ".xlsx":
+        raise InputError(f"cannot write {out}: an Excel workbook is written as .xlsx; name the "
+                         f"file {out.with_suffix('.xlsx').name}")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {out}: folder {folder} does not exist")
+
+
 def write_workbook(tables: Mapping[str, pd.DataFrame], out: str | Path,
                    about: Sequence[tuple[str, Any]] = (), *,
                    max_rows: int = SHEET_ROWS_MAX) -> Path:
@@ -126,4 +136,4 @@ def _value(sheet: Any, value: Any) -> Any:
     return cell
 
 
-__all__ = ["sheet_names", "write_workbook"]
+__all__ = ["check_workbook_path", "sheet_names", "write_workbook"]

@@ -19,7 +19,7 @@ from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
 from ticketlens.core.version import VERSION
-from ticketlens.core.workbook import write_workbook
+from ticketlens.core.workbook import check_workbook_path, write_workbook
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
 from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.store import current, save, stored
@@ -81,6 +81,8 @@ def kpi(
     if unknown or not formats:
         raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
                           f"choose from {', '.join(FORMATS)}")
+    if xlsx is not None:
+        check_workbook_path(Path(xlsx))  # before the work, not after it
     with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
         # checked first: a typo in a filter value is refused before any long computation
