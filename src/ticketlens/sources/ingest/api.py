@@ -96,9 +96,9 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
 def _stage(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
            progress: IngestProgress, scan: FileScan | None) -> Staged:
     """Dispatch to the reader of the detected format; all end in the same staging tables."""
-    if detection.sheet is None:
-        return _stage_format(con, detection, options, progress, scan)
     staged = _stage_format(con, detection, options, progress, scan)
+    if detection.sheet is None:
+        return staged
     staged.details["sheet"] = detection.sheet.name
     if options.encoding or options.delimiter:
         staged.warnings.append("--encoding and --delimiter apply to CSV input: a workbook's "

@@ -2,8 +2,9 @@
 
 Order of recognition: a generated desk folder; a workbook (.xlsx, .xlsb, .xls, .ods: by its
 content, whatever its name; ``excelfile.workbook_kind``), read from the sheet ``--sheet`` names
-(default the first); XES (``.xes``, ``.xes.gz`` or XML content); Parquet (``PAR1`` magic); otherwise a delimited text file whose header is matched against the
-built-in layouts (ticketlens events, ServiceNow audit log, customer-support / Jira / Zendesk
+(default the first); XES (``.xes``, ``.xes.gz`` or XML content); Parquet (``PAR1`` magic);
+otherwise a delimited text file. A table's header (a workbook sheet's, Parquet's or the
+text file's) is matched against the built-in layouts (ticketlens events, ServiceNow audit log, customer-support / Jira / Zendesk
 ticket tables, Helpdesk, BPIC 2013, XES-named CSV), most specific first.
 """
 
@@ -124,9 +125,10 @@ def detect(
         raise InputError(f"{path} is an {WORKBOOK_KINDS[kind]}, not an XES log: leave out "
                          "--format xes")
     if kind is not None:
-        return _detect_columns(path, format, mapping, "excel", header_of(
-            path, "excel", None, choice := choose_sheet(path, sheet)), choice,
-            f"{WORKBOOK_KINDS[kind]}, sheet {choice.name!r}: ")
+        choice = choose_sheet(path, sheet)
+        columns = header_of(path, "excel", None, choice)
+        return _detect_columns(path, format, mapping, "excel", columns, choice,
+                               f"{WORKBOOK_KINDS[kind]}, sheet {choice.name!r}: ")
     name = path.name.lower()
     if format == "xes" or (format == "auto" and (
             name.endswith((".xes", ".xes.gz")) or _looks_like_xml(path))):
