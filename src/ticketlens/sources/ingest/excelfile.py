@@ -111,7 +111,7 @@ def choose_sheet(path: Path, sheet: str | int | None) -> SheetChoice:
         raise InputError(f"{path}: the workbook has no sheets: nothing to ingest")
     if sheet is None:
         return SheetChoice(names[0], 1, len(names))
-    text = str(sheet).strip()
+    text = str(sheet) if str(sheet) in names else str(sheet).strip()
     if text in names:
         return SheetChoice(text, names.index(text) + 1, len(names))
     if text.isdigit() and 1 <= int(text) <= len(names):
@@ -131,9 +131,10 @@ def _sheet(path: Path, sheet: str, keep: bool) -> CalamineSheet:
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, sheet)
     loaded = _LOADED.pop(key, None)
     if loaded is None:
+        book = _workbook(path)
         try:
-            loaded = _workbook(path).get_sheet_by_name(sheet)
-        except Exception as exc:
+            loaded = book.get_sheet_by_name(sheet)
+        except Exception as exc:  # a damaged sheet inside a readable workbook
             raise InputError(f"{path}: sheet {sheet!r} cannot be read ({_first_line(exc)})"
                              ) from None
     _LOADED.clear()
