@@ -135,6 +135,9 @@ def _roster_line(in_force: list[dict[str, Any]]) -> str:
 @click.option("--source", "source_name", metavar="NAME",
               help="Source identity (default: the file name); a newer export under the same "
                    "name adds only new events.")
+@click.option("--sheet", metavar="NAME|NUMBER",
+              help="Sheet of an Excel/OpenDocument workbook to read (default: the first; "
+                   "numbers count from 1).")
 @click.option("--encoding", metavar="NAME", help="Text encoding of CSV input (default utf-8; e.g. latin-1).")
 @click.option("--delimiter", metavar="CHAR", help="Field delimiter of CSV input (default: from the header).")
 @click.option("--case", metavar="COLUMN", help="Column with the case (ticket) id.")
@@ -165,11 +168,12 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
                    quarantine: str | None, dedupe: bool, source_name: str | None,
                    encoding: str | None, delimiter: str | None, as_json: bool,
                    plausible_from: str | None, plausible_to: str | None, roster: str | None,
-                   roles: str | None, **column_flags: Any) -> None:
+                   roles: str | None, sheet: str | None, **column_flags: Any) -> None:
     """Load ticket exports into the workspace's canonical event log.
 
     PATH may be a generated desk folder, an events.csv/.parquet, an XES log (.xes, .xes.gz),
-    a ServiceNow audit log, a ticket table, or any event-log CSV/Parquet with a column mapping.
+    a ServiceNow audit log, a ticket table, or any event-log CSV/Parquet with a column mapping;
+    each of these may also be a sheet of an Excel workbook (.xlsx, .xlsb, .xls, .ods).
     Every row is loaded or quarantined; the summary shows the accounting. Nothing is written
     when ingest refuses (exit code 2). --roster FILE (with or without PATHs) makes FILE the
     workspace's roster of technicians and tiers.
@@ -182,7 +186,7 @@ def ingest_command(paths: tuple[str, ...], fmt: str, mapping: str | None, tz: st
         timestamp_format=timestamp_format or None, quarantine=quarantine, dedupe=dedupe,
         progress=progress_wanted(), source_name=source_name, encoding=encoding,
         delimiter=delimiter, columns=columns, plausible_from=plausible_from,
-        plausible_to=plausible_to, roster=roster, roles=roles,
+        plausible_to=plausible_to, roster=roster, roles=roles, sheet=sheet,
     )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2))

@@ -30,11 +30,31 @@ def json_option(func: F) -> F:
     )(func)
 
 
+class Instant(click.ParamType):
+    """An ISO 8601 date or date-time, with an optional UTC offset (``Z``, ``+02:00``); without
+    one it is UTC."""
+
+    name = "DATETIME"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date or date-time: write it as 2024-01-31, "
+                      "2024-01-31 08:00 or 2024-01-31T08:00+01:00 (UTC unless an offset is "
+                      "given)", param, ctx)
+
+
 def filter_options(func: F) -> F:
     """--from/--to/--priority/--category/--team, collected into one TicketFilter ``segment``."""
     options = [
-        click.option("--from", "start", type=click.DateTime(), help="Tickets created at or after."),
-        click.option("--to", "end", type=click.DateTime(), help="Tickets created before."),
+        click.option("--from", "start", type=Instant(),
+                     help="Tickets created at or after (ISO date/time; UTC unless an offset "
+                          "is given)."),
+        click.option("--to", "end", type=Instant(), help="Tickets created before."),
         click.option("--priority", multiple=True, help="Keep these priorities (repeatable)."),
         click.option("--category", multiple=True, help="Keep these categories (repeatable)."),
         click.option("--team", multiple=True, help="Keep these teams (repeatable)."),
@@ -51,9 +71,5 @@ def make_filter(
     category: tuple[str, ...],
     team: tuple[str, ...],
 ) -> TicketFilter:
-    from datetime import UTC
-
-    def aware(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
-    return TicketFilter(aware(start), aware(end), tuple(priority), tuple(category), tuple(team))
+    """The filter of the options (a time without an offset is UTC: ``TicketFilter``)."""
+    return TicketFilter(start, end, tuple(priority), tuple(category), tuple(team))

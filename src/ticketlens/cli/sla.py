@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ticketlens.cli.options import db_option, filter_options, json_option, make_filter
+from ticketlens.cli.options import Instant, db_option, filter_options, json_option, make_filter
 from ticketlens.cli.output import NOT_MEASURABLE, esc, shown_of
 from ticketlens.cli.output import console as _console
 from ticketlens.cli.output import table as _table
 from ticketlens.cli.sla_fit import fit_command
+from ticketlens.cli.xlsx import written_xlsx, xlsx_option
 from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
@@ -47,7 +48,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 @click.group("sla", invoke_without_command=True)
 @db_option
 @click.option("--policy", help=POLICY_HELP)
-@click.option("--as-of", "as_of", type=click.DateTime(),
+@click.option("--as-of", "as_of", type=Instant(),
               help="Measure open clocks up to this instant (UTC unless it has an offset); "
                    "later events are ignored. Default: the log's last event.")
 @click.option("--out", type=click.Path(dir_okay=False),
@@ -194,11 +195,12 @@ def _print_reasons(console: Console, not_measurable: dict[str, str],
 @click.option("--table", "table_name", metavar="NAME",
               help="Print every row of one KPI table (kpi_segments, kpi_breach, …; the kpi_ "
                    "prefix may be left out).")
+@xlsx_option
 @json_option
 def kpi_command(db: str, policy: str | None, start: datetime | None, end: datetime | None,
                 priority: tuple[str, ...], category: tuple[str, ...], team: tuple[str, ...],
                 out: str | None, formats: str, show_all: bool, table_name: str | None,
-                as_json: bool) -> None:
+                xlsx: str | None, as_json: bool) -> None:
     """Service KPIs over the SLA facts, stored as `kpi_*` tables in the workspace.
 
     MTTR, median and p90 resolution, first response time, breach rates, reopen, escalation
@@ -215,7 +217,7 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     segment = make_filter(start, end, priority, category, team)
     chosen = tuple(f.strip() for f in formats.split(",") if f.strip())
     report = kpi(db, segment=segment, policy=policy, out=out, formats=chosen,
-                 progress=progress_wanted())
+                 progress=progress_wanted(), xlsx=xlsx)
     written = [str(report.out / f"{name}.{fmt}") for name in report.tables
                for fmt in ("parquet", "csv") if fmt in chosen] if report.out else []
     if as_json:
@@ -224,6 +226,7 @@ def kpi_command(db: str, policy: str | None, start: datetime | None, end: dateti
     _print_kpi(report, db, show)
     for path in written:  # every file --out wrote
         click.echo(f"wrote {path}")
+    written_xlsx(report)
 
 
 def _print_kpi(report: Any, db: str, show: str | None) -> None:

@@ -1,17 +1,22 @@
 """Segment filters shared by the analyses (kpi, mine): which tickets to look at.
 
 A filter selects whole tickets, never single events, so a lifecycle is never cut in half:
-- time window: the ticket's creation instant (its first event) in ``[start, end)``;
+- time window: the ticket's creation instant (its first event) in ``[start, end)``; an
+  instant without a zone is UTC, and ``start`` must come before ``end``;
 - priority / category: the value in force at the ticket's last event that carries one;
 - team: the ``team`` case attribute.
+
+The values are checked against a workspace's data (case ignored where only one value fits)
+by ``ticketlens.workspace.segment.resolve_segment`` before an analysis applies the filter.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from ticketlens.core.errors import ConfigError
 from ticketlens.core.schema import CASE_ATTR_TEAM
 
 
@@ -22,6 +27,15 @@ class TicketFilter:
     priority: tuple[str, ...] = field(default_factory=tuple)
     category: tuple[str, ...] = field(default_factory=tuple)
     team: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        for name in ("start", "end"):
+            moment = getattr(self, name)
+            if moment is not None and moment.tzinfo is None:
+                object.__setattr__(self, name, moment.replace(tzinfo=UTC))
+        if self.start and self.end and self.start >= self.end:
+            raise ConfigError(f"--from {_utc(self.start)} is not before --to {_utc(self.end)}: "
+                              "the window holds no instant")
 
     @property
     def is_empty(self) -> bool:
@@ -78,3 +92,7 @@ class TicketFilter:
             f") seg USING (ticket_id) {team_join}"
         )
         return sql, params
+
+
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

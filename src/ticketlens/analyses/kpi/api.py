@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.files import atomic_files
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
+from ticketlens.core.version import VERSION
+from ticketlens.core.workbook import check_workbook_path, write_workbook
 from ticketlens.workspace.connection import DEFAULT_DB, Workspace, WorkspaceLike, use_workspace
 from ticketlens.workspace.measurability import (
     ESCALATIONS,
@@ -34,6 +36,7 @@ from ticketlens.workspace.source_policy import (
     PolicyChoice,
     choose_policy,
 )
+from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
@@ -53,6 +56,7 @@ class KpiReport:
     targets_assumed: str | None = None  # ASSUMED when the policy's targets are only assumed
     # KPI column -> "not measurable: reason" (its value is NULL in every row)
     not_measurable: dict[str, str] = field(default_factory=dict)
+    xlsx: Path | None = None
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -68,6 +72,7 @@ class KpiReport:
             "segment": self.segment,
             "recomputed_facts": self.recomputed_facts,
             "out": str(self.out) if self.out else None,
+            "xlsx": str(self.xlsx) if self.xlsx else None,
             "tables": {name: json.loads(frame.to_json(orient="records", date_format="iso"))
                        for name, frame in self.tables.items()},
         }
@@ -81,13 +86,15 @@ def kpi(
     out: str | Path | None = None,
     formats: Sequence[str] = FORMATS,
     progress: bool = False,
+    xlsx: str | Path | None = None,
 ) -> KpiReport:
     """Compute every KPI table for ``segment`` and store them in the workspace as ``kpi_*``.
 
     ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
     Reads ``sla_facts``; computes it first when it is missing, was computed on other events, or
     ``policy`` differs from the policy it was computed with. ``out``: also write each table as
-    ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). Tables and columns: docs/kpi.md.
+    ``DIR/<table>.parquet`` and/or ``.csv`` (``formats``). ``xlsx``: also write every table
+    as a sheet of this Excel workbook (``write_xlsx``). Tables and columns: docs/kpi.md.
 
     >>> report = kpi("ws.duckdb", segment=TicketFilter(priority=("High",)))  # doctest: +SKIP
     >>> report["kpi_segments"].query("dimension == 'team'")                   # doctest: +SKIP
@@ -96,13 +103,17 @@ def kpi(
     if unknown or not formats:
         raise ConfigError(f"unknown output format(s) {', '.join(unknown) or '(none)'}; "
                           f"choose from {', '.join(FORMATS)}")
+    if xlsx is not None:
+        check_workbook_path(Path(xlsx))  # before the work, not after it
     with use_workspace(db, must_exist=True) as ws, progress_steps("kpi", 13, progress) as step:
         ws.require_events()
+        # checked first: a typo in a filter value is refused before any long computation
+        segment = resolve_segment(ws.con, segment or TicketFilter())
         choice, as_of, recomputed = _facts_for(ws, policy, step)
         chosen = choice.policy
         measured = stored_measurability(ws.con)
         tables = build_tables(ws.con, chosen, as_of, segment, step=step, measured=measured)
-        described = (segment or TicketFilter()).describe()
+        described = segment.describe()
         step("storing kpi tables")
         save(ws, "kpi", {name: tables[name] for name in KPI_TABLES}, policy=chosen,
              as_of=as_of, parameters={"segment": described, **choice.provenance()})
@@ -110,7 +121,22 @@ def kpi(
                        ASSUMED if choice.assumed else None, kpi_not_measurable(measured))
     if out is not None:
         report.out = write_tables(tables, Path(out), formats)
+    if xlsx is not None:
+        report.xlsx = write_xlsx(report, Path(xlsx))
     return report
+
+
+def write_xlsx(report: KpiReport, out: Path) -> Path:
+    """Every table of ``report`` as a sheet of the workbook ``out`` (all of it, or nothing),
+    after an ``about`` sheet saying what the tables were computed on."""
+    about = [("report", "ticketlens kpi"), ("ticketlens", VERSION),
+             ("policy", report.policy_line or report.policy),
+             *([("targets", report.targets_assumed)] if report.targets_assumed else []),
+             *[(column, reason) for column, reason in report.not_measurable.items()],
+             ("as of", f"{report.as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"),
+             ("segment", report.segment),
+             ("times", "instants in UTC (Excel has no time zones)")]
+    return write_workbook(report.tables, out, about)
 
 
 def _facts_for(ws: Workspace, policy: str | Path | Policy | None,

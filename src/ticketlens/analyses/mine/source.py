@@ -31,6 +31,7 @@ from ticketlens.core.errors import AnalysisError, WorkspaceError
 from ticketlens.core.progress import Display
 from ticketlens.core.segment import TicketFilter
 from ticketlens.workspace.connection import WorkspaceLike, borrowed, use_workspace
+from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.sql import load_sql, quote_ident
 
 # A fingerprint holds two 126-bit halves of fixed-width code slots (see stg_slots.sql).
@@ -210,6 +211,7 @@ def _segmented(con: duckdb.DuckDBPyConnection, segment: TicketFilter, progress: 
     log: EventLog | None = None
     try:
         try:
+            segment = resolve_segment(con, segment)  # a value no ticket has is refused
             _define_views(con, segment)
         except duckdb.CatalogException as exc:
             raise WorkspaceError(

@@ -28,6 +28,7 @@ from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import IngestProgress
 from ticketlens.core.roster import RosterFile, load_roster_file
 from ticketlens.sources.ingest.detect import Detection, detect
+from ticketlens.sources.ingest.excelfile import release_sheets, sheet_identity
 from ticketlens.sources.ingest.load import LoadResult, SourceRecord, drop_stage, load_source
 from ticketlens.sources.ingest.mapping import Mapping, load_mapping, with_flags
 from ticketlens.sources.ingest.read_csv import read_table, stage_csv
@@ -98,33 +99,47 @@ def _options_key(detection: Detection, options: ReadOptions, dedupe: bool) -> st
 def _stage(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
            progress: IngestProgress, scan: FileScan | None) -> Staged:
     """Dispatch to the reader of the detected format; all end in the same staging tables."""
+    staged = _stage_format(con, detection, options, progress, scan)
+    if detection.sheet is None:
+        return staged
+    staged.details["sheet"] = detection.sheet.name
+    if options.encoding or options.delimiter:
+        staged.warnings.append("--encoding and --delimiter apply to CSV input: a workbook's "
+                               "cells carry their own text, so they were ignored")
+    return staged
+
+
+def _stage_format(con: duckdb.DuckDBPyConnection, detection: Detection, options: ReadOptions,
+                  progress: IngestProgress, scan: FileScan | None) -> Staged:
     path, where = detection.path, str(detection.path)
+    sheet = detection.sheet.name if detection.sheet else None
     if detection.format == "xes":
         return stage_xes(con, path, options, on_bytes=progress.bytes_done)
-    if detection.format == "events":
+    if detection.format == "events" and sheet is None:
         return stage_desk(con, path, options, where, scan)
     mapping = detection.mapping
     assert mapping is not None
     if detection.format == "servicenow":
         return stage_servicenow(con, path, detection.container, mapping, options,
-                                progress.bytes_done, scan)
+                                progress.bytes_done, scan, sheet)
     if detection.format == "ticket-table":
         raw = read_table(con, path, detection.container, mapping, options,
-                         progress.bytes_done, scan)
+                         progress.bytes_done, scan, sheet)
         return stage_ticket_table(con, raw, mapping, options, where)
-    return stage_csv(con, path, detection.container, mapping, options, progress.bytes_done, scan)
+    return stage_csv(con, path, detection.container, mapping, options, progress.bytes_done, scan,
+                     sheet)
 
 
 def _detect(path: Path, format: str, mapping: Mapping | None, flags: MappingType[str, Any],
-            encoding: str | None) -> Detection:
+            encoding: str | None, sheet: str | int | None = None) -> Detection:
     given = {k: v for k, v in flags.items() if v not in (None, (), [])}
     if mapping is not None or not given:
-        return detect(path, format, with_flags(mapping, given), encoding)
+        return detect(path, format, with_flags(mapping, given), encoding, sheet)
     # Flags refine a recognised layout, or alone describe an unknown one.
     try:
-        found = detect(path, format, None, encoding)
+        found = detect(path, format, None, encoding, sheet)
     except SchemaError:
-        return detect(path, format, with_flags(None, given), encoding)
+        return detect(path, format, with_flags(None, given), encoding, sheet)
     if found.mapping is None:
         raise ConfigError(f"{path}: column flags (--case, --activity, ...) do not apply to "
                           f"{found.format} input")
@@ -152,6 +167,7 @@ def ingest(
     plausible_to: datetime | str | None = None,
     roster: str | Path | None = None,
     roles: str | Path | MappingType[str, Any] | ActivityRoles | None = None,
+    sheet: str | int | None = None,
 ) -> IngestSummary:
     """Load ``paths`` into the workspace ``db`` (a path, created if missing; or an open
     workspace, left open); return the accounting.
@@ -170,6 +186,8 @@ def ingest(
     with no ``paths`` it is attached to the workspace alone.
     ``roles``: a roles file (TOML path, dict or ``ActivityRoles``) saying what the activities
     mean; it wins over the mapping's roles and inference (docs/ingest.md "Lifecycle roles").
+    ``sheet``: the sheet of a workbook (.xlsx, .xlsb, .xls, .ods) to read — a name, or a number
+    counted from 1; default the first. Workbooks are recognised by content, whatever their name.
     """
     started = time.perf_counter()
     items = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
@@ -190,10 +208,13 @@ def ingest(
         not_before=_instant(plausible_from, "--plausible-from", DEFAULT_NOT_BEFORE),
         not_after=_instant(plausible_to, "--plausible-to", datetime.now(UTC) + timedelta(days=1)),
     )
-    detections = [_detect(p, format, base_mapping, flags, encoding) for p in items]
-    return _ingest_detected(db, detections, load_one, user_roles=user_roles,
-                            roster_file=roster_file, quarantine=quarantine, progress=progress,
-                            started=started)
+    try:
+        detections = [_detect(p, format, base_mapping, flags, encoding, sheet) for p in items]
+        return _ingest_detected(db, detections, load_one, user_roles=user_roles,
+                                roster_file=roster_file, quarantine=quarantine,
+                                progress=progress, started=started)
+    finally:
+        release_sheets()
 
 
 def _ingest_detected(
@@ -329,6 +350,12 @@ def _ingest_one(
     options = ReadOptions(tz=source_tz, dayfirst=dayfirst, timestamp_format=formats,
                           encoding=encoding, delimiter=delimiter)
     name = source_name or path.resolve().name
+    file = str(path)
+    if detection.sheet is not None:
+        # Another sheet than the first is another source; quarantine rows say which sheet.
+        file = f"{path}!{detection.sheet.name}"
+        if detection.sheet.position > 1 and not source_name:
+            name = f"{name}!{detection.sheet.name}"
     options_key = _options_key(detection, options, dedupe)
     size = path.stat().st_size if path.is_file() else 0
     bar.source(path.name, size)
@@ -343,6 +370,8 @@ def _ingest_one(
         sha = scan.sha256
     else:
         sha = sha256_of(path)
+    if detection.sheet is not None:
+        sha = sheet_identity(sha, detection.sheet.name)
     same_bytes = con.execute(
         "SELECT source_id, name, details->>'options_key', rows_read FROM sources "
         "WHERE sha256 = $sha ORDER BY source_id",
@@ -370,7 +399,7 @@ def _ingest_one(
     staged.sha256 = sha
     bar.step("loading")
     record = SourceRecord(
-        name=name, format=detection.format, path=str(path.resolve()), file=str(path),
+        name=name, format=detection.format, path=str(path.resolve()), file=file,
         tz=source_tz, options_key=options_key,
         row_grain="ticket" if detection.format == "ticket-table" else "event",
         dedupe=dedupe, not_before=not_before, not_after=not_after,

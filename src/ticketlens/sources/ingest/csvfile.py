@@ -116,6 +116,12 @@ def detect_delimiter(header: str) -> str:
 def parse_header(header: str, delimiter: str) -> tuple[list[str], list[str]]:
     """Column names, made unique (a repeated name gets ``_2``, ``_3``...); and the renames."""
     row = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    return unique_names(row)
+
+
+def unique_names(row: list[str]) -> tuple[list[str], list[str]]:
+    """Header cells as column names: blank → ``column_N``, a repeat gets ``_2``, ``_3``...;
+    and the renames made (shared by the CSV and the workbook readers)."""
     names: list[str] = []
     renamed: list[str] = []
     seen: set[str] = set()

@@ -35,9 +35,9 @@ from ticketlens.workspace.events import verdict_sql
 def stage_servicenow(
     con: duckdb.DuckDBPyConnection, path: Path, container: str, mapping: Mapping,
     options: ReadOptions, on_bytes: Callable[[int], None] | None = None,
-    scan: FileScan | None = None,
+    scan: FileScan | None = None, sheet: str | None = None,
 ) -> Staged:
-    staged = stage_csv(con, path, container, mapping, options, on_bytes, scan)
+    staged = stage_csv(con, path, container, mapping, options, on_bytes, scan, sheet)
     staged.details.update(servicenow_details(con))
     staged.details["derived_events"] = derive_column_changes(con, staged.events)
     return staged
