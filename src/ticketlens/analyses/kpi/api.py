@@ -29,6 +29,7 @@ from ticketlens.workspace.measurability import (
     Measurability,
     stored_measurability,
 )
+from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.source_policy import (
     ASSUMED,
     GIVEN,
@@ -36,7 +37,6 @@ from ticketlens.workspace.source_policy import (
     PolicyChoice,
     choose_policy,
 )
-from ticketlens.workspace.segment import resolve_segment
 from ticketlens.workspace.store import current, save, stored
 
 FORMATS = ("parquet", "csv")
@@ -130,7 +130,8 @@ def write_xlsx(report: KpiReport, out: Path) -> Path:
     """Every table of ``report`` as a sheet of the workbook ``out`` (all of it, or nothing),
     after an ``about`` sheet saying what the tables were computed on."""
     about = [("report", "ticketlens kpi"), ("ticketlens", VERSION),
-             ("policy", report.policy_line or report.policy),
+             ("policy", report.policy),
+             *([("why this policy", report.policy_line)] if report.policy_line else []),
              *([("targets", report.targets_assumed)] if report.targets_assumed else []),
              *[(column, reason) for column, reason in report.not_measurable.items()],
              ("as of", f"{report.as_of.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"),
