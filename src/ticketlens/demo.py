@@ -47,6 +47,7 @@ class DemoResult:
     process_map: Path | None
     map_renderer: str | None = "graphviz"  # "builtin" when Graphviz's dot is not installed
     variants: int = 0
+    policy_line: str = ""       # which SLA policy, and why ("policy: standard (given …)")
 
 
 def _prepare(out: Path) -> None:
@@ -125,4 +126,5 @@ def demo(
         process_map=process_map,
         map_renderer=renderer,
         variants=len(every_variant),
+        policy_line=report.policy_line,
     )

@@ -45,6 +45,8 @@ def _render(result: DemoResult, console: Console) -> None:
         f"into {esc(result.db)}"
     )
 
+    if result.policy_line:
+        console.print(esc(result.policy_line))
     console.print(_table(
         "SLA (overall)", ("metric", "tickets with a verdict", "breached", "breach rate"),
         [(r.metric, f"{r.with_verdict:,}", f"{r.breached:,}", _percent(r.breach_rate))
