@@ -188,6 +188,7 @@ def read_delimited(
     table = f"{name}_text"
     good, reject_rows = _load_text(con, path, name, table, scan, columns, delimiter, encoding)
     lines = _number_records(scan, good, reject_rows, encoding)
+    _refuse_swallowed_lines(path, scan, reject_rows, lines, len(columns), delimiter)
     con.register(f"{name}_lines_arrow", pa.table({"source_row": lines.good}))
     con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
     con.unregister(f"{name}_lines_arrow")
@@ -278,6 +279,43 @@ def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encodin
     )
 
 
+def _refuse_swallowed_lines(path: Path, scan: FileScan, reject_rows: list[tuple],
+                            lines: _Numbering, fields: int, delimiter: str) -> None:
+    """Refuse a file where one rejected record runs over the lines of the rows after it.
+
+    A stray quote at the start of a field opens a quoted field that the next quote (often
+    none: the end of the file) closes; the parser then rejects everything in between as one
+    record, and the rows on those lines would vanish into one quarantine row. A rejected
+    record spanning several lines is that, when its quote never closed or one of its inner
+    lines has a full row's worth of delimiters; a genuine multi-line field is neither.
+    """
+    if not reject_rows:
+        return
+    spans = scan.record_spans() if lines.kind == "physical" else None
+    for k, (_line, _pos, _column, error_type, csv_line, _message) in enumerate(reject_rows):
+        first = int(lines.rejects[k])
+        text = (csv_line or "").replace("\r\n", "\n").rstrip("\n")
+        if spans is not None:
+            index = int(np.searchsorted(scan.record_lines, first))
+            span = int(spans[index]) if index < len(spans) else 1
+        else:
+            span = text.count("\n") + 1  # a lower bound: the parser keeps 10,000 characters
+        if span <= 1:
+            continue
+        inner = text.split("\n")[1:]
+        row_like = sum(1 for line in inner if line.count(delimiter) >= fields - 1)
+        if error_type != "UNQUOTED VALUE" and not row_like:
+            continue
+        last = first + span - 1
+        raise InputError(
+            f"{path}: line {first} opens a quoted field that runs on to line {last}: the "
+            f"{span - 1:,} line{'s' if span > 2 else ''} after it would be lost in one "
+            "quarantined row; nothing was "
+            f"loaded. A stray quote (\") on line {first}? Remove it, or double it (\"\") "
+            "inside a quoted field, and ingest again"
+        )
+
+
 def _create_rejects(
     con: duckdb.DuckDBPyConnection, name: str, reject_rows: list[tuple],
     reject_lines: np.ndarray, columns: list[str], encoding: str,
@@ -319,6 +357,14 @@ def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
     runs on a separate in-memory connection so the workspace transaction stays usable.
     """
     mixed = scan.crlf_records and scan.lf_records
+    if scan.bare_cr_unquoted and (scan.crlf_records or scan.lf_records):
+        # DuckDB ends a record at that \r, RFC 4180 (and this module's line map) does not:
+        # one row would be read as two records, so the accounting could not hold.
+        raise InputError(
+            f"{path}: a carriage return (\\r) inside an unquoted field, first in the row on "
+            f"line {scan.first_bare_cr_unquoted_line}, splits that row in two; nothing was "
+            "loaded. Remove the stray \\r (or quote the field) and ingest again"
+        )
     if not (mixed or scan.bare_cr):
         return
     probe = duckdb.connect()

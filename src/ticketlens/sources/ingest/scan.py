@@ -46,6 +46,15 @@ class FileScan:
     lf_records: int = 0  # records ending in a bare \n
     bare_cr: int = 0  # carriage returns not followed by \n (old Mac line ends, stray bytes)
     first_bare_cr_line: int = 0
+    physical_lines: int = 0  # lines of the file (\n-terminated, plus an unterminated last one)
+    bare_cr_unquoted: int = 0  # of ``bare_cr``, those outside quoted fields
+    first_bare_cr_unquoted_line: int = 0
+
+    def record_spans(self) -> np.ndarray:
+        """Physical lines each record covers, up to the next record (blank lines after a
+        record count towards it): 1 for a one-line record, more for a multi-line field."""
+        ends = np.concatenate((self.record_lines[1:], [self.physical_lines + 1]))
+        return ends - self.record_lines
 
     @property
     def records(self) -> int:
@@ -121,6 +130,7 @@ class _RecordFinder:
         self.terminator_line: list[np.ndarray] = []
         self.cr_before: list[np.ndarray] = []
         self.bare_cr_offsets: list[np.ndarray] = []
+        self.bare_cr_unquoted: list[np.ndarray] = []
         self.offset = 0
         self.newlines = 0
         self.quotes = 0
@@ -146,8 +156,14 @@ class _RecordFinder:
                                  -1)
             bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
             self.bare_cr_offsets.append(bare + offset)
+            # A bare \r outside quotes is where a reader that takes \r as a line end (DuckDB)
+            # splits a row that this pass, and RFC 4180, see as one.
+            unquoted = ((self.quotes + np.searchsorted(qpos, bare)) & 1) == 0
+            self.bare_cr_unquoted.append(bare[unquoted] + offset)
         if self.pending_cr and data[0] != NEWLINE:
             self.bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
+            if self.quotes % 2 == 0:  # every quote so far came before that \r
+                self.bare_cr_unquoted.append(np.array([offset - 1], dtype=np.int64))
         self.pending_cr = data[-1] == CARRIAGE_RETURN
         self.newlines += len(nl)
         self.quotes += len(qpos)
@@ -176,10 +192,13 @@ class _RecordFinder:
         keep = ~blank & ~trailing
         bare_offsets = (np.concatenate(self.bare_cr_offsets) if self.bare_cr_offsets
                         else np.empty(0, np.int64))
-        first_bare_line = 0
-        if len(bare_offsets):
-            record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
-            first_bare_line = int(lines[max(record, 0)])
+        unquoted = (np.concatenate(self.bare_cr_unquoted) if self.bare_cr_unquoted
+                    else np.empty(0, np.int64))
+        physical = self.newlines + (1 if offset and last_byte != NEWLINE else 0)
+
+        def line_of(at: int) -> int:
+            record = int(np.searchsorted(starts, at, side="right")) - 1
+            return int(lines[max(record, 0)])
         return FileScan(
             sha256=sha256,
             size=size,
@@ -190,5 +209,8 @@ class _RecordFinder:
             crlf_records=int(cr_flags.sum()),
             lf_records=int(len(cr_flags) - cr_flags.sum()),
             bare_cr=len(bare_offsets),
-            first_bare_cr_line=first_bare_line,
+            first_bare_cr_line=line_of(int(bare_offsets[0])) if len(bare_offsets) else 0,
+            physical_lines=physical,
+            bare_cr_unquoted=len(unquoted),
+            first_bare_cr_unquoted_line=line_of(int(unquoted[0])) if len(unquoted) else 0,
         )
