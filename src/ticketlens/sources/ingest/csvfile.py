@@ -187,7 +187,7 @@ def read_delimited(
     columns, renamed = parse_header(header, delimiter)
     table = f"{name}_text"
     good, reject_rows = _load_text(con, path, name, table, scan, columns, delimiter, encoding)
-    lines = _number_records(scan, good, reject_rows, encoding)
+    lines = _number_records(scan, good, reject_rows, encoding, delimiter)
     _refuse_swallowed_lines(path, scan, reject_rows, lines, len(columns), delimiter)
     con.register(f"{name}_lines_arrow", pa.table({"source_row": lines.good}))
     con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
@@ -249,17 +249,23 @@ class _Numbering(NamedTuple):
     warnings: list[str]
 
 
-def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encoding: str
-                    ) -> _Numbering:
+def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encoding: str,
+                    delimiter: str) -> _Numbering:
     """Physical line numbers when the scan's record boundaries agree with the parser's, record
-    numbers (with a warning) when they do not."""
+    numbers (with a warning) when they do not.
+
+    The counts alone can agree by chance (a quote inside an unquoted field shifts boundaries
+    one way, a reject another), so the boundaries must also be the parser's by construction:
+    every quote at a field boundary, every rejected record starting at a scanned one."""
     data_records = scan.records - 1
     positions = np.array([r[1] for r in reject_rows], dtype=np.int64)
     record_idx = np.searchsorted(scan.record_starts, positions, side="right") - 1
     rejected_records = np.unique(record_idx)
     exact = (
         not scan.compressed or encoding.lower() in ("utf-8", "utf8", "latin-1")
-    ) and good + len(rejected_records) == data_records and (record_idx >= 1).all()
+    ) and good + len(rejected_records) == data_records and (record_idx >= 1).all() and (
+        scan.quotes_agree(delimiter)
+    ) and np.isin(positions - 1, scan.record_starts).all()  # DuckDB counts from 1 here
     if exact:
         is_good = np.ones(scan.records, dtype=bool)
         is_good[0] = False

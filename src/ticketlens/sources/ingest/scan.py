@@ -24,6 +24,7 @@ from ticketlens.core.errors import InputError
 CHUNK_BYTES = 32 * 1024 * 1024
 HEAD_BYTES = 256 * 1024
 NEWLINE = 10
+QUOTE = ord('"')
 CARRIAGE_RETURN = 13
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -49,6 +50,18 @@ class FileScan:
     physical_lines: int = 0  # lines of the file (\n-terminated, plus an unterminated last one)
     bare_cr_unquoted: int = 0  # of ``bare_cr``, those outside quoted fields
     first_bare_cr_unquoted_line: int = 0
+    # Bytes seen right before a quote that opens a field and right after one that closes it
+    # (-1: start or end of the file), in this pass's every-quote-toggles model. A reader
+    # following RFC 4180 (DuckDB) agrees with the model only when these are delimiters, line
+    # ends or quotes: a quote inside an unquoted field is text to it.
+    quote_open_after: frozenset[int] = frozenset()
+    quote_close_before: frozenset[int] = frozenset()
+
+    def quotes_agree(self, delimiter: str) -> bool:
+        """Whether the record boundaries found here are the ones an RFC 4180 reader with this
+        delimiter finds (every quote opens or closes a field at a field boundary)."""
+        allowed = {-1, NEWLINE, CARRIAGE_RETURN, ord(delimiter), QUOTE}
+        return self.quote_open_after <= allowed and self.quote_close_before <= allowed
 
     def record_spans(self) -> np.ndarray:
         """Physical lines each record covers, up to the next record (blank lines after a
@@ -136,6 +149,9 @@ class _RecordFinder:
         self.quotes = 0
         self.last_byte = -1
         self.pending_cr = False  # previous chunk ended in \r
+        self.open_after: set[int] = set()
+        self.close_before: set[int] = set()
+        self.pending_close = False  # previous chunk ended in a closing quote
 
     def feed(self, chunk: bytes) -> None:
         offset = self.offset
@@ -165,10 +181,28 @@ class _RecordFinder:
             if self.quotes % 2 == 0:  # every quote so far came before that \r
                 self.bare_cr_unquoted.append(np.array([offset - 1], dtype=np.int64))
         self.pending_cr = data[-1] == CARRIAGE_RETURN
+        self._quote_context(data, qpos)
         self.newlines += len(nl)
         self.quotes += len(qpos)
         self.last_byte = int(data[-1])
         self.offset += len(chunk)
+
+    def _quote_context(self, data: np.ndarray, qpos: np.ndarray) -> None:
+        """Record the bytes around opening and closing quotes (distinct values only)."""
+        if self.pending_close:
+            self.close_before.add(int(data[0]))
+        self.pending_close = False
+        if not len(qpos):
+            return
+        opening = ((self.quotes + np.arange(len(qpos))) & 1) == 0
+        before = np.where(qpos > 0, data[np.maximum(qpos - 1, 0)], self.last_byte)
+        if self.offset == 0 and qpos[0] == 3 and bytes(data[:3]) == b"\xef\xbb\xbf":
+            before[0] = -1  # right after a UTF-8 byte-order mark: the file's start
+        self.open_after.update(np.unique(before[opening]).tolist())
+        closing = qpos[~opening]
+        inside = closing[closing + 1 < len(data)]
+        self.close_before.update(np.unique(data[inside + 1]).tolist())
+        self.pending_close = bool(len(closing)) and int(closing[-1]) == len(data) - 1
 
     def result(self, sha256: str, size: int, head: bytes, compressed: bool) -> FileScan:
         """The records between the terminators, blank lines dropped."""
@@ -213,4 +247,6 @@ class _RecordFinder:
             physical_lines=physical,
             bare_cr_unquoted=len(unquoted),
             first_bare_cr_unquoted_line=line_of(int(unquoted[0])) if len(unquoted) else 0,
+            quote_open_after=frozenset(self.open_after),
+            quote_close_before=frozenset(self.close_before),
         )
