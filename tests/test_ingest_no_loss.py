@@ -121,6 +121,22 @@ def test_bare_carriage_return_in_an_unquoted_field_is_refused(tmp_path: Path, ro
         ticketlens.ingest(path, db=tmp_path / "ws.duckdb")
 
 
+def test_bare_carriage_return_before_a_quote_no_longer_loses_rows(
+    real_data: Path, tmp_path: Path
+) -> None:
+    """Before: "read 5 = loaded 4 + quarantined 1 ✓" for a 10-row file (the parser ended the
+    row at the \r, and the quote after it swallowed the next rows)."""
+    lines = _helpdesk_slice(real_data, 10)
+    row = lines[5]
+    cut = row.index(",Value", row.index("Variant")) + 1
+    lines[5] = row[:cut] + '\r"' + row[cut:]
+    path = tmp_path / "cr.csv"
+    path.write_bytes("".join(lines).encode())
+    with pytest.raises(InputError, match=r"carriage return \(\\r\) inside an unquoted field, "
+                                         r"first in the row on line 6"):
+        ticketlens.ingest(path, db=tmp_path / "ws.duckdb")
+
+
 def test_carriage_return_inside_a_quoted_field_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "cr.csv"
     path.write_bytes(b'Case ID,Activity,Complete Timestamp,Resource\n'
