@@ -183,7 +183,7 @@ def test_unterminated_quote_is_refused_with_its_line(tmp_path: Path) -> None:
                                                'C1,"B,2024-01-01 11:00:00,y\nC2,A,2024-01-01,z\n')
     db = tmp_path / "ws.duckdb"
     with pytest.raises(InputError, match=r"line 3 opens a quoted field that runs on to line 4: "
-                                         r"the 1 line after it would be lost"):
+                                         r"the 1 line after it would be lost inside one row"):
         ticketlens.ingest(path, db=db)
     assert _events(db) == 0
 

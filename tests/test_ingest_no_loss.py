@@ -80,7 +80,7 @@ def test_stray_quote_opening_a_field_is_refused_with_its_line(
     db = tmp_path / "ws.duckdb"
     # Before: "read 28 = loaded 27 + quarantined 1 ✓", 122 lines gone into one quarantine row.
     with pytest.raises(InputError, match=r"line 29 opens a quoted field that runs on to line "
-                                         r"151: the 122 lines after it would be lost"):
+                                         r"151: the 122 lines after it would be lost inside one row"):
         ticketlens.ingest(path, db=db)
     assert not db.exists()
     code, out = _run("ingest", str(path), "--db", str(db))
@@ -96,6 +96,25 @@ def test_two_stray_quotes_enclosing_rows_are_refused(real_data: Path, tmp_path: 
     path = tmp_path / "two.csv"
     path.write_text("".join(lines))
     with pytest.raises(InputError, match=r"line 11 opens a quoted field that runs on to line 21"):
+        ticketlens.ingest(path, db=tmp_path / "ws.duckdb")
+
+
+def test_two_stray_quotes_in_one_column_no_longer_load_as_one_row(
+    real_data: Path, tmp_path: Path
+) -> None:
+    """Before: "read 30 = loaded 30 ✓" for a 40-row file — lines 12-21 vanished inside the
+    Activity field of line 11's event, which had exactly the header's field count."""
+    lines = _helpdesk_slice(real_data, 40)
+    row = lines[10]
+    cut = row.index(",") + 1
+    lines[10] = row[:cut] + '"' + row[cut:]  # opens the Activity field of line 11
+    row = lines[20]
+    cut = row.index(",", row.index(",") + 1)
+    lines[20] = row[:cut] + '"' + row[cut:]  # closes the Activity field of line 21
+    path = tmp_path / "pair.csv"
+    path.write_text("".join(lines))
+    with pytest.raises(InputError, match=r"line 11 opens a quoted field that runs on to line "
+                                         r"21: the 10 lines after it would be lost inside one"):
         ticketlens.ingest(path, db=tmp_path / "ws.duckdb")
 
 

@@ -290,11 +290,14 @@ def _refuse_swallowed_lines(path: Path, scan: FileScan, reject_rows: list[tuple]
     """Refuse a file where one rejected record runs over the lines of the rows after it.
 
     A stray quote at the start of a field opens a quoted field that the next quote (often
-    none: the end of the file) closes; the parser then rejects everything in between as one
-    record, and the rows on those lines would vanish into one quarantine row. A rejected
-    record spanning several lines is that, when its quote never closed or one of its inner
-    lines has a full row's worth of delimiters; a genuine multi-line field is neither.
+    none: the end of the file) closes; the parser then reads everything in between as one
+    record, and the rows on those lines would vanish into one quarantined (or loaded) row. A
+    record spanning several lines is that when one of its inner lines has a full row's worth
+    of delimiters, or when it was rejected because its quote never closed; a genuine
+    multi-line field (a note with line breaks) is neither.
     """
+    if lines.kind == "physical":
+        _refuse_row_like_fields(path, scan, delimiter)
     if not reject_rows:
         return
     spans = scan.record_spans() if lines.kind == "physical" else None
@@ -312,14 +315,28 @@ def _refuse_swallowed_lines(path: Path, scan: FileScan, reject_rows: list[tuple]
         row_like = sum(1 for line in inner if line.count(delimiter) >= fields - 1)
         if error_type != "UNQUOTED VALUE" and not row_like:
             continue
-        last = first + span - 1
-        raise InputError(
-            f"{path}: line {first} opens a quoted field that runs on to line {last}: the "
-            f"{span - 1:,} line{'s' if span > 2 else ''} after it would be lost in one "
-            "quarantined row; nothing was "
-            f"loaded. A stray quote (\") on line {first}? Remove it, or double it (\"\") "
-            "inside a quoted field, and ingest again"
-        )
+        raise _swallowed(path, first, first + span - 1)
+
+
+def _refuse_row_like_fields(path: Path, scan: FileScan, delimiter: str) -> None:
+    """Refuse a file where a record (read or rejected) holds, inside a quoted field, a line
+    with as many delimiters as the header: rows a pair of stray quotes enclosed."""
+    inner = scan.row_like_inner_lines.get(ord(delimiter)) if len(delimiter) == 1 else None
+    if inner is None or not len(inner):
+        return
+    record = int(np.searchsorted(scan.record_lines, int(inner[0]), side="right")) - 1
+    first = int(scan.record_lines[max(record, 0)])
+    last = first + int(scan.record_spans()[max(record, 0)]) - 1
+    raise _swallowed(path, first, last)
+
+
+def _swallowed(path: Path, first: int, last: int) -> InputError:
+    return InputError(
+        f"{path}: line {first} opens a quoted field that runs on to line {last}: the "
+        f"{last - first:,} line{'s' if last - first > 1 else ''} after it would be lost inside "
+        f"one row; nothing was loaded. A stray quote (\") on line {first}? Remove it, or "
+        'double it ("") inside a quoted field, and ingest again'
+    )
 
 
 def _create_rejects(

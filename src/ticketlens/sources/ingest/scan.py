@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,6 +27,7 @@ NEWLINE = 10
 QUOTE = ord('"')
 CARRIAGE_RETURN = 13
 GZIP_MAGIC = b"\x1f\x8b"
+DELIMITER_BYTES = (ord(","), ord(";"), ord("\t"), ord("|"))  # csvfile's candidates
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,16 @@ class FileScan:
     # ends or quotes: a quote inside an unquoted field is text to it.
     quote_open_after: frozenset[int] = frozenset()
     quote_close_before: frozenset[int] = frozenset()
+    # Per candidate delimiter byte: the physical lines inside a quoted field (a record's
+    # lines after its first) holding at least as many of it as the header — whole rows that
+    # a stray quote swallowed, unless a field really holds a row's worth of delimiters.
+    row_like_inner_lines: dict[int, np.ndarray] = field(default_factory=dict)
 
     def quotes_agree(self, delimiter: str) -> bool:
         """Whether the record boundaries found here are the ones an RFC 4180 reader with this
         delimiter finds (every quote opens or closes a field at a field boundary)."""
+        if len(delimiter) != 1:
+            return False
         allowed = {-1, NEWLINE, CARRIAGE_RETURN, ord(delimiter), QUOTE}
         return self.quote_open_after <= allowed and self.quote_close_before <= allowed
 
@@ -152,6 +159,8 @@ class _RecordFinder:
         self.open_after: set[int] = set()
         self.close_before: set[int] = set()
         self.pending_close = False  # previous chunk ended in a closing quote
+        self.header_delimiters: dict[int, int] | None = None  # per candidate, in the header
+        self.row_like: dict[int, list[np.ndarray]] = {}
 
     def feed(self, chunk: bytes) -> None:
         offset = self.offset
@@ -182,10 +191,30 @@ class _RecordFinder:
                 self.bare_cr_unquoted.append(np.array([offset - 1], dtype=np.int64))
         self.pending_cr = data[-1] == CARRIAGE_RETURN
         self._quote_context(data, qpos)
+        self._row_like_inner_lines(data, nl, ends)
         self.newlines += len(nl)
         self.quotes += len(qpos)
         self.last_byte = int(data[-1])
         self.offset += len(chunk)
+
+    def _row_like_inner_lines(self, data: np.ndarray, nl: np.ndarray, ends: np.ndarray) -> None:
+        """Lines that start inside a quoted field and hold a row's worth of delimiters (the
+        header's count); the header is the first non-blank line (within the first chunk)."""
+        if self.header_delimiters is None:
+            text = bytes(data[: int(nl[ends][0]) if ends.any() else len(data)]).lstrip(b"\r\n")
+            header = text.split(b"\n", 1)[0]
+            self.header_delimiters = {d: header.count(bytes([d])) for d in DELIMITER_BYTES
+                                      if header.count(bytes([d]))}
+        inner = np.flatnonzero(~ends)  # indices (into nl) of newlines inside quotes
+        if not len(inner) or not self.header_delimiters:
+            return
+        line_end = np.append(nl, len(data))[inner + 1]
+        for byte, need in self.header_delimiters.items():
+            at = np.flatnonzero(data == byte)
+            counts = np.searchsorted(at, line_end) - np.searchsorted(at, nl[inner])
+            hits = inner[counts >= need]
+            if len(hits):  # the line after newline k of the file is line k + 2
+                self.row_like.setdefault(byte, []).append(hits + self.newlines + 2)
 
     def _quote_context(self, data: np.ndarray, qpos: np.ndarray) -> None:
         """Record the bytes around opening and closing quotes (distinct values only)."""
@@ -249,4 +278,5 @@ class _RecordFinder:
             first_bare_cr_unquoted_line=line_of(int(unquoted[0])) if len(unquoted) else 0,
             quote_open_after=frozenset(self.open_after),
             quote_close_before=frozenset(self.close_before),
+            row_like_inner_lines={b: np.concatenate(v) for b, v in self.row_like.items()},
         )
