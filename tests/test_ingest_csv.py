@@ -176,15 +176,26 @@ def test_crlf_and_missing_final_newline(tmp_path: Path) -> None:
                            ).fetchone() == ([2, 3, 5],)
 
 
-def test_unterminated_quote_quarantines_the_rest_and_says_so(tmp_path: Path) -> None:
+def test_unterminated_quote_is_refused_with_its_line(tmp_path: Path) -> None:
+    """Issue 10 §2: the quote swallowed line 4 into line 3's quarantined record ("read 2 =
+    loaded 1 + quarantined 1 ✓" for three rows); now the file is refused, naming the line."""
     path = _write(tmp_path, "in.csv", HEADER + '\nC1,A,2024-01-01 10:00:00,x\n'
                                                'C1,"B,2024-01-01 11:00:00,y\nC2,A,2024-01-01,z\n')
     db = tmp_path / "ws.duckdb"
-    summary = ticketlens.ingest(path, db=db)
-    source = summary.sources[0]
-    assert (source.rows_read, source.rows_loaded, source.rows_quarantined) == (2, 1, 1)
+    with pytest.raises(InputError, match=r"line 3 opens a quoted field that runs on to line 4: "
+                                         r"the 1 line after it would be lost inside one row"):
+        ticketlens.ingest(path, db=db)
+    assert _events(db) == 0
+
+
+def test_text_after_a_closing_quote_is_quarantined_on_its_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "in.csv", HEADER + '\nC1,A,2024-01-01 10:00:00,x\n'
+                                               'C1,"B"x,2024-01-01 11:00:00,y\nC2,A,2024-01-01,z\n')
+    db = tmp_path / "ws.duckdb"
+    source = ticketlens.ingest(path, db=db).sources[0]
+    assert (source.rows_read, source.rows_loaded, source.rows_quarantined) == (3, 2, 1)
     line, _, value, reason = _quarantine(db)[0]
-    assert line == 3 and value.startswith('C1,"B,') and "malformed quoting" in reason
+    assert line == 3 and value.startswith('C1,"B"x,') and "malformed quoting" in reason
 
 
 def test_stray_quote_falls_back_to_record_numbers(tmp_path: Path) -> None:
@@ -275,10 +286,7 @@ def test_fuzzed_csv_accounts_for_every_row_or_refuses_cleanly(
     lines = data.count(b"\n") + 1
     assert all(1 < line <= lines for line in loaded | quarantined)
     if source.line_numbers == "physical" and b'"' not in junk and b"\xff" not in junk:
-        # Where Python's csv module agrees the file is well-formed, the counts match it (it
-        # refuses a bare carriage return inside an unquoted field: no reference count then).
-        try:
-            records = [r for r in csv.reader(io.StringIO(data.decode())) if r]
-        except csv.Error:
-            return
+        # Where the file is well-formed, the counts match Python's csv module (a bare carriage
+        # return inside an unquoted field, which it refuses, is refused by ingest too).
+        records = [r for r in csv.reader(io.StringIO(data.decode(), newline="")) if r]
         assert source.rows_read == len(records) - 1

@@ -123,14 +123,17 @@ def test_source_name_links_differently_named_exports(tmp_path: Path) -> None:
     assert update.sources[0].rows_loaded == 1
 
 
-def test_tickets_shared_with_another_source_are_merged_with_a_warning(tmp_path: Path) -> None:
+def test_tickets_shared_with_another_kind_of_source_are_merged_with_a_warning(
+    tmp_path: Path
+) -> None:
     (tmp_path / "a.csv").write_text("id,what,when\nT1,a,2024-05-01 10:00:00\n")
-    (tmp_path / "b.csv").write_text("id,what,when\nT1,b,2024-05-01 09:00:00\n")
+    (tmp_path / "b.csv").write_text("ref,step,at\nT1,b,2024-05-01 09:00:00\n")
     db = tmp_path / "ws.duckdb"
     ticketlens.ingest(tmp_path / "a.csv", db=db, columns=FLAGS)
-    second = ticketlens.ingest(tmp_path / "b.csv", db=db, columns=FLAGS).sources[0]
+    second = ticketlens.ingest(tmp_path / "b.csv", db=db, columns={
+        "case": "ref", "activity": "step", "timestamp": "at"}).sources[0]
     assert second.merged_tickets == 1
-    assert any("already had events from other sources" in w for w in second.warnings)
+    assert any("already had events from other kinds of source" in w for w in second.warnings)
     assert [(e[1], e[3]) for e in _events(db)] == [(0, "b"), (1, "a")]
 
 
@@ -160,3 +163,107 @@ def test_dedupe_counts_and_drops_repeats(tmp_path: Path) -> None:
     source = summary.sources[0]
     assert (source.rows_read, source.rows_loaded, source.rows_deduped,
             source.duplicate_events) == (3, 1, 2, 2)
+
+
+# --- issue 10 §2: overlapping exports of one kind replace each other's tickets ---------------
+
+MAY = ("id,what,when,who\n"
+       "T1,open,2024-05-01 10:00:00,ann\nT1,work,2024-05-01 11:00:00,ann\n"
+       "T2,open,2024-05-02 09:00:00,bob\n"
+       "T3,open,2024-05-03 09:00:00,cat\nT3,close,2024-05-04 09:00:00,cat\n")
+# June's export overlaps May's: T1 edited (work now by bob) and closed, T2 unchanged,
+# T3 unchanged, T4 new.
+JUNE = ("id,what,when,who\n"
+        "T1,open,2024-05-01 10:00:00,ann\nT1,work,2024-05-01 11:00:00,bob\n"
+        "T1,close,2024-06-01 09:00:00,bob\n"
+        "T2,open,2024-05-02 09:00:00,bob\n"
+        "T3,open,2024-05-03 09:00:00,cat\nT3,close,2024-05-04 09:00:00,cat\n"
+        "T4,open,2024-06-02 09:00:00,dan\n")
+WHO = {**FLAGS, "resource": "who"}
+
+
+def _export(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_overlapping_exports_replace_per_ticket_without_source_name(tmp_path: Path) -> None:
+    """Before: a "merged" warning, T1-T3 doubled (12 events instead of 7), the edited event
+    beside the old one."""
+    db = tmp_path / "ws.duckdb"
+    ticketlens.ingest(_export(tmp_path, "may.csv", MAY), db=db, columns=WHO)
+    june = ticketlens.ingest(_export(tmp_path, "june.csv", JUNE), db=db, columns=WHO).sources[0]
+    assert june.status == "updated"
+    assert june.tickets == {"added": 1, "replaced": 1, "unchanged": 2, "kept": 0}
+    assert june.events_removed == 1  # the May "work by ann" event June edited
+    assert (june.rows_read, june.rows_loaded, june.rows_already_present) == (7, 3, 4)
+    assert june.balanced and june.merged_tickets == 0
+    assert not any("merged" in w for w in june.warnings)
+    assert [(e[0], e[1], e[3], e[4]) for e in _events(db)] == [
+        ("T1", 0, "open", "ann"), ("T1", 1, "work", "bob"), ("T1", 2, "close", "bob"),
+        ("T2", 0, "open", "bob"), ("T3", 0, "open", "cat"), ("T3", 1, "close", "cat"),
+        ("T4", 0, "open", "dan")]
+    # the event index follows: same ticket order and codes as a workspace loaded from June alone
+    fresh = tmp_path / "fresh.duckdb"
+    ticketlens.ingest(tmp_path / "june.csv", db=fresh, columns=WHO)
+    assert _index(db) == _index(fresh)
+
+
+def test_an_older_export_loaded_later_leaves_newer_histories_alone(tmp_path: Path) -> None:
+    db = tmp_path / "ws.duckdb"
+    ticketlens.ingest(_export(tmp_path, "june.csv", JUNE), db=db, columns=WHO)
+    after_june = _events(db)
+    may = ticketlens.ingest(_export(tmp_path, "may.csv", MAY), db=db, columns=WHO).sources[0]
+    # May's newest event (05-04) is older than June's (06-02): every ticket June holds stays
+    assert may.tickets == {"added": 0, "replaced": 0, "unchanged": 0, "kept": 3}
+    assert (may.rows_read, may.rows_loaded, may.rows_already_present) == (5, 0, 5)
+    assert any("held from a newer export" in w for w in may.warnings)
+    assert _events(db) == after_june
+
+
+def test_ticket_table_exports_say_already_present(tmp_path: Path) -> None:
+    mapping = {"format": "ticket-table", "case": "id",
+               "events": {"Opened": "opened", "Resolved": "resolved"}}
+    old = _export(tmp_path, "t1.csv", "id,opened,resolved\nA,2024-05-01 10:00,\n"
+                                      "B,2024-05-01 11:00,2024-05-02 11:00\n")
+    new = _export(tmp_path, "t2.csv", "id,opened,resolved\nA,2024-05-01 10:00,2024-05-03 10:00\n"
+                                      "B,2024-05-01 11:00,2024-05-02 11:00\n"
+                                      "C,2024-05-04 08:00,\n")
+    db = tmp_path / "ws.duckdb"
+    ticketlens.ingest(old, db=db, mapping=mapping)
+    update = ticketlens.ingest(new, db=db, mapping=mapping).sources[0]
+    # Before: "read 3 = loaded 3" — B, identical, was never "already present".
+    assert update.tickets == {"added": 1, "replaced": 1, "unchanged": 1, "kept": 0}
+    assert (update.rows_read, update.rows_loaded, update.rows_already_present) == (3, 2, 1)
+    assert update.balanced
+
+
+def test_overlap_summary_is_printed(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ticketlens.cli import cli
+
+    db = tmp_path / "ws.duckdb"
+    ticketlens.ingest(_export(tmp_path, "may.csv", MAY), db=db, columns=WHO)
+    result = CliRunner().invoke(cli, ["ingest", str(_export(tmp_path, "june.csv", JUNE)),
+                                      "--db", str(db), "--case", "id", "--activity", "what",
+                                      "--timestamp", "when", "--resource", "who"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "tickets 1 added, 1 replaced (1 older event removed), 2 unchanged" in text
+    assert "read 7 = loaded 3 + quarantined 0 + already present 4 ✓" in text
+
+
+def _index(db: Path) -> list[tuple]:
+    from ticketlens.workspace.connection import open_workspace
+    from ticketlens.workspace.events import ensure_event_index
+
+    with open_workspace(db) as ws:
+        ensure_event_index(ws.con)
+        return ws.con.execute(
+            "SELECT t.ticket_id, c.event_seq, c.ts_us, a.value AS activity, p.value AS person "
+            "FROM event_codes c JOIN ticket_index t USING (tix) "
+            "JOIN event_values a ON a.kind = 'activity' AND a.code = c.act "
+            "LEFT JOIN event_values p ON p.kind = 'person' AND p.code = c.holder "
+            "ORDER BY 1, 2").fetchall()

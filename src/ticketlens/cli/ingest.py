@@ -58,6 +58,14 @@ def _source_table(source: SourceSummary) -> Table:
     if source.rows_already_present:
         parts.append(f"already present {source.rows_already_present:,}")
     add("rows", f"read {source.rows_read:,} = {' + '.join(parts)}  {identity}")
+    if source.status == "updated":
+        fates = source.tickets
+        removed = (f" ({source.events_removed:,} older event"
+                   f"{'s' if source.events_removed > 1 else ''} removed)"
+                   if source.events_removed else "")
+        held = (f", {fates['kept']:,} held from a newer export" if fates.get("kept") else "")
+        add("tickets", f"{fates.get('added', 0):,} added, {fates.get('replaced', 0):,} "
+                       f"replaced{removed}, {fates.get('unchanged', 0):,} unchanged{held}")
     add("events", f"{source.events_loaded:,} in {source.cases:,} tickets, "
                             f"{_when(source.first_timestamp)} → {_when(source.last_timestamp)}")
     derived = (source.details or {}).get("derived_events") or {}

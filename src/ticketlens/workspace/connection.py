@@ -26,6 +26,10 @@ from ticketlens.core.schema import (
 from ticketlens.workspace import DEFAULT_DB
 from ticketlens.workspace.sql import load_sql, run_script
 
+# A DuckDB database file carries this magic at byte 8 (after the header checksum).
+DUCKDB_MAGIC = b"DUCK"
+DUCKDB_MAGIC_AT = 8
+
 # What event_index.sql builds; version 2 added the attribute-only tickets and the
 # case-attribute count a reader checks (``workspace.events.ensure_event_index``).
 EVENT_INDEX_VERSION = "2"
@@ -155,6 +159,7 @@ def open_workspace(
         raise WorkspaceError(
             f"no workspace at {path}: create one with `ticketlens ingest PATH --db {path}`"
         )
+    check_workspace_file(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
@@ -165,6 +170,31 @@ def open_workspace(
     else:
         create_views(con)
     return Workspace(path=path, con=con)
+
+
+def check_workspace_file(path: Path) -> None:
+    """Refuse an existing ``path`` that is not a DuckDB database (a CSV, a Parquet file, a
+    folder, an empty file): DuckDB would otherwise fail obscurely, or not save at all."""
+    if not path.exists():
+        return  # a new workspace
+    if path.is_dir():
+        raise WorkspaceError(
+            f"--db {path} is a folder, not a workspace file: pass a file path such as "
+            f"{path / 'ticketlens.duckdb'}"
+        )
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(DUCKDB_MAGIC_AT + len(DUCKDB_MAGIC))
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read workspace {path}: {exc.strerror or exc}") from None
+    if head[DUCKDB_MAGIC_AT:] != DUCKDB_MAGIC:
+        kind = "a Parquet file" if head[:4] == b"PAR1" else (
+            "an empty file" if not head else "not a DuckDB database file")
+        raise WorkspaceError(
+            f"--db {path} is not a ticketlens workspace (it exists and is {kind}); nothing "
+            "was read or written. Pass an existing workspace or a new path, e.g. "
+            "--db ticketlens.duckdb"
+        )
 
 
 # What every public function that reads or writes a workspace accepts: a path (opened and

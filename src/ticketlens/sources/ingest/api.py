@@ -236,7 +236,10 @@ def _ingest_detected(
         with (ExitStack() as outputs, IngestProgress(progress) as bar,
               workspace.transaction() as con):
             summaries = _load_sources(con, detections, partial(load_one, con, bar=bar), user_roles)
-            if any(s.events_loaded for s in summaries):
+            # removed events (a newer export replacing a ticket's history) change the index
+            # even when the event count stays the same
+            if any(s.events_loaded or s.events_removed or s.case_attributes
+                   for s in summaries):
                 refresh_event_index(con)
             roster_report = _update_roster(con, roster_file, summaries)
             quarantine_target = _quarantine_output(con, summaries, quarantine, workspace.path,
@@ -402,7 +405,7 @@ def _ingest_one(
         name=name, format=detection.format, path=str(path.resolve()), file=file,
         tz=source_tz, options_key=options_key,
         row_grain="ticket" if detection.format == "ticket-table" else "event",
-        dedupe=dedupe, not_before=not_before, not_after=not_after,
+        kind=source_kind(detection), dedupe=dedupe, not_before=not_before, not_after=not_after,
     )
     result = load_source(con, staged, record)
     drop_stage(con)
@@ -416,6 +419,16 @@ def _ingest_one(
     if not summary.balanced:  # pragma: no cover - an accounting bug must never pass silently
         raise TicketlensError(f"{path}: internal accounting error: {summary.to_dict()}")
     return summary
+
+
+def source_kind(detection: Detection) -> str:
+    """What makes two exports exports of the same source: the format and the mapping (for a
+    mapping made of column flags, the columns it reads)."""
+    mapping = detection.mapping
+    if mapping is None:
+        return detection.format
+    columns = json.dumps([mapping.case, mapping.activity, mapping.timestamp], default=str)
+    return f"{detection.format}:{mapping.name}:{columns}"
 
 
 def _unchanged(detection: Detection, source_id: int, name: str, tz: str, tz_origin: str,
@@ -439,8 +452,14 @@ def _summary(detection: Detection, staged: Staged, result: LoadResult, name: str
     warnings = list(staged.warnings)
     if result.merged_tickets:
         warnings.append(
-            f"{result.merged_tickets:,} tickets already had events from other sources: their "
-            "events are merged and renumbered"
+            f"{result.merged_tickets:,} tickets already had events from other kinds of source: "
+            "their events are merged and renumbered"
+        )
+    if result.tickets.get("kept"):
+        warnings.append(
+            f"{result.tickets['kept']:,} tickets are held from a newer export of this source "
+            f"(export time after {_when(result.export_time)}): this export's history of them "
+            "was not loaded (counted as already present)"
         )
     return SourceSummary(
         path=str(detection.path), name=name, format=detection.format,
@@ -458,8 +477,13 @@ def _summary(detection: Detection, staged: Staged, result: LoadResult, name: str
         implausible_examples=result.flag_examples, case_attributes=result.case_attributes,
         merged_tickets=result.merged_tickets, first_timestamp=result.first_timestamp,
         last_timestamp=result.last_timestamp, quarantine_reasons=result.quarantine_reasons,
-        warnings=warnings, details=staged.details,
+        warnings=warnings, details=staged.details, tickets=result.tickets,
+        events_removed=result.events_removed, export_time=result.export_time,
     )
+
+
+def _when(instant: datetime | None) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if instant else "?"
 
 
 def info(db: WorkspaceLike = DEFAULT_DB) -> WorkspaceInfo:

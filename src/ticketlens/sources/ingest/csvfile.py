@@ -193,7 +193,8 @@ def read_delimited(
     columns, renamed = parse_header(header, delimiter)
     table = f"{name}_text"
     good, reject_rows = _load_text(con, path, name, table, scan, columns, delimiter, encoding)
-    lines = _number_records(scan, good, reject_rows, encoding)
+    lines = _number_records(scan, good, reject_rows, encoding, delimiter)
+    _refuse_swallowed_lines(path, scan, reject_rows, lines, len(columns), delimiter)
     con.register(f"{name}_lines_arrow", pa.table({"source_row": lines.good}))
     con.execute(f"CREATE TEMP TABLE {name}_lines AS SELECT * FROM {name}_lines_arrow")
     con.unregister(f"{name}_lines_arrow")
@@ -254,17 +255,23 @@ class _Numbering(NamedTuple):
     warnings: list[str]
 
 
-def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encoding: str
-                    ) -> _Numbering:
+def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encoding: str,
+                    delimiter: str) -> _Numbering:
     """Physical line numbers when the scan's record boundaries agree with the parser's, record
-    numbers (with a warning) when they do not."""
+    numbers (with a warning) when they do not.
+
+    The counts alone can agree by chance (a quote inside an unquoted field shifts boundaries
+    one way, a reject another), so the boundaries must also be the parser's by construction:
+    every quote at a field boundary, every rejected record starting at a scanned one."""
     data_records = scan.records - 1
     positions = np.array([r[1] for r in reject_rows], dtype=np.int64)
     record_idx = np.searchsorted(scan.record_starts, positions, side="right") - 1
     rejected_records = np.unique(record_idx)
     exact = (
         not scan.compressed or encoding.lower() in ("utf-8", "utf8", "latin-1")
-    ) and good + len(rejected_records) == data_records and (record_idx >= 1).all()
+    ) and good + len(rejected_records) == data_records and (record_idx >= 1).all() and (
+        scan.quotes_agree(delimiter)
+    ) and np.isin(positions - 1, scan.record_starts).all()  # DuckDB counts from 1 here
     if exact:
         is_good = np.ones(scan.records, dtype=bool)
         is_good[0] = False
@@ -281,6 +288,60 @@ def _number_records(scan: FileScan, good: int, reject_rows: list[tuple], encodin
         good_lines, reject_lines, "record", good + len({r[0] for r in reject_rows}),
         ["line numbers are record numbers (1 = header): quote characters inside unquoted "
          "fields or carriage-return line ends hide the physical lines"],
+    )
+
+
+def _refuse_swallowed_lines(path: Path, scan: FileScan, reject_rows: list[tuple],
+                            lines: _Numbering, fields: int, delimiter: str) -> None:
+    """Refuse a file where one rejected record runs over the lines of the rows after it.
+
+    A stray quote at the start of a field opens a quoted field that the next quote (often
+    none: the end of the file) closes; the parser then reads everything in between as one
+    record, and the rows on those lines would vanish into one quarantined (or loaded) row. A
+    record spanning several lines is that when one of its inner lines has a full row's worth
+    of delimiters, or when it was rejected because its quote never closed; a genuine
+    multi-line field (a note with line breaks) is neither.
+    """
+    if lines.kind == "physical":
+        _refuse_row_like_fields(path, scan, delimiter)
+    if not reject_rows:
+        return
+    spans = scan.record_spans() if lines.kind == "physical" else None
+    for k, (_line, _pos, _column, error_type, csv_line, _message) in enumerate(reject_rows):
+        first = int(lines.rejects[k])
+        text = (csv_line or "").replace("\r\n", "\n").rstrip("\n")
+        if spans is not None:
+            index = int(np.searchsorted(scan.record_lines, first))
+            span = int(spans[index]) if index < len(spans) else 1
+        else:
+            span = text.count("\n") + 1  # a lower bound: the parser keeps 10,000 characters
+        if span <= 1:
+            continue
+        inner = text.split("\n")[1:]
+        row_like = sum(1 for line in inner if line.count(delimiter) >= fields - 1)
+        if error_type != "UNQUOTED VALUE" and not row_like:
+            continue
+        raise _swallowed(path, first, first + span - 1)
+
+
+def _refuse_row_like_fields(path: Path, scan: FileScan, delimiter: str) -> None:
+    """Refuse a file where a record (read or rejected) holds, inside a quoted field, a line
+    with as many delimiters as the header: rows a pair of stray quotes enclosed."""
+    inner = scan.row_like_inner_lines.get(ord(delimiter)) if len(delimiter) == 1 else None
+    if inner is None or not len(inner):
+        return
+    record = int(np.searchsorted(scan.record_lines, int(inner[0]), side="right")) - 1
+    first = int(scan.record_lines[max(record, 0)])
+    last = first + int(scan.record_spans()[max(record, 0)]) - 1
+    raise _swallowed(path, first, last)
+
+
+def _swallowed(path: Path, first: int, last: int) -> InputError:
+    return InputError(
+        f"{path}: line {first} opens a quoted field that runs on to line {last}: the "
+        f"{last - first:,} line{'s' if last - first > 1 else ''} after it would be lost inside "
+        f"one row; nothing was loaded. A stray quote (\") on line {first}? Remove it, or "
+        'double it ("") inside a quoted field, and ingest again'
     )
 
 
@@ -325,6 +386,14 @@ def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
     runs on a separate in-memory connection so the workspace transaction stays usable.
     """
     mixed = scan.crlf_records and scan.lf_records
+    if scan.bare_cr_unquoted and (scan.crlf_records or scan.lf_records):
+        # DuckDB ends a record at that \r, RFC 4180 (and this module's line map) does not:
+        # one row would be read as two records, so the accounting could not hold.
+        raise InputError(
+            f"{path}: a carriage return (\\r) inside an unquoted field, first in the row on "
+            f"line {scan.first_bare_cr_unquoted_line}, splits that row in two; nothing was "
+            "loaded. Remove the stray \\r (or quote the field) and ingest again"
+        )
     if not (mixed or scan.bare_cr):
         return
     probe = duckdb.connect()

@@ -1,10 +1,13 @@
 """Write one staged source into the workspace: dedupe, order, flag, insert — inside the caller's
 transaction, so a refused or failing ingest leaves the workspace exactly as it was.
 
-Source identity is the source *name* (the file name, or ``--source NAME``). Loading a source
-whose name the workspace already holds is an update: an event is new unless the workspace has
-an event of that source with the same fingerprint (all canonical columns and attributes) and
-the same occurrence number among its exact repeats.
+Earlier exports of a source are the sources of the same *name* (the file name, or ``--source
+NAME``) or the same *kind* (format and mapping). Loading another export is an update, per
+ticket (docs/ingest.md "Overlapping exports"): a ticket's history from the export with the
+newest export time replaces its history from older ones. An event is new unless the workspace
+holds an event of those sources with the same fingerprint (all canonical columns and
+attributes) and the same occurrence number among its exact repeats; a held event the newer
+export no longer has (edited or gone) is removed.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ import duckdb
 from ticketlens.core.lifecycle import VOCABULARY, Role
 from ticketlens.sources.ingest.stage import Staged
 from ticketlens.workspace.roster import MANIFEST
-from ticketlens.workspace.sql import load_sql, tables_exist
+from ticketlens.workspace.sql import load_sql, run_script, tables_exist
 
 FLAG_RULES = ("far_past", "far_future", "before_creation")
+TICKET_FATES = ("added", "replaced", "unchanged", "kept")
 
 
 def _one(con: duckdb.DuckDBPyConnection, sql: str, params: Any = None) -> Any:
@@ -52,6 +56,10 @@ class LoadResult:
     case_attributes: int
     merged_tickets: int
     quarantine_reasons: dict[str, int]
+    # per ticket of this export: added / replaced / unchanged / kept (a newer export holds it)
+    tickets: dict[str, int]
+    events_removed: int  # held events of replaced tickets this export no longer has
+    export_time: datetime | None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class SourceRecord:
     tz: str
     options_key: str
     row_grain: str  # "event": one input row = one event; "ticket": one row = one ticket
+    kind: str  # format and mapping: exports of one kind replace each other's tickets
     dedupe: bool
     not_before: datetime
     not_after: datetime
@@ -79,13 +88,19 @@ def load_source(
 ) -> LoadResult:
     """Insert ``staged`` (tables ``stage_*``) as a new source row; return the accounting."""
     source_id = next_source_id(con)
-    prior = _one(con, "SELECT count(*) FROM sources WHERE name = $n", {"n": record.name})
+    export_time = _one(
+        con, "SELECT coalesce(max(ts) FILTER (WHERE ts <= $after), max(ts)) FROM stage_events",
+        {"after": record.not_after})
+    run_script(con, load_sql(__name__, "load_related.sql"),
+               {"name": record.name, "kind": record.kind})
+    prior = _one(con, "SELECT count(*) FROM stage_related")
     staged_events = _one(con, "SELECT count(*) FROM stage_events")
-    duplicates = _order_new_events(con, record, updating=bool(prior))
+    duplicates = _order_new_events(con, record, bool(prior), export_time)
     new_events = _one(con, "SELECT count(*) FROM stage_seq")
     deduped = duplicates if record.dedupe else 0
     already = staged_events - deduped - new_events
-    merged = _insert_events(con, record, source_id)
+    tickets, removed = _ticket_fates(con, bool(prior))
+    merged = _insert_events(con, source_id)
     flag_counts, examples = _flag_events(con, staged, record, source_id)
     stats = con.execute(
         "SELECT count(DISTINCT ticket_id), count(*) FILTER (WHERE out_of_order), "
@@ -107,7 +122,12 @@ def load_source(
         rows_loaded, rows_deduped = new_events - derived, deduped
         rows_already = already - (derived_staged - derived)
     else:
-        rows_loaded, rows_deduped, rows_already = staged.rows_read - quarantined, 0, 0
+        # a row is a ticket: already present when its ticket is unchanged or left to a newer
+        # export
+        rows_already = _one(con, "SELECT count(DISTINCT source_row) FROM stage_events "
+                                 "WHERE ticket_id IN (SELECT ticket_id FROM stage_fate "
+                                 "WHERE fate IN ('unchanged', 'kept'))") if prior else 0
+        rows_loaded, rows_deduped = staged.rows_read - quarantined - rows_already, 0
     result = LoadResult(
         source_id=source_id,
         status="updated" if prior else "loaded",
@@ -127,32 +147,31 @@ def load_source(
         case_attributes=case_attributes,
         merged_tickets=merged,
         quarantine_reasons=reasons,
+        tickets=tickets,
+        events_removed=removed,
+        export_time=export_time,
     )
     _insert_source_row(con, staged, record, result)
     return result
 
 
 def _order_new_events(con: duckdb.DuckDBPyConnection, record: SourceRecord,
-                      updating: bool) -> int:
+                      updating: bool, export_time: datetime | None) -> int:
     """Stage the events to insert, in order (``stage_seq``); return the count of exact repeats.
 
-    Repeats are keyed (fingerprint and occurrence) only when an update must skip the events an
-    earlier export of the source loaded, or when ``dedupe`` drops them.
+    Repeats are keyed (fingerprint and occurrence) only when an update must compare with the
+    events earlier exports of the source loaded (``load_fate.sql``: which tickets this export
+    adds, replaces or leaves to a newer one), or when ``dedupe`` drops them.
     """
     if updating or record.dedupe:
-        con.execute(load_sql(__name__, "load_keyed.sql"))
+        con.execute(load_sql(__name__, "load_keyed.sql"), {"dedupe": record.dedupe})
         duplicates = _one(con, "SELECT count(*) FROM stage_keyed WHERE occurrence > 0")
-        keep = "occurrence = 0" if record.dedupe else "true"
         if updating:
-            con.execute(load_sql(__name__, "load_existing.sql"), {"name": record.name})
-            con.execute(
-                "CREATE OR REPLACE TEMP VIEW stage_new AS SELECT k.* FROM stage_keyed k "
-                "ANTI JOIN stage_existing e ON k.fingerprint = e.fingerprint "
-                f"AND k.occurrence = e.occurrence WHERE {keep}"
-            )
+            con.execute(load_sql(__name__, "load_existing.sql"))
+            run_script(con, load_sql(__name__, "load_fate.sql"), {"export_time": export_time})
         else:
-            con.execute(f"CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
-                        f"WHERE {keep}")
+            con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS SELECT * FROM stage_keyed "
+                        "WHERE keep")
     else:
         duplicates = None
         con.execute("CREATE OR REPLACE TEMP VIEW stage_new AS "
@@ -164,21 +183,43 @@ def _order_new_events(con: duckdb.DuckDBPyConnection, record: SourceRecord,
     return int(duplicates)
 
 
-def _insert_events(con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int) -> int:
+def _ticket_fates(con: duckdb.DuckDBPyConnection, updating: bool) -> tuple[dict[str, int], int]:
+    """Remove the held events this export replaces; return the tickets per fate and the count
+    of events removed."""
+    if not updating:
+        con.execute("CREATE OR REPLACE TEMP TABLE stage_fate AS SELECT DISTINCT ticket_id, "
+                    "'added' AS fate FROM stage_events")
+        con.execute("CREATE OR REPLACE TEMP TABLE stage_removed AS SELECT NULL::BIGINT AS rid, "
+                    "NULL::VARCHAR AS ticket_id, NULL::INTEGER AS source_id, "
+                    "NULL::BIGINT AS source_row WHERE false")
+    fates = dict(con.execute("SELECT fate, count(*) FROM stage_fate GROUP BY fate").fetchall())
+    removed = int(_one(con, "SELECT count(*) FROM stage_removed"))
+    if removed:
+        con.execute("DELETE FROM events WHERE rowid IN (SELECT rid FROM stage_removed)")
+        # a row's flags go with the last of its events
+        con.execute("DELETE FROM event_flags f WHERE EXISTS (SELECT 1 FROM stage_removed r "
+                    "WHERE r.source_id = f.source_id AND r.source_row = f.source_row) "
+                    "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.source_id = f.source_id "
+                    "AND e.source_row = f.source_row)")
+    return {fate: int(fates.get(fate, 0)) for fate in TICKET_FATES}, removed
+
+
+def _insert_events(con: duckdb.DuckDBPyConnection, source_id: int) -> int:
     """Insert ``stage_seq`` into ``events``; return how many of its tickets already had events
-    from other sources (their events are merged and renumbered)."""
+    from unrelated sources (their events are merged and renumbered)."""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE stage_overlap AS SELECT DISTINCT ticket_id "
-        "FROM stage_seq SEMI JOIN events USING (ticket_id)"
+        "FROM stage_seq SEMI JOIN events USING (ticket_id) "
+        "UNION SELECT DISTINCT ticket_id FROM stage_removed"  # renumber what is left of them
     )
     overlap = _one(con, "SELECT count(*) FROM stage_overlap")
     merged = 0
     if overlap:
         merged = _one(
             con,
-            "SELECT count(DISTINCT ticket_id) FROM events e JOIN sources s USING (source_id) "
-            "WHERE ticket_id IN (SELECT ticket_id FROM stage_overlap) AND s.name <> $n",
-            {"n": record.name},
+            "SELECT count(DISTINCT ticket_id) FROM events "
+            "WHERE ticket_id IN (SELECT ticket_id FROM stage_seq) "
+            "AND source_id NOT IN (SELECT source_id FROM stage_related)",
         )
     con.execute(load_sql(__name__, "load_insert.sql"), {"source_id": source_id})
     if overlap:
@@ -235,12 +276,14 @@ def _quarantine_rejects(con: duckdb.DuckDBPyConnection, record: SourceRecord,
 def _load_case_attributes(
     con: duckdb.DuckDBPyConnection, record: SourceRecord, source_id: int
 ) -> int:
-    """Newest wins: a newer export replaces the attributes of the tickets it carries."""
+    """Newest wins: a newer export replaces the attributes of the tickets it carries; an
+    older one leaves the tickets a newer export holds alone."""
+    con.execute("DELETE FROM stage_case WHERE ticket_id IN "
+                "(SELECT ticket_id FROM stage_fate WHERE fate = 'kept')")
     con.execute(
         "DELETE FROM case_attributes c USING stage_case s "
         "WHERE c.ticket_id = s.ticket_id AND c.name = s.name "
-        "AND c.source_id IN (SELECT source_id FROM sources WHERE name = $n)",
-        {"n": record.name},
+        "AND c.source_id IN (SELECT source_id FROM stage_related)"
     )
     con.execute("INSERT INTO case_attributes SELECT ticket_id, name, value, $sid FROM stage_case",
                 {"sid": source_id})
@@ -278,6 +321,10 @@ def _insert_source_row(
         "plausible_window": [record.not_before.isoformat(), record.not_after.isoformat()],
         "quarantine_reasons": result.quarantine_reasons,
         "warnings": staged.warnings,
+        "kind": record.kind,
+        "export_time": result.export_time.isoformat() if result.export_time else None,
+        "tickets": result.tickets,
+        "events_removed": result.events_removed,
         **staged.details,
     }
     con.execute(

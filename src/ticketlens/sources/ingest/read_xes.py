@@ -80,6 +80,10 @@ class _XesStream:
         self.depth_stack: list[str] = []
         self.events = 0
         self.traces = 0
+        # <event>s that are no event of a trace (nested in an event, or outside any trace):
+        # (line, reason), read and quarantined so the accounting sees them.
+        self.strays: list[tuple[int, str]] = []
+        self.stray_depth = 0  # > 0 while inside such an element
 
     def start(self, tag: str, attrs: dict[str, str]) -> None:
         tag = tag.rsplit(":", 1)[-1]
@@ -88,15 +92,30 @@ class _XesStream:
             self.in_trace, self.trace_attrs, self.trace_events = True, {}, []
             self.trace_line = self.parser.CurrentLineNumber
             self.traces += 1
-        elif tag == "event" and self.in_trace:
+        elif tag == "event" and (self.stray_depth or self.event is not None
+                                 or not self.in_trace):
+            self._stray_event()
+        elif tag == "event":
             self.event, self.event_line = {}, self.parser.CurrentLineNumber
         elif tag in VALUE_TAGS or tag in NESTING_TAGS:
             key = attrs.get("key", "")
-            if tag in VALUE_TAGS and "value" in attrs and self._inside_log_element():
+            if (tag in VALUE_TAGS and "value" in attrs and not self.stray_depth
+                    and self._inside_log_element()):
                 full = "/".join(p for p in (*self.path, key) if p) if self.path else key
                 target = self.event if self.event is not None else self.trace_attrs
                 target[full] = attrs["value"]
             self.path.append(key)
+
+    def _stray_event(self) -> None:
+        line = self.parser.CurrentLineNumber
+        if self.stray_depth or self.event is not None:
+            where = (f"nested inside the <event> on line {self.event_line}"
+                     if self.event is not None else "nested inside another misplaced <event>")
+            reason = f"<event> {where}: XES events do not nest; its attributes were not read"
+        else:
+            reason = "<event> outside any <trace>: it belongs to no ticket"
+        self.strays.append((line, reason))
+        self.stray_depth += 1
 
     def _inside_log_element(self) -> bool:
         # Attributes count only inside a trace or event (not <global>, <classifier>, log level).
@@ -108,6 +127,8 @@ class _XesStream:
         if tag in VALUE_TAGS or tag in NESTING_TAGS:
             if self.path:
                 self.path.pop()
+        elif tag == "event" and self.stray_depth:
+            self.stray_depth -= 1
         elif tag == "event" and self.event is not None:
             self._add_event(self.event)
             self.event = None
@@ -187,14 +208,16 @@ def stage_xes(
     if stream.batch["source_row"]:
         flush(stream.batch)
     if stream.events == 0:
-        raise InputError(f"{path}: the XES log holds no events ({stream.traces} traces)")
+        misplaced = f", {len(stream.strays):,} misplaced <event>s" if stream.strays else ""
+        raise InputError(f"{path}: the XES log holds no events ({stream.traces} traces"
+                         f"{misplaced})")
     return _stage(con, stream, options, digest.hexdigest())
 
 
 def _stage(
     con: duckdb.DuckDBPyConnection, stream: _XesStream, options: ReadOptions, sha256: str
 ) -> Staged:
-    staged = Staged(prefix="stage", rows_read=stream.events, sha256=sha256,
+    staged = Staged(prefix="stage", rows_read=stream.events + len(stream.strays), sha256=sha256,
                     line_numbers="physical", timestamp_format=XES_FORMATS.describe(),
                     timestamp_evidence=XES_FORMATS.evidence)
     params = Params()
@@ -226,6 +249,12 @@ def _stage(
           AND ts_text IS NOT NULL AND ts IS NULL
         """
     )
+    if stream.strays:
+        con.register("xes_strays", pa.table({"line": [r[0] for r in stream.strays],
+                                             "reason": [r[1] for r in stream.strays]}))
+        con.execute(f"INSERT INTO {staged.rejects} SELECT line, 'event', NULL, reason "
+                    "FROM xes_strays")
+        con.unregister("xes_strays")
     con.execute(
         f"CREATE TEMP TABLE {staged.events} ({EVENT_COLUMNS_DDL}); "
         f"INSERT INTO {staged.events} SELECT source_row, ticket_id, ts, activity, assigned_to, "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -24,8 +24,10 @@ from ticketlens.core.errors import InputError
 CHUNK_BYTES = 32 * 1024 * 1024
 HEAD_BYTES = 256 * 1024
 NEWLINE = 10
+QUOTE = ord('"')
 CARRIAGE_RETURN = 13
 GZIP_MAGIC = b"\x1f\x8b"
+DELIMITER_BYTES = (ord(","), ord(";"), ord("\t"), ord("|"))  # csvfile's candidates
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,33 @@ class FileScan:
     lf_records: int = 0  # records ending in a bare \n
     bare_cr: int = 0  # carriage returns not followed by \n (old Mac line ends, stray bytes)
     first_bare_cr_line: int = 0
+    physical_lines: int = 0  # lines of the file (\n-terminated, plus an unterminated last one)
+    bare_cr_unquoted: int = 0  # of ``bare_cr``, those outside quoted fields
+    first_bare_cr_unquoted_line: int = 0
+    # Bytes seen right before a quote that opens a field and right after one that closes it
+    # (-1: start or end of the file), in this pass's every-quote-toggles model. A reader
+    # following RFC 4180 (DuckDB) agrees with the model only when these are delimiters, line
+    # ends or quotes: a quote inside an unquoted field is text to it.
+    quote_open_after: frozenset[int] = frozenset()
+    quote_close_before: frozenset[int] = frozenset()
+    # Per candidate delimiter byte: the physical lines inside a quoted field (a record's
+    # lines after its first) holding at least as many of it as the header — whole rows that
+    # a stray quote swallowed, unless a field really holds a row's worth of delimiters.
+    row_like_inner_lines: dict[int, np.ndarray] = field(default_factory=dict)
+
+    def quotes_agree(self, delimiter: str) -> bool:
+        """Whether the record boundaries found here are the ones an RFC 4180 reader with this
+        delimiter finds (every quote opens or closes a field at a field boundary)."""
+        if len(delimiter) != 1:
+            return False
+        allowed = {-1, NEWLINE, CARRIAGE_RETURN, ord(delimiter), QUOTE}
+        return self.quote_open_after <= allowed and self.quote_close_before <= allowed
+
+    def record_spans(self) -> np.ndarray:
+        """Physical lines each record covers, up to the next record (blank lines after a
+        record count towards it): 1 for a one-line record, more for a multi-line field."""
+        ends = np.concatenate((self.record_lines[1:], [self.physical_lines + 1]))
+        return ends - self.record_lines
 
     @property
     def records(self) -> int:
@@ -121,11 +150,17 @@ class _RecordFinder:
         self.terminator_line: list[np.ndarray] = []
         self.cr_before: list[np.ndarray] = []
         self.bare_cr_offsets: list[np.ndarray] = []
+        self.bare_cr_unquoted: list[np.ndarray] = []
         self.offset = 0
         self.newlines = 0
         self.quotes = 0
         self.last_byte = -1
         self.pending_cr = False  # previous chunk ended in \r
+        self.open_after: set[int] = set()
+        self.close_before: set[int] = set()
+        self.pending_close = False  # previous chunk ended in a closing quote
+        self.header_delimiters: dict[int, int] | None = None  # per candidate, in the header
+        self.row_like: dict[int, list[np.ndarray]] = {}
 
     def feed(self, chunk: bytes) -> None:
         offset = self.offset
@@ -146,13 +181,57 @@ class _RecordFinder:
                                  -1)
             bare = cr[(following != NEWLINE) & (cr + 1 < len(data))]
             self.bare_cr_offsets.append(bare + offset)
+            # A bare \r outside quotes is where a reader that takes \r as a line end (DuckDB)
+            # splits a row that this pass, and RFC 4180, see as one.
+            unquoted = ((self.quotes + np.searchsorted(qpos, bare)) & 1) == 0
+            self.bare_cr_unquoted.append(bare[unquoted] + offset)
         if self.pending_cr and data[0] != NEWLINE:
             self.bare_cr_offsets.append(np.array([offset - 1], dtype=np.int64))
+            if self.quotes % 2 == 0:  # every quote so far came before that \r
+                self.bare_cr_unquoted.append(np.array([offset - 1], dtype=np.int64))
         self.pending_cr = data[-1] == CARRIAGE_RETURN
+        self._quote_context(data, qpos)
+        self._row_like_inner_lines(data, nl, ends)
         self.newlines += len(nl)
         self.quotes += len(qpos)
         self.last_byte = int(data[-1])
         self.offset += len(chunk)
+
+    def _row_like_inner_lines(self, data: np.ndarray, nl: np.ndarray, ends: np.ndarray) -> None:
+        """Lines that start inside a quoted field and hold a row's worth of delimiters (the
+        header's count); the header is the first non-blank line (within the first chunk)."""
+        if self.header_delimiters is None:
+            text = bytes(data[: int(nl[ends][0]) if ends.any() else len(data)]).lstrip(b"\r\n")
+            header = text.split(b"\n", 1)[0]
+            self.header_delimiters = {d: header.count(bytes([d])) for d in DELIMITER_BYTES
+                                      if header.count(bytes([d]))}
+        inner = np.flatnonzero(~ends)  # indices (into nl) of newlines inside quotes
+        if not len(inner) or not self.header_delimiters:
+            return
+        line_end = np.append(nl, len(data))[inner + 1]
+        for byte, need in self.header_delimiters.items():
+            at = np.flatnonzero(data == byte)
+            counts = np.searchsorted(at, line_end) - np.searchsorted(at, nl[inner])
+            hits = inner[counts >= need]
+            if len(hits):  # the line after newline k of the file is line k + 2
+                self.row_like.setdefault(byte, []).append(hits + self.newlines + 2)
+
+    def _quote_context(self, data: np.ndarray, qpos: np.ndarray) -> None:
+        """Record the bytes around opening and closing quotes (distinct values only)."""
+        if self.pending_close:
+            self.close_before.add(int(data[0]))
+        self.pending_close = False
+        if not len(qpos):
+            return
+        opening = ((self.quotes + np.arange(len(qpos))) & 1) == 0
+        before = np.where(qpos > 0, data[np.maximum(qpos - 1, 0)], self.last_byte)
+        if self.offset == 0 and qpos[0] == 3 and bytes(data[:3]) == b"\xef\xbb\xbf":
+            before[0] = -1  # right after a UTF-8 byte-order mark: the file's start
+        self.open_after.update(np.unique(before[opening]).tolist())
+        closing = qpos[~opening]
+        inside = closing[closing + 1 < len(data)]
+        self.close_before.update(np.unique(data[inside + 1]).tolist())
+        self.pending_close = bool(len(closing)) and int(closing[-1]) == len(data) - 1
 
     def result(self, sha256: str, size: int, head: bytes, compressed: bool) -> FileScan:
         """The records between the terminators, blank lines dropped."""
@@ -176,10 +255,13 @@ class _RecordFinder:
         keep = ~blank & ~trailing
         bare_offsets = (np.concatenate(self.bare_cr_offsets) if self.bare_cr_offsets
                         else np.empty(0, np.int64))
-        first_bare_line = 0
-        if len(bare_offsets):
-            record = int(np.searchsorted(starts, bare_offsets[0], side="right")) - 1
-            first_bare_line = int(lines[max(record, 0)])
+        unquoted = (np.concatenate(self.bare_cr_unquoted) if self.bare_cr_unquoted
+                    else np.empty(0, np.int64))
+        physical = self.newlines + (1 if offset and last_byte != NEWLINE else 0)
+
+        def line_of(at: int) -> int:
+            record = int(np.searchsorted(starts, at, side="right")) - 1
+            return int(lines[max(record, 0)])
         return FileScan(
             sha256=sha256,
             size=size,
@@ -190,5 +272,11 @@ class _RecordFinder:
             crlf_records=int(cr_flags.sum()),
             lf_records=int(len(cr_flags) - cr_flags.sum()),
             bare_cr=len(bare_offsets),
-            first_bare_cr_line=first_bare_line,
+            first_bare_cr_line=line_of(int(bare_offsets[0])) if len(bare_offsets) else 0,
+            physical_lines=physical,
+            bare_cr_unquoted=len(unquoted),
+            first_bare_cr_unquoted_line=line_of(int(unquoted[0])) if len(unquoted) else 0,
+            quote_open_after=frozenset(self.open_after),
+            quote_close_before=frozenset(self.close_before),
+            row_like_inner_lines={b: np.concatenate(v) for b, v in self.row_like.items()},
         )

@@ -51,6 +51,12 @@ class SourceSummary:
     quarantine_reasons: dict[str, int]
     warnings: list[str]
     details: dict[str, Any] = field(default_factory=dict)
+    # Per ticket of this export, against earlier exports of the same source (same name or
+    # kind): added, replaced (its history now is this export's), unchanged, kept (a newer
+    # export holds it). events_removed: held events a replacing export no longer has.
+    tickets: dict[str, int] = field(default_factory=dict)
+    events_removed: int = 0
+    export_time: datetime | None = None  # the newest plausible event timestamp it holds
 
     @property
     def balanced(self) -> bool:
