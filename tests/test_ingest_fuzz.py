@@ -43,15 +43,6 @@ CSV_SOURCES = {  # file: data rows in the slice, cases
 XES_CASES = 60
 EVENT_TAG = re.compile(rb"<event[\s>/]")
 
-# Cases that fail today for a reason issue 10 §3 owns (i10-errors fixes them in parallel):
-# marked strict, so each turns into a failure the moment it passes and the mark can go.
-_GZ = ("issue 10 §3 (i10-errors): a truncated .gz CSV ends in 'internal error: EOFError' "
-       "instead of one error line")
-SECTION_3: dict[str, str] = {name: _GZ for name in (
-    "csv-helpdesk-6", "csv-helpdesk-10", "csv-bpic2013-10", "csv-bpic2013-19", "csv-bpic2013-30",
-    "csv-bpic2013-36", "csv-customer_support-18", "csv-servicenow-9")}
-
-
 @dataclass(frozen=True)
 class Case:
     name: str
@@ -193,9 +184,7 @@ def _cases() -> list[Case]:
 def _params() -> list:
     params = []
     for case in _cases():
-        marks = ([pytest.mark.xfail(reason=SECTION_3[case.name], strict=True)]
-                 if case.name in SECTION_3 else [])
-        params.append(pytest.param(case, id=case.name, marks=marks))
+        params.append(pytest.param(case, id=case.name))
     return params or [pytest.param(None, marks=pytest.mark.skip(reason="no real data"))]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ticketlens.core.errors import InputError
+from ticketlens.core.files import make_folder
 from ticketlens.core.schema import PRIORITY_RANK
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _prepare(out: Path) -> None:
                 "choose another --out or empty it first"
             )
         shutil.rmtree(out)
-    out.mkdir(parents=True, exist_ok=True)
+    make_folder(out)
     (out / _DEMO_MARK).write_text("made by `ticketlens demo`; safe to delete\n", encoding="utf-8")
 
 

@@ -1,8 +1,10 @@
 """The `ticketlens` command: a thin shell over the library.
 
 Each verb family lives in its own module here and only parses options, calls one library
-function and formats its result. Library errors become one line and exit code 2 in one place
-(``TicketlensGroup.invoke``).
+function and formats its result. Library errors (and the system refusing a path the user
+named) become one line and exit code 2 in one place (``TicketlensGroup.invoke``); click's usage
+errors become one line in ``main``; Ctrl-C, at start-up or later, prints "interrupted" and exits
+130 (docs/ingest.md "Errors").
 
 A verb's module is imported only when that verb runs or shows its help (``VERBS`` below), and
 verb modules import DuckDB, pandas and SciPy inside their commands, so ``ticketlens --help``
@@ -11,14 +13,44 @@ and ``--version`` start in a fraction of a second.
 
 from __future__ import annotations
 
-import importlib
-import os
+import signal
 import sys
-from typing import NamedTuple
 
-import click
 
-from ticketlens.core.errors import TicketlensError
+def _interrupted() -> None:
+    """Ctrl-C: one word and exit code 130 (128 + SIGINT), the shell's convention."""
+    print("interrupted", file=sys.stderr)
+    raise SystemExit(130)
+
+
+def _defer_interrupt(_signum: int, _frame: object) -> None:
+    _PENDING.append(True)
+
+
+# Ctrl-C while the command starts: Python may swallow a KeyboardInterrupt raised inside the
+# import machinery (and go on to run the command), so during these imports it is only noted,
+# then acted on (SystemExit ends an import quietly).
+_PENDING: list[bool] = []
+try:
+    _previous = signal.signal(signal.SIGINT, _defer_interrupt)
+except ValueError:  # imported outside the main thread: no handler can be set there
+    _previous = None
+try:
+    import errno
+    import importlib
+    import os
+    from typing import NamedTuple
+
+    import click
+
+    from ticketlens.core.errors import TicketlensError
+except KeyboardInterrupt:
+    _interrupted()
+finally:
+    if _previous is not None:
+        signal.signal(signal.SIGINT, _previous)
+if _PENDING:
+    _interrupted()
 
 
 class Verb(NamedTuple):
@@ -77,26 +109,66 @@ class TicketlensGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         try:
-            return super().invoke(ctx)
+            super().invoke(ctx)  # a command's return value is no exit code (main reads one)
+            return None
         except TicketlensError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            ctx.exit(130)
+            _interrupted()
+        except OSError as exc:
+            if exc.errno not in USER_ERRNOS or exc.filename is None:
+                _internal_error(ctx, exc)
+            # the user's system refused a path they gave (too long, no permission, no space):
+            # not a bug
+            click.echo(f"error: cannot use {exc.filename}: {exc.strerror}", err=True)
+            ctx.exit(2)
         except Exception as exc:
-            # No traceback reaches a user; developers get it with TICKETLENS_DEBUG=1.
-            if os.environ.get("TICKETLENS_DEBUG"):
-                raise
-            click.echo(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "This is a bug in ticketlens; rerun with TICKETLENS_DEBUG=1 for the traceback.",
-                err=True,
-            )
-            ctx.exit(1)
+            if _is_interrupt(exc):
+                _interrupted()
+            _internal_error(ctx, exc)
         return None
+
+
+# What the operating system says about a path a user named, never a bug in ticketlens.
+USER_ERRNOS = frozenset({errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.EROFS,
+                         errno.ENOSPC, errno.EDQUOT, errno.ENOENT, errno.ENOTDIR,
+                         errno.EISDIR, errno.ELOOP, errno.EEXIST})
+
+
+def _is_interrupt(exc: Exception) -> bool:
+    """DuckDB turns a Ctrl-C during a query into its own exception, or a RuntimeError
+    "Query interrupted" (a query run through its Python API)."""
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(exc, duckdb.InterruptException):
+        return True
+    return type(exc) is RuntimeError and str(exc).startswith("Query interrupted")
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> None:
+    """No traceback reaches a user; developers get it with TICKETLENS_DEBUG=1."""
+    if os.environ.get("TICKETLENS_DEBUG"):
+        raise exc
+    click.echo(
+        f"internal error: {type(exc).__name__}: {exc}\n"
+        "This is a bug in ticketlens; rerun with TICKETLENS_DEBUG=1 for the traceback.",
+        err=True,
+    )
+    ctx.exit(1)
+
+
+def _usage_error(exc: click.ClickException) -> int:
+    """click's usage errors as one line, with the help to read on the same line."""
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # bare `ticketlens`: its help
+        click.echo(exc.format_message(), err=True)
+        return exc.exit_code
+    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.UsageError):
+        message += f" (try '{exc.ctx.command_path if exc.ctx else 'ticketlens'} --help')"
+    click.echo(f"error: {message}", err=True)
+    return exc.exit_code
 
 
 @click.group(cls=TicketlensGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,5 +188,10 @@ def cli() -> None:
 
 
 def main() -> None:
-    cli(prog_name="ticketlens")
-    sys.exit(0)
+    try:
+        code = cli.main(prog_name="ticketlens", standalone_mode=False)
+    except click.ClickException as exc:
+        code = _usage_error(exc)
+    except (click.Abort, KeyboardInterrupt):
+        _interrupted()
+    sys.exit(code if isinstance(code, int) else 0)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ticketlens.core.errors import InputError
-from ticketlens.core.files import atomic_file
+from ticketlens.core.files import atomic_file, make_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -102,7 +102,7 @@ def write_tables(out: Path, tables: dict[str, pd.DataFrame], head: dict[str, Any
         raise InputError(f"cannot tell what to write to {out}: use .csv, .parquet, .json, "
                          "or a folder name")
     else:
-        out.mkdir(parents=True, exist_ok=True)
+        make_folder(out)
         for name, frame in tables.items():
             atomic_write(out / f"{name}.csv",
                           lambda path, frame=frame: _csv(frame).to_csv(path, index=False))

@@ -57,9 +57,14 @@ def text(codes: np.ndarray, dictionary: Sequence[str | None]) -> pa.Array:
                                           pa.array(list(dictionary), pa.string()))
 
 
+# The last instant of year 9999: a later one (the deadline of a ticket opened in its last days)
+# cannot be shown or written by Python, pandas or a CSV reader, so it is stored as NULL.
+LAST_INSTANT_US = int(np.datetime64("10000-01-01", "us").astype(np.int64)) - 1
+
+
 def instants(us: np.ndarray, blank: np.ndarray | None = None) -> pa.Array:
     us = np.ascontiguousarray(us, dtype=np.int64)
-    missing = (us == NO_TIME) | (us < 0)
+    missing = (us == NO_TIME) | (us < 0) | (us > LAST_INSTANT_US)
     if blank is not None:
         missing |= blank
     return _with_nulls(us, TIMESTAMP, missing)

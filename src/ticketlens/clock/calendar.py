@@ -25,6 +25,10 @@ from ticketlens.clock.policy import Calendar
 
 US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * US_PER_SECOND
+# The span a layout may cover: Python's dates, two days in from each end (a local day and
+# the layout's margin around it must stay dates).
+_MIN_US = int(np.datetime64("0001-01-03", "us").astype(np.int64))
+_MAX_US = int(np.datetime64("9999-12-29", "us").astype(np.int64))
 
 
 class WorkingTime:
@@ -94,8 +98,9 @@ class WorkingTime:
     def _instant(self, w: np.ndarray) -> np.ndarray:
         if self.calendar.is_always:
             return w + self.start_us
-        while len(w) and int(w.max()) > self.total_us:
-            # Deadlines may lie past the data's span (open tickets): lay out further ahead.
+        while len(w) and int(w.max()) > self.total_us and self.end_us < _MAX_US:
+            # Deadlines may lie past the data's span (open tickets): lay out further ahead
+            # (up to the end of year 9999: the instants past it run on as if round the clock).
             self._extend(int(w.max()) - self.total_us)
         k = np.searchsorted(self.cum_after, w, side="left")
         k = np.minimum(k, len(self.starts) - 1)
@@ -116,22 +121,27 @@ def _working_intervals(calendar: Calendar, start_us: int, end_us: int) -> tuple[
                                                                             np.ndarray]:
     """The calendar's working intervals ``[start, end)`` in UTC microseconds, sorted."""
     zone = calendar.timezone
+    # Days are laid out in microseconds (nanoseconds end in 2262) and within Python's years
+    # 1-9999, which every instant a workspace holds lies in: instants beyond the clamped
+    # layout count no working time.
+    start_us = min(max(start_us, _MIN_US), _MAX_US)
+    end_us = min(max(end_us, _MIN_US), _MAX_US)
     first = pd.Timestamp(start_us, unit="us", tz="UTC").tz_convert(zone).date() - timedelta(1)
     last = pd.Timestamp(end_us, unit="us", tz="UTC").tz_convert(zone).date() + timedelta(1)
-    days = pd.date_range(first, last, freq="D")  # local calendar days, naive
+    days = pd.date_range(first, last, freq="D", unit="us")  # local calendar days, naive
     closed = _closed_days(calendar, first, last)
     if closed:
         days = days[~days.normalize().isin(pd.DatetimeIndex(sorted(closed)))]
     weekday = days.day_of_week.to_numpy()
     local_starts: list[np.ndarray] = []
     local_ends: list[np.ndarray] = []
-    day_ns = days.as_unit("ns").asi8  # naive local midnight, ns
+    day_us = days.as_unit("us").asi8  # naive local midnight, µs
     assert calendar.hours is not None
     for wd, ranges in enumerate(calendar.hours):
-        on_day = day_ns[weekday == wd]
+        on_day = day_us[weekday == wd]
         for start_s, end_s in ranges:
-            local_starts.append(on_day + start_s * 1_000_000_000)
-            local_ends.append(on_day + end_s * 1_000_000_000)
+            local_starts.append(on_day + start_s * US_PER_SECOND)
+            local_ends.append(on_day + end_s * US_PER_SECOND)
     if not local_starts:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
     starts = _to_utc_us(np.concatenate(local_starts), zone, earliest=True)
@@ -142,14 +152,14 @@ def _working_intervals(calendar: Calendar, start_us: int, end_us: int) -> tuple[
     return starts[keep], ends[keep]
 
 
-def _to_utc_us(local_ns: np.ndarray, zone: str, *, earliest: bool) -> np.ndarray:
+def _to_utc_us(local_us: np.ndarray, zone: str, *, earliest: bool) -> np.ndarray:
     """Naive local wall times → UTC microseconds.
 
     Wall times in a DST gap move forward to the first valid instant; wall times that occur
     twice (clocks going back) resolve to the first occurrence for range starts and the second
     for range ends, so a working range always covers the whole repeated hour.
     """
-    index = pd.DatetimeIndex(local_ns.astype("datetime64[ns]"))
+    index = pd.DatetimeIndex(local_us.astype("datetime64[us]"))
     ambiguous = np.full(len(index), earliest, dtype=bool)
     aware = index.tz_localize(zone, ambiguous=ambiguous, nonexistent="shift_forward")
     return aware.as_unit("us").asi8.astype(np.int64)

@@ -19,6 +19,14 @@ def load_toml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file not found: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8 by definition (a latin-1 file is not)
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"{path}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} on line {line}): TOML files "
+            "must be UTF-8; save it as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a TOML file") from None
 
 
 def reject_unknown_keys(table: Mapping[str, Any], allowed: Iterable[str], where: str) -> None:

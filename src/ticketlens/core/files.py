@@ -36,6 +36,15 @@ def _umask() -> int:
     return umask
 
 
+def make_folder(out: Path) -> Path:
+    """Create the folder ``out`` (and its parents); an error names ``out``."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _cannot_write(out, exc) from exc
+    return out
+
+
 @contextmanager
 def atomic_files(outs: Sequence[Path]) -> Iterator[list[Path]]:
     """Yield a temporary path beside each of ``outs``; on success each replaces its ``out``,
@@ -113,4 +122,4 @@ class StagedFolder:
             shutil.rmtree(old, ignore_errors=True)
 
 
-__all__ = ["StagedFolder", "atomic_file", "atomic_files"]
+__all__ = ["StagedFolder", "atomic_file", "atomic_files", "make_folder"]

@@ -155,6 +155,7 @@ def open_workspace(
 ) -> Workspace:
     """Open (and create or migrate, unless read-only) the workspace at ``path``."""
     path = Path(path)
+    _check_name_length(path)
     if (read_only or must_exist) and not path.exists():
         raise WorkspaceError(
             f"no workspace at {path}: create one with `ticketlens ingest PATH --db {path}`"
@@ -194,6 +195,22 @@ def check_workspace_file(path: Path) -> None:
             f"--db {path} is not a ticketlens workspace (it exists and is {kind}); nothing "
             "was read or written. Pass an existing workspace or a new path, e.g. "
             "--db ticketlens.duckdb"
+        )
+
+
+def _check_name_length(path: Path) -> None:
+    """DuckDB writes ``<name>.wal`` beside the workspace: a name with no room for that suffix
+    fails only at the first commit, so it is refused here."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if len(os.fsencode(path.name)) + len(".wal") > limit:
+        raise WorkspaceError(
+            f"workspace name too long: {path.name[:40]}… is {len(os.fsencode(path.name))} "
+            f"bytes; DuckDB adds '.wal' and this file system allows {limit}: choose a shorter "
+            "--db name"
         )
 
 

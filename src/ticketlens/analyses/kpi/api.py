@@ -14,8 +14,8 @@ import pandas as pd
 from ticketlens.analyses.kpi.tables import KPI_TABLES, build_tables
 from ticketlens.analyses.sla.api import FACTS_TABLE, TABLES, compute_and_store
 from ticketlens.clock.policy import Policy, load_policy
-from ticketlens.core.errors import ConfigError, InputError
-from ticketlens.core.files import atomic_files
+from ticketlens.core.errors import ConfigError
+from ticketlens.core.files import atomic_files, make_folder
 from ticketlens.core.progress import progress_steps
 from ticketlens.core.segment import TicketFilter
 from ticketlens.core.version import VERSION
@@ -188,10 +188,7 @@ def kpi_not_measurable(measured: Measurability) -> dict[str, str]:
 def write_tables(tables: dict[str, pd.DataFrame], out: Path,
                  formats: Sequence[str] = FORMATS) -> Path:
     """Write each table to ``out`` as Parquet and/or CSV; all files appear, or none."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    make_folder(out)
     files = [(name, fmt) for name in tables for fmt in ("parquet", "csv") if fmt in formats]
     with atomic_files([out / f"{name}.{fmt}" for name, fmt in files]) as temps:
         for (name, fmt), temp in zip(files, temps, strict=True):

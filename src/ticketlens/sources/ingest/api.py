@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingType
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from ticketlens.core.errors import ConfigError, InputError, SchemaError, TicketlensError
-from ticketlens.core.files import atomic_file
+from ticketlens.core.files import atomic_file, make_folder
 from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import IngestProgress
 from ticketlens.core.roster import RosterFile, load_roster_file
@@ -37,7 +37,7 @@ from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
 from ticketlens.sources.ingest.roles import load_roles, source_preset, store_source_roles
-from ticketlens.sources.ingest.scan import FileScan, scan_file, sha256_of
+from ticketlens.sources.ingest.scan import FileScan, drop_utf8_copies, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
 from ticketlens.workspace.connection import (
@@ -215,6 +215,7 @@ def ingest(
                                 progress=progress, started=started)
     finally:
         release_sheets()
+        drop_utf8_copies()  # a UTF-16 input's UTF-8 copy, however the ingest ended
 
 
 def _ingest_detected(
@@ -224,12 +225,14 @@ def _ingest_detected(
 ) -> IngestSummary:
     """Load the detected sources into ``db`` in one transaction, then what depends on all of
     them (event index, roster, quarantine file); a refusal writes nothing."""
-    created = isinstance(db, str | os.PathLike) and not Path(db).exists()
+    # os.path.exists, not Path.exists: a name the system refuses is no file (opening says why)
+    created = isinstance(db, str | os.PathLike) and not os.path.exists(db)
     resources = ExitStack()
-    workspace = resources.enter_context(use_workspace(db))
-    db_name = str(workspace.path) if borrowed(db) else str(db)
     succeeded = False
     try:
+        # opened inside the try: a Ctrl-C while a new workspace is created removes it too
+        workspace = resources.enter_context(use_workspace(db))
+        db_name = str(workspace.path) if borrowed(db) else str(db)
         workspace.con.execute("SET memory_limit = $m", {"m": MEMORY_LIMIT})
         workspace.con.execute("SET enable_progress_bar = false")
         # outputs: files written during the transaction, moved into place once it committed
@@ -250,13 +253,16 @@ def _ingest_detected(
     except duckdb.Error as exc:
         if os.environ.get("TICKETLENS_DEBUG"):
             raise
+        if isinstance(exc, duckdb.InterruptException):
+            raise KeyboardInterrupt from None
         raise InputError(f"ingest failed, nothing was loaded: {str(exc).splitlines()[0]}") from None
     finally:
         resources.close()
         if created and not succeeded:
-            # A refused first ingest leaves no empty workspace file behind.
-            for leftover in (workspace.path, Path(f"{workspace.path}.wal")):
-                leftover.unlink(missing_ok=True)
+            # A refused or interrupted first ingest leaves no workspace file behind.
+            for leftover in (Path(db), Path(f"{db}.wal")):  # type: ignore[arg-type]
+                with suppress(OSError):  # absent, or a name too long to exist
+                    leftover.unlink()
     return IngestSummary(
         db=db_name, sources=tuple(summaries),
         quarantine_file=str(quarantine_target) if quarantine_target else None,
@@ -308,7 +314,7 @@ def _quarantine_output(con: duckdb.DuckDBPyConnection, summaries: list[SourceSum
     if not quarantined:
         return None
     target = Path(quarantine) if quarantine else _default_quarantine(db_path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(target.parent)
     _write_quarantine(con, new_ids, outputs.enter_context(atomic_file(target)))
     return target
 
@@ -369,7 +375,7 @@ def _ingest_one(
         # One pass gives both the content hash and the line map of the file.
         if path.stat().st_size == 0:
             raise InputError(f"{path}: the file is empty (0 bytes): nothing to ingest")
-        scan = scan_file(path, on_bytes=bar.bytes_done)
+        scan = scan_file(path, on_bytes=bar.bytes_done, encoding=options.encoding)
         sha = scan.sha256
     else:
         sha = sha256_of(path)

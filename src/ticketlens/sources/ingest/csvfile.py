@@ -24,7 +24,7 @@ import numpy as np
 import pyarrow as pa
 
 from ticketlens.core.errors import InputError
-from ticketlens.sources.ingest.scan import FileScan, scan_file
+from ticketlens.sources.ingest.scan import FileScan, read_head, scan_file, utf8_source
 
 DELIMITER_CANDIDATES = (",", ";", "\t", "|")
 MAX_LINE_BYTES = 64 * 1024 * 1024
@@ -113,9 +113,15 @@ def detect_delimiter(header: str) -> str:
     return best if counts[best] else ","
 
 
-def parse_header(header: str, delimiter: str) -> tuple[list[str], list[str]]:
+def parse_header(header: str, delimiter: str, path: Path) -> tuple[list[str], list[str]]:
     """Column names, made unique (a repeated name gets ``_2``, ``_3``...); and the renames."""
-    row = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    try:
+        row = next(csv.reader(io.StringIO(header, newline=""), delimiter=delimiter), [])
+    except csv.Error as exc:  # e.g. a field over csv's limit of 128 KiB: no column name
+        raise InputError(
+            f"{path}: the header line cannot be read as column names ({exc}): "
+            "is the first line a header? (check --delimiter and the quoting)"
+        ) from None
     return unique_names(row)
 
 
@@ -141,13 +147,10 @@ def unique_names(row: list[str]) -> tuple[list[str], list[str]]:
 def peek_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str]:
     """Header names and delimiter from the first bytes only (format detection)."""
     encoding = reader_encoding(encoding)
-    with path.open("rb") as fh:
-        head = fh.read(256 * 1024)
-    if head[:2] == b"\x1f\x8b":
-        import gzip
-
-        with gzip.open(path, "rb") as gz:
-            head = gz.read(256 * 1024)
+    source = utf8_source(path, encoding)
+    if source != path:
+        encoding = "utf-8"
+    head = read_head(source, 256 * 1024)
     if not head.strip():
         raise InputError(f"{path}: the file holds only blank lines: nothing to ingest")
     stripped = head.lstrip(b"\r\n")
@@ -164,7 +167,7 @@ def peek_header(path: Path, encoding: str = "utf-8") -> tuple[list[str], str]:
     text = stripped.decode(python_encoding, errors="replace")
     # A quoted header field may span lines; csv handles that given enough text.
     delimiter = detect_delimiter(text.split("\n", 1)[0])
-    names, _ = parse_header(text, delimiter)
+    names, _ = parse_header(text, delimiter, path)
     return names, delimiter
 
 
@@ -185,14 +188,21 @@ def read_delimited(
     encoding = reader_encoding(encoding)
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty (0 bytes): nothing to ingest")
-    scan = scan or scan_file(path, on_bytes=on_bytes)
+    source = utf8_source(path, encoding)  # UTF-16 is read from a UTF-8 copy
+    if source != path:
+        encoding = "utf-8"
+    scan = scan or scan_file(source, on_bytes=on_bytes)
     if scan.records == 0:
         raise InputError(f"{path}: the file holds only blank lines: nothing to ingest")
     header = _decode_header(path, scan, encoding)
+    if delimiter is not None and len(delimiter) != 1:
+        raise InputError(f"{path}: the delimiter must be one character, got {delimiter!r} "
+                         "(a tab: --delimiter $'\\t')")
     delimiter = delimiter or detect_delimiter(header.split("\n", 1)[0])
-    columns, renamed = parse_header(header, delimiter)
+    columns, renamed = parse_header(header, delimiter, path)
     table = f"{name}_text"
-    good, reject_rows = _load_text(con, path, name, table, scan, columns, delimiter, encoding)
+    good, reject_rows = _load_text(con, (path, source), name, table, scan, columns, delimiter,
+                                   encoding)
     lines = _number_records(scan, good, reject_rows, encoding, delimiter)
     _refuse_swallowed_lines(path, scan, reject_rows, lines, len(columns), delimiter)
     con.register(f"{name}_lines_arrow", pa.table({"source_row": lines.good}))
@@ -219,11 +229,13 @@ def read_delimited(
 
 
 def _load_text(
-    con: duckdb.DuckDBPyConnection, path: Path, name: str, table: str, scan: FileScan,
-    columns: list[str], delimiter: str, encoding: str,
+    con: duckdb.DuckDBPyConnection, paths: tuple[Path, Path], name: str, table: str,
+    scan: FileScan, columns: list[str], delimiter: str, encoding: str,
 ) -> tuple[int, list[tuple]]:
     """DuckDB's reader into temp table ``table``, all text; returns the good-record count and
-    the parser's rejects (line, byte position, column, error type, record text, message)."""
+    the parser's rejects (line, byte position, column, error type, record text, message).
+    ``paths``: the user's file (named in messages) and where its bytes are read."""
+    path = paths[0]
     rejects_raw = f"{name}_duck_rejects"
     spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
     skip = int(scan.record_lines[0]) - 1  # blank lines above the header
@@ -232,8 +244,8 @@ def _load_text(
         store_rejects=True, rejects_table=rejects_raw, rejects_scan=f"{name}_duck_scan",
         encoding=encoding.lower(), max_line_size=MAX_LINE_BYTES, skip=skip,
     )
-    _check_line_ends(path, scan, spec, options)
-    _read_csv(con, path, table, spec, options)
+    _check_line_ends(paths, scan, spec, options)
+    _read_csv(con, paths, table, spec, options)
     good = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     reject_rows = con.execute(
         f"SELECT line, line_byte_position, column_name, error_type, csv_line, error_message "
@@ -377,7 +389,7 @@ def _create_rejects(
     return rejects
 
 
-def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
+def _check_line_ends(paths: tuple[Path, Path], scan: FileScan, spec: dict[str, str],
                      options: dict[str, object]) -> None:
     """Refuse, with the reason, a file DuckDB's strict parser cannot split into records.
 
@@ -385,6 +397,7 @@ def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
     one would silently truncate rows with extra fields, which is worse than stopping. The probe
     runs on a separate in-memory connection so the workspace transaction stays usable.
     """
+    path, source = paths
     mixed = scan.crlf_records and scan.lf_records
     if scan.bare_cr_unquoted and (scan.crlf_records or scan.lf_records):
         # DuckDB ends a record at that \r, RFC 4180 (and this module's line map) does not:
@@ -403,7 +416,7 @@ def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
             + ", ".join(f"{k} := ${k}" for k in options if k not in ("rejects_table",
                                                                     "rejects_scan"))
             + ")",
-            {"path": str(path), "columns": spec,
+            {"path": str(source), "columns": spec,
              **{k: v for k, v in options.items() if k not in ("rejects_table", "rejects_scan")}},
         ).fetchall()
     except duckdb.Error:
@@ -422,11 +435,12 @@ def _check_line_ends(path: Path, scan: FileScan, spec: dict[str, str],
 
 
 def _read_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, table: str, spec: dict[str, str],
+    con: duckdb.DuckDBPyConnection, paths: tuple[Path, Path], table: str, spec: dict[str, str],
     options: dict[str, object],
 ) -> None:
+    path, source = paths
     names = ", ".join(f"{k} := ${k}" for k in options)
-    params = {"path": str(path), "columns": spec, **options}
+    params = {"path": str(source), "columns": spec, **options}
     try:
         con.execute(
             f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv($path, columns := $columns, "

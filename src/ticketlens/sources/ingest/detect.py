@@ -10,7 +10,6 @@ ticket tables, Helpdesk, BPIC 2013, XES-named CSV), most specific first.
 
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from ticketlens.sources.ingest.excelfile import (
 )
 from ticketlens.sources.ingest.mapping import Mapping, builtin
 from ticketlens.sources.ingest.parquetfile import parquet_columns
+from ticketlens.sources.ingest.scan import read_head
 
 # Most specific layouts first: the first whose `detect` columns are all present wins.
 DETECTION_ORDER = ("events", "servicenow", "customer_support", "jira", "zendesk", "helpdesk",
@@ -60,15 +60,7 @@ class Detection:
 
 
 def _looks_like_xml(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(512)
-    if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as gz:
-                head = gz.read(512)
-        except OSError:
-            return False
-    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    text = read_head(path, 512).lstrip(b"\xef\xbb\xbf \t\r\n")
     return text.startswith((b"<?xml", b"<log"))
 
 

@@ -88,6 +88,7 @@ def load_source(
 ) -> LoadResult:
     """Insert ``staged`` (tables ``stage_*``) as a new source row; return the accounting."""
     source_id = next_source_id(con)
+    _reject_out_of_range(con)
     export_time = _one(
         con, "SELECT coalesce(max(ts) FILTER (WHERE ts <= $after), max(ts)) FROM stage_events",
         {"after": record.not_after})
@@ -153,6 +154,27 @@ def load_source(
     )
     _insert_source_row(con, staged, record, result)
     return result
+
+
+def _reject_out_of_range(con: duckdb.DuckDBPyConnection) -> None:
+    """Quarantine the rows with an instant outside years 1-9999 in UTC (their every event:
+    a ticket-table row is loaded whole or not at all)."""
+    con.execute(load_sql(__name__, "load_range.sql"))
+    if not _one(con, "SELECT count(*) FROM stage_out_of_range"):
+        return
+    con.execute(
+        "INSERT INTO stage_rejects SELECT source_row, 'timestamp', CAST(ts AS VARCHAR), "
+        "'timestamp outside years 1-9999 once converted to UTC' FROM stage_out_of_range"
+    )
+    kind = _one(con, "SELECT table_type FROM information_schema.tables "
+                     "WHERE table_name = 'stage_events'")
+    if kind == "VIEW":  # the event-log reader's view over its typed rows: filter, no copy
+        con.execute("ALTER VIEW stage_events RENAME TO stage_events_unchecked")
+        con.execute("CREATE TEMP VIEW stage_events AS SELECT * FROM stage_events_unchecked "
+                    "ANTI JOIN stage_out_of_range USING (source_row)")
+    else:
+        con.execute("DELETE FROM stage_events WHERE source_row IN "
+                    "(SELECT source_row FROM stage_out_of_range)")
 
 
 def _order_new_events(con: duckdb.DuckDBPyConnection, record: SourceRecord,

@@ -25,6 +25,7 @@ import duckdb
 import pyarrow as pa
 
 from ticketlens.core.errors import InputError
+from ticketlens.sources.ingest.scan import GZIP_ERRORS, gzip_error
 from ticketlens.sources.ingest.stage import EVENT_COLUMNS_DDL, Params, ReadOptions, Staged
 from ticketlens.sources.ingest.timestamps import TimestampFormat, parse_sql
 
@@ -198,8 +199,8 @@ def stage_xes(
             f"{path}: not well-formed XML at line {exc.lineno}, column {exc.offset}: "
             f"{expat.ErrorString(exc.code)}; nothing was loaded"
         ) from None
-    except (OSError, EOFError) as exc:
-        raise InputError(f"{path}: cannot read (corrupt or truncated gzip?): {exc}") from None
+    except GZIP_ERRORS as exc:
+        raise gzip_error(path, exc) from None
     finally:
         source.close()
         raw.close()

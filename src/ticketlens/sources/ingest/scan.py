@@ -10,8 +10,12 @@ falls back to record numbers when the two disagree (stray quotes inside unquoted
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import hashlib
+import shutil
+import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +98,68 @@ class _HashingReader:
         return data
 
 
+# What a damaged gzip stream raises: BadGzipFile (an OSError: bad header, CRC, length),
+# EOFError (truncated), zlib.error (a corrupt deflate block).
+GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
+def gzip_error(path: Path, exc: BaseException) -> InputError:
+    """The one message for a gzip file that cannot be decompressed."""
+    return InputError(f"{path}: cannot read (corrupt or truncated gzip?): {exc}")
+
+
+def read_head(path: Path, size: int) -> bytes:
+    """The first ``size`` bytes of ``path``, decompressed when it is gzip."""
+    with path.open("rb") as fh:
+        head = fh.read(size)
+    if head[:2] != GZIP_MAGIC:
+        return head
+    try:
+        with gzip.open(path, "rb") as gz:
+            return gz.read(size)
+    except GZIP_ERRORS as exc:
+        raise gzip_error(path, exc) from None
+
+
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# The UTF-8 copies of this process's UTF-16 inputs, by input (removed by drop_utf8_copies).
+_UTF8_COPIES: dict[Path, Path] = {}
+
+
+def utf8_source(path: Path, encoding: str | None = None) -> Path:
+    """Where to read ``path``'s bytes: ``path`` itself, or for a UTF-16 file (a byte-order
+    mark, or ``encoding`` utf-16) a UTF-8 copy made once, so the record scan (quotes and
+    newlines found in bytes), line numbers and DuckDB's reader all see one text encoding."""
+    if path in _UTF8_COPIES:
+        return _UTF8_COPIES[path]
+    if not path.is_file():
+        return path
+    with path.open("rb") as fh:
+        head = fh.read(2)
+    wanted = (encoding or "").lower().replace("_", "-") in ("utf-16", "utf16")
+    if head not in UTF16_BOMS and not wanted:
+        return path
+    copy = Path(tempfile.mkdtemp(prefix="ticketlens-utf8-")) / path.name
+    _UTF8_COPIES[path] = copy
+    # without a byte-order mark: little-endian, as Windows writes it
+    codec = "utf-16" if head in UTF16_BOMS else "utf-16-le"
+    try:
+        with (path.open(encoding=codec, newline="") as text,
+              copy.open("w", encoding="utf-8", newline="") as out):
+            while chunk := text.read(CHUNK_BYTES // 4):
+                out.write(chunk)
+    except UnicodeError as exc:
+        raise InputError(f"{path}: not valid UTF-16 ({exc}): check --encoding") from None
+    return copy
+
+
+def drop_utf8_copies() -> None:
+    """Remove the UTF-8 copies (an ingest calls this when it ends, however it ends)."""
+    for copy in _UTF8_COPIES.values():
+        shutil.rmtree(copy.parent, ignore_errors=True)
+    _UTF8_COPIES.clear()
+
+
 def is_gzip(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(2) == GZIP_MAGIC
@@ -108,9 +174,12 @@ def sha256_of(path: Path) -> str:
 
 
 def scan_file(
-    path: Path, quote: int = ord('"'), on_bytes: Callable[[int], None] | None = None
+    path: Path, quote: int = ord('"'), on_bytes: Callable[[int], None] | None = None,
+    encoding: str | None = None,
 ) -> FileScan:
-    """Hash the file and locate every record's start offset and physical line."""
+    """Hash the file and locate every record's start offset and physical line (of its UTF-8
+    copy when it is UTF-16: ``utf8_source``)."""
+    path = utf8_source(path, encoding)
     digest = hashlib.sha256()
     compressed = is_gzip(path)
     finder = _RecordFinder(quote)
@@ -123,8 +192,8 @@ def scan_file(
         while True:
             try:
                 chunk = stream.read(CHUNK_BYTES)
-            except (OSError, EOFError) as exc:
-                raise InputError(f"{path}: cannot read (corrupt or truncated gzip?): {exc}") from None
+            except GZIP_ERRORS as exc:
+                raise gzip_error(path, exc) from None
             if not chunk:
                 break
             if not compressed:
