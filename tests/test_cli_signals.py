@@ -85,3 +85,13 @@ def test_ctrl_c_leaves_an_existing_workspace_as_it_was(desk: Path, tmp_path: Pat
                           capture_output=True, text=True, check=False)
     data = json.loads(info.stdout)
     assert (data["events"], data["cases"], len(data["sources"])) == (21_348, 4_580, 1)
+
+
+def test_a_reader_that_leaves_early_is_no_internal_error(tmp_path: Path) -> None:
+    """`ticketlens sla --list-policies | head -1`: the pipe closes before ticketlens writes."""
+    proc = subprocess.Popen([SCRIPT, "sla", "--list-policies"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    err = proc.stderr.read() if proc.stderr else ""
+    assert (proc.wait(timeout=60), err) == (141, "")

@@ -23,6 +23,15 @@ def _interrupted() -> None:
     raise SystemExit(130)
 
 
+def _reader_left() -> None:
+    """The reader of our output went away (`ticketlens … | head`): what it wanted, it has.
+    Further writes (and Python's flush at exit) go nowhere instead of raising again; exit
+    code 141 (128 + SIGPIPE), the shell's convention."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(141)
+
+
 def _defer_interrupt(_signum: int, _frame: object) -> None:
     _PENDING.append(True)
 
@@ -118,6 +127,8 @@ class TicketlensGroup(click.Group):
             raise
         except KeyboardInterrupt:
             _interrupted()
+        except BrokenPipeError:
+            _reader_left()
         except OSError as exc:
             if exc.errno not in USER_ERRNOS or exc.filename is None:
                 _internal_error(ctx, exc)
