@@ -6,6 +6,7 @@ result: rich tables in the terminal, ``--json`` for machines, ``--out`` for file
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -39,7 +40,22 @@ def _out_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _segment_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    return db_option(filter_options(func))
+    @functools.wraps(func)  # keeps the options click attached to ``func``
+    def with_roles_line(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("as_json"):
+            return func(*args, **kwargs)
+        with output.first_line(_roles_line(kwargs["db"])):  # whose lifecycle roles are in force
+            return func(*args, **kwargs)
+
+    return db_option(filter_options(with_roles_line))
+
+
+def _roles_line(db: str) -> str:
+    from ticketlens.workspace.connection import use_workspace
+    from ticketlens.workspace.roles import roles_line
+
+    with use_workspace(db, read_only=True) as ws:
+        return roles_line(ws.con)
 
 
 @click.group(name="mine")

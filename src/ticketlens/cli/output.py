@@ -11,9 +11,10 @@ Heavy libraries (pandas, numpy, rich) are imported inside the functions: `--help
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +39,30 @@ def esc(value: object) -> str:
     from rich.markup import escape
 
     return escape(str(value))
+
+
+class _FirstLine:
+    """Standard output that writes ``line`` before whatever is written first, and never when
+    nothing is: a command that fails before its output prints only its one error line."""
+
+    def __init__(self, stream: Any, line: str) -> None:
+        self._stream, self._line = stream, line
+
+    def write(self, text: str) -> int:
+        if self._line and text:
+            self._stream.write(self._line + "\n")
+            self._line = ""
+        return self._stream.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, flush, encoding, buffer …
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def first_line(line: str) -> Iterator[None]:
+    """Print ``line`` as the first line of a command's output, once it has output."""
+    with contextlib.redirect_stdout(_FirstLine(sys.stdout, line)):  # type: ignore[type-var]
+        yield
 
 
 def shown_of(shown: int, total: int) -> str:

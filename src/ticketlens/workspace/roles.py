@@ -63,6 +63,19 @@ def read_roles(con: duckdb.DuckDBPyConnection, source_id: int | None = None) -> 
     return roles
 
 
+def roles_line(con: duckdb.DuckDBPyConnection) -> str:
+    """Where the lifecycle roles in force come from, as the first line of an analysis says it:
+    "lifecycle roles: mapping helpdesk (14 activities)"."""
+    origins: dict[str, int] = {}
+    for entry in read_roles(con).entries:
+        origins[entry.origin] = origins.get(entry.origin, 0) + 1
+    if not origins:
+        return "lifecycle roles: none (no activity has a role; see `ticketlens info`)"
+    return "lifecycle roles: " + ", ".join(
+        f"{origin} ({n:,} {'activity' if n == 1 else 'activities'})"
+        for origin, n in sorted(origins.items(), key=lambda item: (-item[1], item[0])))
+
+
 def roles_arrow(roles: ActivityRoles) -> pa.Table:
     """One row per activity and role (role NULL for an activity without one), for SQL joins:
     ``activity``, ``role``, ``tier``, ``state``, ``origin``."""
