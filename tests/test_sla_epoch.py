@@ -156,7 +156,7 @@ def test_a_year_1_ticket_counts_business_hours_from_its_first_day(logs) -> None:
     assert e["reopens"] == 1 and e["status"] == "closed"
     # Mon 09:00 -> Tue 16:00 (8 + 8 h), reopened Wed 09:00 -> Thu 10:00 (8 + 2 h)
     assert e["resolution_business_s"] == 26 * HOUR
-    assert e["resolution_breach_at"] == pd.Timestamp("0001-01-02 09:00", tz="UTC")
+    assert e["resolution_breach_at"] == pd.Timestamp("0001-01-01 17:00", tz="UTC")  # 8 h reached
     assert f["created_at"] == pd.Timestamp("0001-01-01 00:00", tz="UTC")
     assert f["resolution_business_s"] == 3 * HOUR and bool(f["resolution_breached"]) is False
 
