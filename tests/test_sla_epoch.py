@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sla_support import policy_with
 
 import ticketlens
+from sla_support import policy_with
 
 COLUMNS = {"case": "case", "activity": "activity", "timestamp": "timestamp",
            "resource": "resource", "priority": "priority"}
