@@ -57,14 +57,17 @@ def text(codes: np.ndarray, dictionary: Sequence[str | None]) -> pa.Array:
                                           pa.array(list(dictionary), pa.string()))
 
 
-# The last instant of year 9999: a later one (the deadline of a ticket opened in its last days)
-# cannot be shown or written by Python, pandas or a CSV reader, so it is stored as NULL.
+# The first instant of year 1 and the last of year 9999: one outside (the deadline of a ticket
+# opened in 9999's last days) cannot be shown or written by Python, pandas or a CSV reader, so
+# it is stored as NULL. Instants before 1970 are negative and as real as any other.
+FIRST_INSTANT_US = int(np.datetime64("0001-01-01", "us").astype(np.int64))
 LAST_INSTANT_US = int(np.datetime64("10000-01-01", "us").astype(np.int64)) - 1
 
 
 def instants(us: np.ndarray, blank: np.ndarray | None = None) -> pa.Array:
+    """µs since the epoch → a UTC timestamp column; NO_TIME ("none") is NULL."""
     us = np.ascontiguousarray(us, dtype=np.int64)
-    missing = (us == NO_TIME) | (us < 0) | (us > LAST_INSTANT_US)
+    missing = (us == NO_TIME) | (us < FIRST_INSTANT_US) | (us > LAST_INSTANT_US)
     if blank is not None:
         missing |= blank
     return _with_nulls(us, TIMESTAMP, missing)
@@ -185,7 +188,7 @@ def facts_table(policy: Policy, n_total: int, ticket_ids: pa.Array,
         mask = masks.get(ESCALATIONS if name == "de_escalations" else REOPENS, none) \
             if name in ("de_escalations", "reopens") else None
         columns[name] = pa.array(life[name], pa.int64(), mask=mask)
-    resolved = (life["resolved_us"] >= 0) & (life["resolved_us"] != NO_TIME)
+    resolved = life["resolved_us"] != NO_TIME
     fcr = ((life["escalations"] == 0) & (life["reassignments"] == 0) & (handoffs == 0)
            & (resolver == life["first_assignee"]))
     columns.update({
@@ -212,13 +215,13 @@ _CODES = ("priority", "initial_priority", "category", "department", "first_assig
 
 
 def _padded(life: dict[str, np.ndarray], n_total: int) -> dict[str, np.ndarray]:
-    """Tickets without any event: no instants (-1), no codes (-1), zero counts."""
-    return {k: pad(v, n_total, -1 if k.endswith("_us") or k in _CODES else 0)
+    """Tickets without any event: no instants (NO_TIME), no codes (-1), zero counts."""
+    return {k: pad(v, n_total, NO_TIME if k.endswith("_us") else -1 if k in _CODES else 0)
             for k, v in life.items()}
 
 
 def _has_creation(life: dict[str, np.ndarray]) -> np.ndarray:
-    return (life["created_us"] != NO_TIME) & (life["created_us"] >= 0)
+    return life["created_us"] != NO_TIME
 
 
 def metric_table(n_total: int, ticket_ids: pa.Array, life: dict[str, np.ndarray],

@@ -25,10 +25,14 @@ from ticketlens.clock.policy import Calendar
 
 US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * US_PER_SECOND
-# The span a layout may cover: Python's dates, two days in from each end (a local day and
-# the layout's margin around it must stay dates).
-_MIN_US = int(np.datetime64("0001-01-03", "us").astype(np.int64))
-_MAX_US = int(np.datetime64("9999-12-29", "us").astype(np.int64))
+# The span a layout may cover: Python's dates, one day in from each end, so that the local
+# date of either end is a date in any zone (every UTC offset is under a day).
+_MIN_US = int(np.datetime64("0001-01-02", "us").astype(np.int64))
+_MAX_US = int(np.datetime64("9999-12-30", "us").astype(np.int64))
+# The local days laid out: from year 1's first (a ticket of 0001-01-01 counts its working
+# hours) to 9999-12-30 (a later local day's hours west of UTC would end in year 10000, which
+# pandas cannot localise: 9999-12-31 counts no working time).
+_FIRST_DAY, _LAST_DAY = date(1, 1, 1), date(9999, 12, 30)
 
 
 class WorkingTime:
@@ -121,13 +125,13 @@ def _working_intervals(calendar: Calendar, start_us: int, end_us: int) -> tuple[
                                                                             np.ndarray]:
     """The calendar's working intervals ``[start, end)`` in UTC microseconds, sorted."""
     zone = calendar.timezone
-    # Days are laid out in microseconds (nanoseconds end in 2262) and within Python's years
-    # 1-9999, which every instant a workspace holds lies in: instants beyond the clamped
-    # layout count no working time.
+    # Days are laid out in microseconds (nanoseconds end in 2262; instants before 1970 are
+    # negative like any other) and within Python's years 1-9999, which every instant a
+    # workspace holds lies in: instants beyond the clamped layout count no working time.
     start_us = min(max(start_us, _MIN_US), _MAX_US)
     end_us = min(max(end_us, _MIN_US), _MAX_US)
-    first = pd.Timestamp(start_us, unit="us", tz="UTC").tz_convert(zone).date() - timedelta(1)
-    last = pd.Timestamp(end_us, unit="us", tz="UTC").tz_convert(zone).date() + timedelta(1)
+    first = max(_local_date(start_us, zone), _FIRST_DAY + timedelta(1)) - timedelta(1)
+    last = min(_local_date(end_us, zone), _LAST_DAY - timedelta(1)) + timedelta(1)
     days = pd.date_range(first, last, freq="D", unit="us")  # local calendar days, naive
     closed = _closed_days(calendar, first, last)
     if closed:
@@ -150,6 +154,10 @@ def _working_intervals(calendar: Calendar, start_us: int, end_us: int) -> tuple[
     starts, ends = starts[order], ends[order]
     keep = ends > starts  # a range swallowed by a DST gap has no length
     return starts[keep], ends[keep]
+
+
+def _local_date(us: int, zone: str) -> date:
+    return pd.Timestamp(us, unit="us", tz="UTC").tz_convert(zone).date()
 
 
 def _to_utc_us(local_us: np.ndarray, zone: str, *, earliest: bool) -> np.ndarray:

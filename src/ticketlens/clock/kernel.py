@@ -128,7 +128,7 @@ def _clock_states(ts: np.ndarray, act: np.ndarray, bits: np.ndarray, f: int, las
                   state_of: np.ndarray) -> tuple[int, int, int, int]:
     """The clock's state after each event (``state_of[i - f]``: status + 8 if it reopened the
     clock); the first start's row (-1: none), the last reopen's row, the reopens and the
-    first stop's instant."""
+    first stop's instant (NO_TIME: none)."""
     slots = len(bits)
     start_at = -1
     for i in range(f, last + 1):
@@ -136,7 +136,7 @@ def _clock_states(ts: np.ndarray, act: np.ndarray, bits: np.ndarray, f: int, las
             start_at = i
             break
     started = stopped_flag = paused_flag = stopped_before = False
-    last_reopen, reopens, last_stop = -1, 0, -1
+    last_reopen, reopens, last_stop = -1, 0, NO_TIME
     for i in range(f, last + 1):
         b = bits[_slot(act, i, slots)]
         first_start = i == start_at
@@ -326,9 +326,12 @@ def _life_all(runs: Runs, rules: LifeRules, instants: int, codes: int) -> LifeOu
     waiting, wait_us = np.zeros(waits, np.bool_), np.zeros(waits, np.int64)
     for t in range(tickets):
         f, last, column = _run_of(first, count, ts, as_of, t)
-        o[0, t] = o[1, t] = o[3, t] = NO_TIME  # created, first response, first resolution
-        o[2, t] = o[4, t] = -1  # last resolution, last closure
-        o[5, t] = ts[last] if last >= f else NO_TIME
+        # every instant starts as "none": NO_TIME, never a negative value (an instant before
+        # 1970 is negative, and -1 µs is 1969-12-31T23:59:59.999999Z)
+        for row in range(6):  # the six instants of LIFE_INSTANTS
+            o[row, t] = NO_TIME
+        if last >= f:
+            o[5, t] = ts[last]
         for row in range(6, instants):  # the counts
             o[row, t] = 0
         for row in range(codes):

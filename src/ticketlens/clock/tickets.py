@@ -74,7 +74,7 @@ def _tier_of_activity(policy: Policy) -> np.ndarray:
 
 def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes, people: int,
               as_of_us: int | np.ndarray) -> Lifecycle:
-    """Instants (µs; NO_TIME or -1 for none), status kind, counts, last known values, waits.
+    """Instants (µs; NO_TIME for none), status kind, counts, last known values, waits.
 
     A reopen counts only when it finds the ticket resolved or closed (ServiceNow's "Active" on
     an active incident is no reopen); a priority change is a change of value between events
@@ -105,7 +105,7 @@ def lifecycle(ev: EventArrays, policy: Policy, raw: RawCodes, people: int,
 
 def key_instants(ev: EventArrays, policy: Policy, raw: RawCodes, people: int,
                  as_of_us: int | np.ndarray) -> dict[str, np.ndarray]:
-    """Creation, first response and last resolution (µs; NO_TIME or -1 for none) and the
+    """Creation, first response and last resolution (µs; NO_TIME for none) and the
     last known priority: the part of ``lifecycle`` a clock's report needs."""
     columns = lifecycle(ev, policy, raw, people, as_of_us).columns
     return {k: columns[k] for k in ("created_us", "first_response_us", "resolved_us",
