@@ -51,7 +51,7 @@ def test_customer_support_time_kpis_are_reported_as_not_computable(support) -> N
                 "resolution SLA breach rate", "backlog and peak load"):
         assert coverage.loc[kpi, "used"] == 0
         assert coverage.loc[kpi, "excluded"] == len(raw) == 8469
-        assert coverage.loc[kpi, "reasons"].startswith("8469 no creation event")
+        assert coverage.loc[kpi, "reasons"].startswith("8,469 no creation event")
     assert coverage.loc["CSAT", "used"] == 2769
     overall = report["kpi_segments"].query("dimension == 'overall'").iloc[0]
     assert overall["tickets"] == 8469 and pd.isna(overall["mttr_hours"])

@@ -178,7 +178,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, policy: Policy,
             "kpi": kpi, "tickets": total, "used": used,
             "excluded": sum(n for n, _ in excluded),
             "reasons": excluded[0][1] if whole else
-            "; ".join(f"{n} {why}" for n, why in excluded) or None,
+            "; ".join(f"{n:,} {why}" for n, why in excluded) or None,
         })
     return pd.DataFrame(frame)
 
