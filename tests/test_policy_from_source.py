@@ -254,7 +254,7 @@ def test_two_sources_one_measures_reopens_per_ticket(ticket_table, real_data,
     assert overall["reopen_rate"] == pytest.approx(61 / 1487)
     coverage = ticketlens.kpi(db)["kpi_coverage"].set_index("kpi")
     assert coverage.loc["reopen rate", "reasons"] == \
-        "4580 not measurable: the source has no history"
+        "4,580 not measurable: the source has no history"
 
 
 def test_a_mapping_names_only_a_shipped_preset(tmp_path) -> None:
