@@ -46,7 +46,7 @@ def test_kpi_prints_a_short_summary_by_default(desk) -> None:
     overall = desk.overall
     assert len(result.output.splitlines()) <= 30
     assert f"tickets {int(overall['tickets']):,}" in text
-    assert f"resolved {int(overall['resolved']):,}" in text
+    assert f"resolved {int(overall['ever_resolved']):,}" in text
     assert f"MTTR {overall['mttr_hours']:.1f} h" in text
     assert f"median {overall['median_resolution_hours']:.1f} h" in text
     for _, row in desk.breach.iterrows():
@@ -73,6 +73,16 @@ def test_kpi_summary_says_not_measurable_and_why(tmp_path) -> None:
     assert "first-contact resolution not measurable: 2 not resolved, or no known holder" \
         in text
     assert "nan" not in text and "(unknown)" not in text
+
+
+def test_kpi_summary_counts_resolved_tickets_it_cannot_time(real_data, tmp_path) -> None:
+    """The customer-support ticket table records which tickets were resolved but no creation
+    instant: 2,769 resolved, and their resolution time is not measurable (it said 0 resolved)."""
+    db = tmp_path / "cs.duckdb"
+    assert _run("ingest", real_data / "customer_support_tickets.csv", "--db", db).exit_code == 0
+    text = _flat(_run("kpi", "--db", db).output)
+    assert "resolved 2,769" in text
+    assert "MTTR not measurable: 8,469 no creation event" in text
 
 
 def test_kpi_all_prints_every_table(desk) -> None:

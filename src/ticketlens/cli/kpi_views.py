@@ -146,7 +146,9 @@ def summary_rows(tables: dict[str, pd.DataFrame]) -> list[tuple[str, str]]:
     row = overall.iloc[0]
     why = _reasons(tables["kpi_coverage"])
     rows = [("tickets", fmt(row["tickets"], "int")),
-            ("resolved", fmt(row["resolved"], "int"))]
+            # tickets resolved, whether or not their resolution time can be measured (a ticket
+            # table without creation instants still records which tickets were resolved)
+            ("resolved", fmt(row["ever_resolved"], "int"))]
     if _missing(row["mttr_hours"]):
         rows.append(("MTTR", not_measurable(why("resolution time"))))
     else:
