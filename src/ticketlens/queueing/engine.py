@@ -1,0 +1,119 @@
+"""Run tickets through the queueing engine: the inputs checked, the outputs given their meaning.
+
+Times are int64 microseconds since the epoch (as everywhere in ticketlens). A caller's mistake
+is a ValueError naming the field, as in ``clock/layout.py``: these functions are called by the
+generator and the simulator, never straight from a user's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ticketlens.clock.layout import NO_TIME
+
+ALWAYS = (int(np.iinfo(np.int64).min), NO_TIME)  # the one shift of a server always on duty
+
+
+@dataclass(frozen=True)
+class Tickets:
+    """One row per ticket, in arrival order."""
+
+    arrival: np.ndarray  # int64 µs, non-decreasing
+    service: np.ndarray  # int64 µs ≥ 0: the hands-on time a server spends once it starts
+    priority: np.ndarray  # int, 0 (Critical) is worked first
+    group: np.ndarray | None = None  # int, the server group (tier × skill) it needs; None: all 0
+    vip: np.ndarray | None = None  # bool, fast-tracked within its priority; None: nobody
+
+
+@dataclass(frozen=True)
+class Servers:
+    """One row per server (technician), and its on-duty intervals [start, end) µs.
+
+    Shifts are given as flat arrays sorted by server, then start, not overlapping within a
+    server; a server with no shift never works. ``Servers.always_on`` builds servers with one
+    endless shift each."""
+
+    group: np.ndarray  # int per server
+    shift_server: np.ndarray  # int per shift
+    shift_start: np.ndarray  # int64 µs per shift
+    shift_end: np.ndarray  # int64 µs per shift
+
+    @classmethod
+    def always_on(cls, group: np.ndarray | list[int]) -> Servers:
+        groups = np.asarray(group, dtype=np.int64)
+        m = len(groups)
+        return cls(groups, np.arange(m), np.full(m, ALWAYS[0]), np.full(m, ALWAYS[1]))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row per ticket. A ticket no server ever took (its group had nobody on duty after it
+    arrived) has start = finish = wait = NO_TIME and server -1; ``unserved`` counts them."""
+
+    start: np.ndarray  # int64 µs: a server began work on it
+    finish: np.ndarray  # int64 µs: start + service (work runs to its end, shift or not)
+    server: np.ndarray  # int32 index into Servers
+    wait: np.ndarray  # int64 µs in the queue: start − arrival
+    unserved: int
+
+
+def _ints(name: str, values: np.ndarray, n: int | None, low: int, high: int | None,
+          dtype: type = np.int64) -> np.ndarray:
+    array = np.asarray(values)
+    if array.ndim != 1 or (n is not None and len(array) != n):
+        raise ValueError(f"{name}: one value per row expected ({n}), got shape {array.shape}")
+    if array.size and not np.issubdtype(array.dtype, np.integer) and array.dtype != np.bool_:
+        raise ValueError(f"{name}: integers expected, got {array.dtype}")
+    if array.size and (array.min() < low or (high is not None and array.max() > high)):
+        raise ValueError(f"{name}: values in [{low}, {high}] expected, "
+                         f"got [{array.min()}, {array.max()}]")
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+def _shifts(servers: Servers, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    who = _ints("shift_server", servers.shift_server, None, 0, m - 1)
+    k = len(who)
+    begin = _ints("shift_start", servers.shift_start, k, ALWAYS[0], None)
+    end = _ints("shift_end", servers.shift_end, k, ALWAYS[0], None)
+    if np.any(begin >= end):
+        raise ValueError("shift_start/shift_end: every shift must end after it starts")
+    if np.any(np.diff(who) < 0):
+        raise ValueError("shift_server: shifts must be sorted by server, then start")
+    same = who[1:] == who[:-1]
+    if np.any(same & (begin[1:] < end[:-1])):
+        raise ValueError("shift_start: a server's shifts must be sorted and not overlap")
+    first = np.searchsorted(who, np.arange(m + 1), side="left").astype(np.int64)
+    return first, begin, end
+
+
+def run(tickets: Tickets, servers: Servers, priorities: int = 4) -> Outcome:
+    """Queue every ticket for an on-duty server of its group and work it (docs/generate.md
+    *Queueing*): per group, lower priority first, then VIP, then first come; non-preemptive."""
+    arrival = _ints("arrival", tickets.arrival, None, ALWAYS[0] + 1, NO_TIME - 1)
+    n = len(arrival)
+    if np.any(np.diff(arrival) < 0):
+        raise ValueError("arrival: tickets must be in arrival order (non-decreasing)")
+    service = _ints("service", tickets.service, n, 0, None)
+    priority = _ints("priority", tickets.priority, n, 0, priorities - 1)
+    group = np.zeros(n, np.int64) if tickets.group is None else \
+        _ints("group", tickets.group, n, 0, None)
+    vip = np.zeros(n, np.int64) if tickets.vip is None else _ints("vip", tickets.vip, n, 0, 1)
+    server_group = _ints("server group", servers.group, None, 0, None)
+    m = len(server_group)
+    groups = int(max(group.max(initial=-1), server_group.max(initial=-1))) + 1
+    first, begin, end = _shifts(servers, m)
+    if np.any(arrival[-1:] + service.max(initial=0) >= NO_TIME):
+        raise ValueError("service: a finish time would overflow int64 µs")
+    klass = priority * 2 + (1 - vip)  # VIP first within its priority
+    start = np.full(n, NO_TIME, np.int64)
+    server = np.full(n, -1, np.int64)
+    from ticketlens.queueing.kernel import run_queue  # numba loads only when queues run
+
+    unserved = int(run_queue(arrival, klass, group, service, server_group, first, begin, end,
+                             max(groups, 1), 2 * priorities, start, server))
+    served = server >= 0
+    finish = np.where(served, start + service, NO_TIME)
+    wait = np.where(served, start - arrival, NO_TIME)
+    return Outcome(start, finish, server.astype(np.int32), wait, unserved)

@@ -1,0 +1,244 @@
+"""The queueing engine's event loop, compiled by numba: tickets queue for the servers of their
+group (technicians of one tier and skill) who are on shift.
+
+One loop, two kinds of event: the next arrival (the arrival array is already in time order, so
+it needs no heap) and each server's one pending event, kept in an indexed binary min-heap of at
+most one entry per server, keyed by (time, server index) so equal times resolve the same way on
+every run. A server is in one of four states, and its pending event says what happens next:
+
+* BUSY: its ticket finishes at the key; then it takes the next ticket of its group, or idles.
+* IDLE: on duty with nothing to do; the key is its shift's end, when it goes off duty. Idle
+  servers of a group wait in a FIFO list, so an arriving ticket goes to the one idle longest.
+* OFF: off duty; the key is its next shift's start.
+* GONE: no shift left; not in the heap.
+
+Each group keeps one FIFO queue per class (class = priority × 2 + (0 if VIP else 1)): a free
+server takes the head of the lowest non-empty class, so tickets are worked priority first, then
+VIP, then in arrival order, and work once started is never interrupted (non-preemptive). At one
+instant arrivals come first (then every ticket present competes by class), except that a shift
+ending at that instant ends before the arrival, as shifts are half-open [start, end).
+
+Same house style as ``clock/kernel.py`` (numba, ``nogil``, cached on disk, helpers in this one
+module so the cache sees their changes); ``engine.py`` checks the inputs and gives the outputs
+their meaning.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+IDLE, BUSY, OFF, GONE = 0, 1, 2, 3
+
+
+def _probe() -> None:
+    """Compiled by nobody: ``_can_cache`` only asks numba where it would cache it."""
+
+
+def _can_cache() -> bool:
+    """Whether numba finds a writable cache folder (as in ``clock/kernel.py``)."""
+    try:
+        njit(cache=True)(_probe)
+    except RuntimeError:
+        return False
+    return True
+
+
+_CACHE = _can_cache()
+_jit = njit(nogil=True, cache=_CACHE)
+_step = njit(nogil=True, cache=_CACHE, inline="always")
+
+
+# --- the indexed heap of servers' next events -------------------------------------------------
+
+
+@_step
+def _before(key: np.ndarray, a: int, b: int) -> bool:
+    return key[a] < key[b] or (key[a] == key[b] and a < b)
+
+
+@_jit
+def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size: int) -> None:
+    """Restore the heap order around slot ``i`` after its server's key changed."""
+    s = heap[i]
+    while i > 0:  # up
+        parent = (i - 1) >> 1
+        p = heap[parent]
+        if not _before(key, s, p):
+            break
+        heap[i] = p
+        pos[p] = i
+        i = parent
+    while True:  # down
+        child = 2 * i + 1
+        if child >= size:
+            break
+        c = heap[child]
+        if child + 1 < size and _before(key, heap[child + 1], c):
+            child += 1
+            c = heap[child]
+        if not _before(key, c, s):
+            break
+        heap[i] = c
+        pos[c] = i
+        i = child
+    heap[i] = s
+    pos[s] = i
+
+
+@_jit
+def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, s: int, size: int) -> int:
+    """Take server ``s`` out of the heap; returns the new size."""
+    i = pos[s]
+    size -= 1
+    last = heap[size]
+    pos[s] = -1
+    if i < size:
+        heap[i] = last
+        pos[last] = i
+        _sift(heap, pos, key, i, size)
+    return size
+
+
+# --- the loop ---------------------------------------------------------------------------------
+
+
+@_step
+def _unlink_idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.ndarray,
+                 nxt: np.ndarray) -> None:
+    p, q = prev[s], nxt[s]
+    if p >= 0:
+        nxt[p] = q
+    else:
+        head[g] = q
+    if q >= 0:
+        prev[q] = p
+    else:
+        tail[g] = p
+    prev[s] = -1
+    nxt[s] = -1
+
+
+@_step
+def _pop_ticket(g: int, keys: int, q_head: np.ndarray, q_tail: np.ndarray,
+                q_next: np.ndarray) -> int:
+    """The best waiting ticket of group ``g`` (lowest class, then first in), taken off its queue."""
+    for k in range(g * keys, (g + 1) * keys):
+        j = q_head[k]
+        if j >= 0:
+            q_head[k] = q_next[j]
+            if q_next[j] < 0:
+                q_tail[k] = -1
+            return j
+    return -1
+
+
+@_step
+def _idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.ndarray,
+          nxt: np.ndarray) -> None:
+    """Server ``s`` joins the back of its group's idle list."""
+    p = tail[g]
+    prev[s] = p
+    if p >= 0:
+        nxt[p] = s
+    else:
+        head[g] = s
+    tail[g] = s
+
+
+@_step
+def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.ndarray) -> None:
+    if q_tail[k] >= 0:
+        q_next[q_tail[k]] = i
+    else:
+        q_head[k] = i
+    q_tail[k] = i
+
+
+@_jit
+def _first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, state: np.ndarray,
+                  key: np.ndarray, heap: np.ndarray, pos: np.ndarray) -> int:
+    """Every server starts off duty, until its first shift; returns the heap's size."""
+    size = 0
+    for s in range(len(state)):
+        if shift_first[s] < shift_first[s + 1]:
+            state[s] = OFF
+            key[s] = shift_start[shift_first[s]]
+            heap[size] = s
+            size += 1
+            _sift(heap, pos, key, size - 1, size)
+    return size
+
+
+@_jit
+def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service: np.ndarray,
+              server_group: np.ndarray, shift_first: np.ndarray, shift_start: np.ndarray,
+              shift_end: np.ndarray, groups: int, keys: int, start: np.ndarray,
+              server: np.ndarray) -> int:
+    """Fill ``start`` (left as it is: never started) and ``server`` per ticket; returns how
+    many tickets no server took (their group had no server on duty after they arrived)."""
+    n, m = len(arrival), len(server_group)
+    q_head = np.full(groups * keys, -1, np.int64)
+    q_tail = np.full(groups * keys, -1, np.int64)
+    q_next = np.full(n, -1, np.int64)
+    waiting = np.zeros(groups, np.int64)
+    idle_head = np.full(groups, -1, np.int64)
+    idle_tail = np.full(groups, -1, np.int64)
+    idle_prev = np.full(m, -1, np.int64)
+    idle_next = np.full(m, -1, np.int64)
+    state = np.full(m, GONE, np.int8)
+    key = np.zeros(m, np.int64)
+    shift = shift_first[:m].copy()  # each server's current (or next) shift
+    heap = np.zeros(m, np.int64)
+    pos = np.full(m, -1, np.int64)
+    size = _first_shifts(shift_first, shift_start, state, key, heap, pos)
+    total = 0  # tickets waiting, all groups
+    i = 0
+    while (i < n or total > 0) and (size > 0 or i < n):
+        s = heap[0] if size > 0 else -1
+        if s >= 0 and (i >= n or key[s] < arrival[i]
+                       or (key[s] == arrival[i] and state[s] == IDLE)):
+            t = key[s]
+            g = server_group[s]
+            if state[s] == IDLE:  # its shift ends with nothing to do
+                _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+            k, last = shift[s], shift_first[s + 1]
+            while k < last and shift_end[k] <= t:
+                k += 1
+            shift[s] = k
+            if k == last:
+                state[s] = GONE
+                size = _remove(heap, pos, key, s, size)
+                continue
+            if shift_start[k] > t:
+                state[s] = OFF
+                key[s] = shift_start[k]
+            elif waiting[g] > 0:
+                j = _pop_ticket(g, keys, q_head, q_tail, q_next)
+                waiting[g] -= 1
+                total -= 1
+                start[j] = t
+                server[j] = s
+                state[s] = BUSY
+                key[s] = t + service[j]
+            else:
+                state[s] = IDLE
+                key[s] = shift_end[k]
+                _idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+            _sift(heap, pos, key, pos[s], size)
+            continue
+        t, g = arrival[i], group[i]
+        s = idle_head[g]
+        if s >= 0:  # an idle server of the group takes it now
+            _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+            start[i] = t
+            server[i] = s
+            state[s] = BUSY
+            key[s] = t + service[i]
+            _sift(heap, pos, key, pos[s], size)
+        else:
+            _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
+            waiting[g] += 1
+            total += 1
+        i += 1
+    return total + (n - i)

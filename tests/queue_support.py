@@ -1,0 +1,84 @@
+"""References the queueing engine is checked against: Erlang C (M/M/c), Cobham's formula (M/M/1
+non-preemptive priority) and a SimPy model of the same queue (also timed by
+benchmarks/bench_queue.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ticketlens.queueing import Outcome, Servers, Tickets, run
+
+SECOND = 1_000_000  # µs
+
+
+def erlang_c(c: int, a: float) -> float:
+    """P(wait > 0) in M/M/c with offered load a = λ/μ (< c), summed in a stable recurrence."""
+    term, total = 1.0, 1.0  # a^k/k! for k = 0
+    for k in range(1, c):
+        term *= a / k
+        total += term
+    last = term * a / c / (1 - a / c)  # a^c/c! · 1/(1−ρ)
+    return last / (total + last)
+
+
+def cobham(rates: list[float], mean_service: float) -> list[float]:
+    """Mean queue wait per class of M/M/1 with non-preemptive priorities (class 0 first) and
+    exponential service of the same mean for all: W_k = W0 / ((1 − σ_{k−1})(1 − σ_k))."""
+    w0 = sum(r * 2 * mean_service**2 for r in rates) / 2  # Σ λ_i E[S_i²] / 2
+    waits, sigma = [], 0.0
+    for r in rates:
+        before = sigma
+        sigma += r * mean_service
+        waits.append(w0 / ((1 - before) * (1 - sigma)))
+    return waits
+
+
+def mmc(n: int, c: int, rho: float, seed: int, shares: tuple[float, ...] = (1.0,),
+        mean_service_s: float = 600.0) -> tuple[Tickets, Outcome]:
+    """n Poisson arrivals to c always-on servers at utilisation rho, exponential service,
+    priority classes drawn with the given shares."""
+    rng = np.random.default_rng(seed)
+    mean_gap = mean_service_s / (c * rho) * SECOND
+    arrival = np.cumsum(rng.exponential(mean_gap, n)).astype(np.int64)
+    service = rng.exponential(mean_service_s * SECOND, n).astype(np.int64)
+    priority = rng.choice(len(shares), n, p=shares)
+    tickets = Tickets(arrival, service, priority)
+    return tickets, run(tickets, Servers.always_on([0] * c))
+
+
+def batch_means(values: np.ndarray, batches: int = 20) -> tuple[float, float]:
+    """Mean and its standard error from consecutive batches (waits are autocorrelated, so the
+    plain standard error would be far too small)."""
+    means = np.array([b.mean() for b in np.array_split(values, batches)])
+    return float(means.mean()), float(means.std(ddof=1) / math.sqrt(batches))
+
+
+def simpy_queue(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray,
+                c: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same queue in SimPy: c servers, PriorityResource (lower class first, then request
+    time, non-preemptive); returns start and finish per ticket (µs as float)."""
+    import simpy
+
+    env = simpy.Environment()
+    desk = simpy.PriorityResource(env, capacity=c)
+    n = len(arrival)
+    start, finish = np.zeros(n), np.zeros(n)
+    arrivals, services, classes = arrival.tolist(), service.tolist(), klass.tolist()
+
+    def ticket(i: int):  # type: ignore[no-untyped-def]
+        with desk.request(priority=classes[i]) as request:
+            yield request
+            start[i] = env.now
+            yield env.timeout(services[i])
+            finish[i] = env.now
+
+    def source():  # type: ignore[no-untyped-def]
+        for i in range(n):
+            yield env.timeout(arrivals[i] - env.now)
+            env.process(ticket(i))
+
+    env.process(source())
+    env.run()
+    return start, finish
