@@ -32,6 +32,20 @@ def test_mmc_matches_erlang_c(c: int, rho: float) -> None:
     assert abs(share - p_wait) <= 0.01, (share, p_wait)
 
 
+def test_issue_15s_erlang_c_sanity_scenario() -> None:
+    """100 tickets per 30 minutes, 3-minute mean handling time, 14 technicians (issue 15 §4):
+    P(wait) 0.1741 within ±0.02 and a 95 % interval of the mean wait containing 7.84 s and
+    narrower than ±10 %; 200,000 simulated tickets are enough."""
+    n = 200_000
+    _, outcome = mmc(n, 14, 10 / 14, seed=15, mean_service_s=180.0)
+    wait = outcome.wait[int(WARM_UP * n):] / SECOND
+    assert erlang_c(14, 10) == pytest.approx(0.1741, abs=5e-5)
+    mean, se = batch_means(wait)
+    assert abs(float((wait > 0).mean()) - 0.1741) <= 0.02
+    assert mean - 1.96 * se <= 7.84 <= mean + 1.96 * se, (mean, se)
+    assert 1.96 * se < 0.1 * 7.84, se
+
+
 @pytest.mark.parametrize("rho", [0.6, 0.8])
 def test_mm1_priorities_match_cobham(rho: float) -> None:
     shares = (0.1, 0.2, 0.4, 0.3)  # Critical, High, Medium, Low
