@@ -82,3 +82,65 @@ def simpy_queue(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray,
     env.process(source())
     env.run()
     return start, finish
+
+
+def reference_queue(arrival: list[int], klass: list[int], group: list[int], service: list[int],
+                    server_group: list[int], shifts: list[list[tuple[int, int]]]
+                    ) -> tuple[list[int], list[int]]:
+    """The documented rules written out plainly, instant by instant (slow; small inputs): at
+    each instant, first idle technicians whose shift ends then go off duty, then the tickets
+    arriving then (in order; each to the technician of its group idle longest, else the
+    queue), then technicians coming free then (finish or shift start), in index order, each
+    taking the best waiting ticket (class, then first come). Returns start (-1: never) and
+    server (-1) per ticket."""
+    n, m = len(arrival), len(server_group)
+    start, server = [-1] * n, [-1] * n
+    pending: dict[int, int] = {}  # server -> instant it comes free (finish or shift start)
+    idle: list[int] = []  # on-duty idle servers, longest idle first
+    idle_until: dict[int, int] = {}
+    waiting: list[int] = []
+
+    def on_duty(s: int, t: int) -> tuple[int, int] | None:
+        return next(((b, e) for b, e in shifts[s] if b <= t < e), None)
+
+    def free(s: int, t: int) -> None:
+        shift = on_duty(s, t)
+        if shift is None:
+            later = [b for b, _ in shifts[s] if b > t]
+            if later:
+                pending[s] = min(later)
+            return
+        mine = [j for j in waiting if group[j] == server_group[s]]
+        if mine:
+            j = min(mine, key=lambda j: (klass[j], j))
+            waiting.remove(j)
+            start[j], server[j] = t, s
+            pending[s] = t + service[j]
+        else:
+            idle.append(s)
+            idle_until[s] = shift[1]
+
+    for s in range(m):
+        if shifts[s]:
+            pending[s] = shifts[s][0][0]
+    i = 0
+    while i < n or (waiting and (pending or idle)):
+        t = min([*([arrival[i]] if i < n else []), *pending.values(),
+                 *(idle_until[s] for s in idle)])
+        for s in sorted(s for s in idle if idle_until[s] == t):
+            idle.remove(s)
+            free(s, t)
+        while i < n and arrival[i] == t:
+            s = next((s for s in idle if server_group[s] == group[i]), None)
+            if s is None:
+                waiting.append(i)
+            else:
+                idle.remove(s)
+                start[i], server[i] = t, s
+                pending[s] = t + service[i]
+            i += 1
+        while any(v == t for v in pending.values()):
+            s = min(s for s, v in pending.items() if v == t)
+            del pending[s]
+            free(s, t)
+    return start, server

@@ -7,7 +7,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from queue_support import SECOND, batch_means, cobham, erlang_c, mmc, simpy_queue
+from queue_support import (
+    SECOND,
+    batch_means,
+    cobham,
+    erlang_c,
+    mmc,
+    reference_queue,
+    simpy_queue,
+)
 from ticketlens.clock.layout import NO_TIME
 from ticketlens.queueing import Outcome, Servers, Tickets, run
 
@@ -184,6 +192,43 @@ def test_same_input_same_output() -> None:
     first, second = run(tickets, servers), run(tickets, servers)
     for name in ("start", "finish", "server", "wait"):
         assert np.array_equal(getattr(first, name), getattr(second, name)), name
+
+
+def _tiny_desk(rng: np.random.Generator) -> tuple[Tickets, Servers, list]:
+    """A few tickets and technicians on a coarse clock, so that arrivals, finishes, shift
+    starts and shift ends often fall on the same instant; zero-length work and back-to-back
+    shifts included."""
+    n, m = int(rng.integers(1, 40)), int(rng.integers(1, 6))
+    server_group = rng.integers(0, 2, m)
+    shifts, who, begin, end = [], [], [], []
+    for s in range(m):
+        edges = np.sort(rng.choice(np.arange(0, 50), 2 * int(rng.integers(0, 4)), replace=False))
+        mine = [(int(b), int(e)) for b, e in edges.reshape(-1, 2)]
+        if rng.random() < 0.3 and mine:  # a shift starting as the last one ends
+            mine.append((mine[-1][1], mine[-1][1] + int(rng.integers(1, 10))))
+        shifts.append(mine)
+        for b, e in mine:
+            who.append(s)
+            begin.append(b)
+            end.append(e)
+    tickets = Tickets(np.sort(rng.integers(0, 40, n)), rng.integers(0, 12, n),
+                      rng.integers(0, 4, n), rng.integers(0, 2, n), rng.random(n) < 0.2)
+    servers = Servers(server_group, np.array(who, dtype=np.int64), np.array(begin, dtype=np.int64),
+                      np.array(end, dtype=np.int64))
+    return tickets, servers, shifts
+
+
+def test_same_as_the_rules_written_out_on_ties_and_shifts() -> None:
+    rng = np.random.default_rng(2026)
+    for case in range(3000):
+        tickets, servers, shifts = _tiny_desk(rng)
+        outcome = run(tickets, servers)
+        klass = tickets.priority * 2 + (1 - tickets.vip.astype(np.int64))
+        start, server = reference_queue(
+            tickets.arrival.tolist(), klass.tolist(), tickets.group.tolist(),
+            tickets.service.tolist(), servers.group.tolist(), shifts)
+        ours = np.where(outcome.server >= 0, outcome.start, -1)
+        assert ours.tolist() == start and outcome.server.tolist() == server, (case, tickets, servers)
 
 
 @pytest.mark.parametrize(("field", "tickets"), [

@@ -3,8 +3,8 @@ group (technicians of one tier and skill) who are on shift.
 
 One loop, two kinds of event: the next arrival (the arrival array is already in time order, so
 it needs no heap) and each server's one pending event, kept in an indexed binary min-heap of at
-most one entry per server, keyed by (time, server index) so equal times resolve the same way on
-every run. A server is in one of four states, and its pending event says what happens next:
+most one entry per server, keyed by (time, idle shift end first, server index) so equal times
+resolve the same way on every run. A server is in one of four states, and its pending event says what happens next:
 
 * BUSY: its ticket finishes at the key; then it takes the next ticket of its group, or idles.
 * IDLE: on duty with nothing to do; the key is its shift's end, when it goes off duty. Idle
@@ -15,8 +15,9 @@ every run. A server is in one of four states, and its pending event says what ha
 Each group keeps one FIFO queue per class (class = priority × 2 + (0 if VIP else 1)): a free
 server takes the head of the lowest non-empty class, so tickets are worked priority first, then
 VIP, then in arrival order, and work once started is never interrupted (non-preemptive). At one
-instant arrivals come first (then every ticket present competes by class), except that a shift
-ending at that instant ends before the arrival, as shifts are half-open [start, end).
+instant: idle servers whose shift ends then go off duty first (shifts are half-open [start,
+end)), then the tickets arriving then are placed (so every ticket present competes by class),
+then servers coming free then (a finish, a shift start) take work, in server index order.
 
 Same house style as ``clock/kernel.py`` (numba, ``nogil``, cached on disk, helpers in this one
 module so the cache sees their changes); ``engine.py`` checks the inputs and gives the outputs
@@ -53,18 +54,26 @@ _step = njit(nogil=True, cache=_CACHE, inline="always")
 
 
 @_step
-def _before(key: np.ndarray, a: int, b: int) -> bool:
-    return key[a] < key[b] or (key[a] == key[b] and a < b)
+def _before(key: np.ndarray, state: np.ndarray, a: int, b: int) -> bool:
+    """Heap order: time, then idle servers' shift ends first (so that a shift ending at an
+    instant ends before anything else happens then), then server index."""
+    if key[a] != key[b]:
+        return key[a] < key[b]
+    idle_a, idle_b = state[a] == IDLE, state[b] == IDLE
+    if idle_a != idle_b:
+        return idle_a
+    return a < b
 
 
 @_jit
-def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size: int) -> None:
+def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarray, i: int,
+          size: int) -> None:
     """Restore the heap order around slot ``i`` after its server's key changed."""
     s = heap[i]
     while i > 0:  # up
         parent = (i - 1) >> 1
         p = heap[parent]
-        if not _before(key, s, p):
+        if not _before(key, state, s, p):
             break
         heap[i] = p
         pos[p] = i
@@ -74,10 +83,10 @@ def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size: int)
         if child >= size:
             break
         c = heap[child]
-        if child + 1 < size and _before(key, heap[child + 1], c):
+        if child + 1 < size and _before(key, state, heap[child + 1], c):
             child += 1
             c = heap[child]
-        if not _before(key, c, s):
+        if not _before(key, state, c, s):
             break
         heap[i] = c
         pos[c] = i
@@ -87,7 +96,8 @@ def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, i: int, size: int)
 
 
 @_jit
-def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, s: int, size: int) -> int:
+def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarray, s: int,
+            size: int) -> int:
     """Take server ``s`` out of the heap; returns the new size."""
     i = pos[s]
     size -= 1
@@ -96,7 +106,7 @@ def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, s: int, size: in
     if i < size:
         heap[i] = last
         pos[last] = i
-        _sift(heap, pos, key, i, size)
+        _sift(heap, pos, key, state, i, size)
     return size
 
 
@@ -166,7 +176,7 @@ def _first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, state: np.nd
             key[s] = shift_start[shift_first[s]]
             heap[size] = s
             size += 1
-            _sift(heap, pos, key, size - 1, size)
+            _sift(heap, pos, key, state, size - 1, size)
     return size
 
 
@@ -208,7 +218,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             shift[s] = k
             if k == last:
                 state[s] = GONE
-                size = _remove(heap, pos, key, s, size)
+                size = _remove(heap, pos, key, state, s, size)
                 continue
             if shift_start[k] > t:
                 state[s] = OFF
@@ -225,7 +235,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
                 state[s] = IDLE
                 key[s] = shift_end[k]
                 _idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
-            _sift(heap, pos, key, pos[s], size)
+            _sift(heap, pos, key, state, pos[s], size)
             continue
         t, g = arrival[i], group[i]
         s = idle_head[g]
@@ -235,7 +245,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             server[i] = s
             state[s] = BUSY
             key[s] = t + service[i]
-            _sift(heap, pos, key, pos[s], size)
+            _sift(heap, pos, key, state, pos[s], size)
         else:
             _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
             waiting[g] += 1
