@@ -231,6 +231,37 @@ def test_same_as_the_rules_written_out_on_ties_and_shifts() -> None:
         assert ours.tolist() == start and outcome.server.tolist() == server, (case, tickets, servers)
 
 
+def _in_chunks(tickets: Tickets, servers: Servers, cuts: list[int]) -> tuple[np.ndarray, ...]:
+    """Run the tickets chunk by chunk as the generator will, carrying the servers' state and
+    the tickets left waiting into the next chunk."""
+    n = len(tickets.arrival)
+    start, server = np.full(n, NO_TIME), np.full(n, -1, np.int32)
+    state, carried = None, np.zeros(0, np.int64)
+    bounds = [0, *cuts, n]
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        ids = np.concatenate([carried, np.arange(a, b)])
+        part = Tickets(tickets.arrival[ids], tickets.service[ids], tickets.priority[ids],
+                       tickets.group[ids], tickets.vip[ids])
+        outcome = run(part, servers, state=state, final=b == n)
+        took = outcome.server >= 0
+        start[ids[took]], server[ids[took]] = outcome.start[took], outcome.server[took]
+        carried, state = ids[outcome.left], outcome.state
+    return start, server, carried
+
+
+def test_chunks_give_the_same_as_one_run() -> None:
+    rng = np.random.default_rng(7)
+    desks = [_tiny_desk(rng)[:2] for _ in range(500)] + [_rostered_desk(seed=5)]
+    for tickets, servers in desks:
+        n = len(tickets.arrival)
+        whole = run(tickets, servers)
+        cuts = sorted(rng.choice(np.arange(n + 1), int(rng.integers(1, 5))).tolist())
+        start, server, never = _in_chunks(tickets, servers, cuts)
+        assert np.array_equal(start, whole.start) and np.array_equal(server, whole.server)
+        assert np.array_equal(never, whole.left)
+    assert len(_in_chunks(*desks[-1], [300, 700, 1200])[2]) == whole.unserved
+
+
 @pytest.mark.parametrize(("field", "tickets"), [
     ("arrival", Tickets(np.array([5, 1]), np.array([1, 1]), np.array([0, 0]))),
     ("priority", Tickets(np.array([1, 5]), np.array([1, 1]), np.array([0, 4]))),

@@ -2,6 +2,6 @@
 an on-duty technician of their group (arrays in, arrays out; no workspace). docs/generate.md
 *Queueing* says how it is modelled, why it is our own compiled loop, and how it is validated."""
 
-from ticketlens.queueing.engine import Outcome, Servers, Tickets, run
+from ticketlens.queueing.engine import Outcome, QueueState, Servers, Tickets, run
 
-__all__ = ["Outcome", "Servers", "Tickets", "run"]
+__all__ = ["Outcome", "QueueState", "Servers", "Tickets", "run"]

@@ -48,15 +48,32 @@ class Servers:
 
 
 @dataclass(frozen=True)
+class QueueState:
+    """The servers' state where one call of ``run`` stopped, for the next call (a generator
+    chunk's desk carried into the next chunk): each server's state and next event, its current
+    shift, the idle lists and the event heap (``kernel.py`` names the rows)."""
+
+    servers: np.ndarray  # int64 [7, servers]
+    idle: np.ndarray  # int64 [2, server groups]: head, tail of each group's idle list
+    heap_size: int
+
+
+@dataclass(frozen=True)
 class Outcome:
-    """One row per ticket. A ticket no server ever took (its group had nobody on duty after it
-    arrived) has start = finish = wait = NO_TIME and server -1; ``unserved`` counts them."""
+    """One row per ticket. A ticket not started when the call returned (``final``: never,
+    its group had nobody on duty after it arrived; else still waiting, to be carried into the
+    next call) has start = finish = wait = NO_TIME and server -1, and is listed in ``left``."""
 
     start: np.ndarray  # int64 µs: a server began work on it
     finish: np.ndarray  # int64 µs: start + service (work runs to its end, shift or not)
     server: np.ndarray  # int32 index into Servers
     wait: np.ndarray  # int64 µs in the queue: start − arrival
-    unserved: int
+    left: np.ndarray  # int64 indices of the tickets not started, in arrival order
+    state: QueueState  # where the servers stand: pass it to the next call
+
+    @property
+    def unserved(self) -> int:
+        return len(self.left)
 
 
 def _ints(name: str, values: np.ndarray, n: int | None, low: int, high: int | None,
@@ -88,9 +105,30 @@ def _shifts(servers: Servers, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return first, begin, end
 
 
-def run(tickets: Tickets, servers: Servers, priorities: int = 4) -> Outcome:
+def _fresh(server_group: np.ndarray, first: np.ndarray, begin: np.ndarray) -> QueueState:
+    from ticketlens.queueing.kernel import first_shifts
+
+    srv = np.zeros((7, len(server_group)), np.int64)
+    size = int(first_shifts(first, begin, srv))
+    groups = int(server_group.max(initial=-1)) + 1
+    return QueueState(srv, np.full((2, groups), -1, np.int64), size)
+
+
+def _check_state(state: QueueState, server_group: np.ndarray) -> None:
+    groups = int(server_group.max(initial=-1)) + 1
+    if state.servers.shape != (7, len(server_group)) or state.idle.shape != (2, groups):
+        raise ValueError("state: from a run with other servers")
+
+
+def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueState | None = None,
+        final: bool = True) -> Outcome:
     """Queue every ticket for an on-duty server of its group and work it (docs/generate.md
-    *Queueing*): per group, lower priority first, then VIP, then first come; non-preemptive."""
+    *Queueing*): per group, lower priority first, then VIP, then first come; non-preemptive.
+
+    In chunks: call with ``final=False`` for every chunk but the last, each time passing the
+    previous outcome's ``state`` and putting the tickets it ``left`` waiting (in their order)
+    ahead of the next chunk's arrivals; the result is the same as one call on all tickets.
+    ``state`` is not changed (the outcome holds a new one)."""
     arrival = _ints("arrival", tickets.arrival, None, ALWAYS[0] + 1, NO_TIME - 1)
     n = len(arrival)
     if np.any(np.diff(arrival) < 0):
@@ -106,14 +144,21 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4) -> Outcome:
     first, begin, end = _shifts(servers, m)
     if np.any(arrival[-1:] + service.max(initial=0) >= NO_TIME):
         raise ValueError("service: a finish time would overflow int64 µs")
+    if state is None:
+        state = _fresh(server_group, first, begin)
+    _check_state(state, server_group)
+    srv, idle = state.servers.copy(), state.idle.copy()
     klass = priority * 2 + (1 - vip)  # VIP first within its priority
     start = np.full(n, NO_TIME, np.int64)
     server = np.full(n, -1, np.int64)
+    left = np.empty(n, np.int64)
     from ticketlens.queueing.kernel import run_queue  # numba loads only when queues run
 
-    unserved = int(run_queue(arrival, klass, group, service, server_group, first, begin, end,
-                             max(groups, 1), 2 * priorities, start, server))
+    size, count = run_queue(arrival, klass, group, service, server_group, first, begin, end,
+                            max(groups, 1), 2 * priorities, final, srv, idle, state.heap_size,
+                            start, server, left)
     served = server >= 0
     finish = np.where(served, start + service, NO_TIME)
     wait = np.where(served, start - arrival, NO_TIME)
-    return Outcome(start, finish, server.astype(np.int32), wait, unserved)
+    return Outcome(start, finish, server.astype(np.int32), wait, np.sort(left[:count]),
+                   QueueState(srv, idle, int(size)))

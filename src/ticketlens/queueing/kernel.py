@@ -165,12 +165,22 @@ def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.
     q_tail[k] = i
 
 
+# rows of the servers' state (``srv``, int64 [7, servers]), carried from one call to the next
+STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS = range(7)
+
+
 @_jit
-def _first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, state: np.ndarray,
-                  key: np.ndarray, heap: np.ndarray, pos: np.ndarray) -> int:
-    """Every server starts off duty, until its first shift; returns the heap's size."""
+def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarray) -> int:
+    """A fresh desk: every server off duty until its first shift (or GONE: no shift); no
+    server idle. Returns the heap's size."""
+    state, key, heap, pos = srv[STATE], srv[KEY], srv[HEAP], srv[POS]
     size = 0
-    for s in range(len(state)):
+    for s in range(srv.shape[1]):
+        srv[SHIFT, s] = shift_first[s]
+        srv[PREV, s] = -1
+        srv[NEXT, s] = -1
+        pos[s] = -1
+        state[s] = GONE
         if shift_first[s] < shift_first[s + 1]:
             state[s] = OFF
             key[s] = shift_start[shift_first[s]]
@@ -181,30 +191,39 @@ def _first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, state: np.nd
 
 
 @_jit
+def _left(q_head: np.ndarray, q_next: np.ndarray, left: np.ndarray) -> int:
+    """The tickets still queued, into ``left`` (queue by queue); returns how many."""
+    count = 0
+    for k in range(len(q_head)):
+        j = q_head[k]
+        while j >= 0:
+            left[count] = j
+            count += 1
+            j = q_next[j]
+    return count
+
+
+@_jit
 def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service: np.ndarray,
               server_group: np.ndarray, shift_first: np.ndarray, shift_start: np.ndarray,
-              shift_end: np.ndarray, groups: int, keys: int, start: np.ndarray,
-              server: np.ndarray) -> int:
-    """Fill ``start`` (left as it is: never started) and ``server`` per ticket; returns how
-    many tickets no server took (their group had no server on duty after they arrived)."""
-    n, m = len(arrival), len(server_group)
+              shift_end: np.ndarray, groups: int, keys: int, final: bool, srv: np.ndarray,
+              idle: np.ndarray, size: int, start: np.ndarray, server: np.ndarray,
+              left: np.ndarray) -> tuple[int, int]:
+    """Place every ticket, filling ``start`` and ``server`` of those a server takes, from the
+    servers' state ``srv``, ``idle`` (rows: head, tail per server group) and heap ``size``,
+    which it updates. ``final``: go on until no ticket waits; otherwise stop after the last
+    arrival (the caller carries the waiting ones into its next call, ahead of later arrivals).
+    Returns the heap's size and how many tickets are in ``left``, not started."""
+    n = len(arrival)
+    state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
+    idle_prev, idle_next, idle_head, idle_tail = srv[PREV], srv[NEXT], idle[0], idle[1]
     q_head = np.full(groups * keys, -1, np.int64)
     q_tail = np.full(groups * keys, -1, np.int64)
     q_next = np.full(n, -1, np.int64)
     waiting = np.zeros(groups, np.int64)
-    idle_head = np.full(groups, -1, np.int64)
-    idle_tail = np.full(groups, -1, np.int64)
-    idle_prev = np.full(m, -1, np.int64)
-    idle_next = np.full(m, -1, np.int64)
-    state = np.full(m, GONE, np.int8)
-    key = np.zeros(m, np.int64)
-    shift = shift_first[:m].copy()  # each server's current (or next) shift
-    heap = np.zeros(m, np.int64)
-    pos = np.full(m, -1, np.int64)
-    size = _first_shifts(shift_first, shift_start, state, key, heap, pos)
     total = 0  # tickets waiting, all groups
     i = 0
-    while (i < n or total > 0) and (size > 0 or i < n):
+    while (i < n or (final and total > 0)) and (size > 0 or i < n):
         s = heap[0] if size > 0 else -1
         if s >= 0 and (i >= n or key[s] < arrival[i]
                        or (key[s] == arrival[i] and state[s] == IDLE)):
@@ -238,7 +257,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             _sift(heap, pos, key, state, pos[s], size)
             continue
         t, g = arrival[i], group[i]
-        s = idle_head[g]
+        s = idle_head[g] if g < len(idle_head) else -1
         if s >= 0:  # an idle server of the group takes it now
             _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
             start[i] = t
@@ -251,4 +270,4 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             waiting[g] += 1
             total += 1
         i += 1
-    return total + (n - i)
+    return size, _left(q_head, q_next, left)
