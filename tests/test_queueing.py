@@ -4,6 +4,8 @@ instance, and the shift rules (no start off duty, no server idle while its group
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -238,7 +240,7 @@ def _in_chunks(tickets: Tickets, servers: Servers, cuts: list[int]) -> tuple[np.
     start, server = np.full(n, NO_TIME), np.full(n, -1, np.int32)
     state, carried = None, np.zeros(0, np.int64)
     bounds = [0, *cuts, n]
-    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+    for a, b in itertools.pairwise(bounds):
         ids = np.concatenate([carried, np.arange(a, b)])
         part = Tickets(tickets.arrival[ids], tickets.service[ids], tickets.priority[ids],
                        tickets.group[ids], tickets.vip[ids])
