@@ -268,10 +268,18 @@ def test_chunks_give_the_same_as_one_run() -> None:
     ("arrival", Tickets(np.array([5, 1]), np.array([1, 1]), np.array([0, 0]))),
     ("priority", Tickets(np.array([1, 5]), np.array([1, 1]), np.array([0, 4]))),
     ("service", Tickets(np.array([1, 5]), np.array([1, -1]), np.array([0, 0]))),
+    ("service", Tickets(np.array([1, 5]), np.array([1, NO_TIME - 3]), np.array([0, 0]))),
 ])
 def test_a_callers_mistake_names_the_field(field: str, tickets: Tickets) -> None:
     with pytest.raises(ValueError, match=field):
         run(tickets, Servers.always_on([0]))
+
+
+def test_a_state_from_other_servers_is_refused() -> None:
+    tickets = Tickets(np.array([1]), np.array([1]), np.array([0]))
+    state = run(tickets, Servers.always_on([0, 0]), final=False).state
+    with pytest.raises(ValueError, match="state"):
+        run(tickets, Servers.always_on([0, 0, 0]), state=state)
 
 
 def test_overlapping_shifts_are_refused() -> None:

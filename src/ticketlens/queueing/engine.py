@@ -142,7 +142,8 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueSta
     m = len(server_group)
     groups = int(max(group.max(initial=-1), server_group.max(initial=-1))) + 1
     first, begin, end = _shifts(servers, m)
-    if np.any(arrival[-1:] + service.max(initial=0) >= NO_TIME):
+    latest = max(int(arrival.max(initial=0)), int(begin.max(initial=0)))  # the latest start
+    if int(service.max(initial=0)) >= NO_TIME - latest:
         raise ValueError("service: a finish time would overflow int64 µs")
     if state is None:
         state = _fresh(server_group, first, begin)
