@@ -21,8 +21,8 @@ helper in another module could change without the cached walks noticing.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from ticketlens.clock.jit import jit, step
 from ticketlens.clock.layout import (
     ASSIGNED,
     CLOSED_BIT,
@@ -63,33 +63,10 @@ from ticketlens.clock.layout import (
 )
 from ticketlens.clock.policy import MAX_WAITS
 
-
-def _probe() -> None:
-    """Compiled by nobody: ``_can_cache`` only asks numba where it would cache it."""
-
-
-def _can_cache() -> bool:
-    """Whether numba finds a writable cache folder: beside this file (``__pycache__``), else
-    ``NUMBA_CACHE_DIR``, else the user's cache folder (``~/.cache/numba``). Where none is
-    writable (a read-only install run without a writable home) the walks compile in memory in
-    each process instead of failing."""
-    try:
-        njit(cache=True)(_probe)
-    except RuntimeError:
-        return False
-    return True
-
-
-_CACHE = _can_cache()
-_jit = njit(nogil=True, cache=_CACHE)
-# the per-ticket steps: inlined into the walk, so numba keeps no reference counts per call
-_step = njit(nogil=True, cache=_CACHE, inline="always")
-
-
 # --- shared by every walk ---------------------------------------------------------------------
 
 
-@_step
+@step
 def _run_of(first: np.ndarray, count: np.ndarray, ts: np.ndarray, as_of: np.ndarray,
             t: int) -> tuple[int, int, int]:
     """Ticket ``t``'s first and last event rows (last < first: no event by its as-of) and the
@@ -102,14 +79,14 @@ def _run_of(first: np.ndarray, count: np.ndarray, ts: np.ndarray, as_of: np.ndar
     return f, last, column
 
 
-@_step
+@step
 def _slot(codes: np.ndarray, i: int, slots: int) -> int:
     """Index of a per-code table whose last slot is code -1's."""
     code = codes[i]
     return slots - 1 if code < 0 else code
 
 
-@_jit
+@jit
 def _longest(count: np.ndarray) -> int:
     longest = 1
     for c in count:
@@ -123,7 +100,7 @@ def _longest(count: np.ndarray) -> int:
 # several times slower (measured: 4.9 s against 1.1 s for three clocks at 1 M tickets).
 
 
-@_step
+@step
 def _clock_states(ts: np.ndarray, act: np.ndarray, bits: np.ndarray, f: int, last: int,
                   state_of: np.ndarray) -> tuple[int, int, int, int]:
     """The clock's state after each event (``state_of[i - f]``: status + 8 if it reopened the
@@ -160,7 +137,7 @@ def _clock_states(ts: np.ndarray, act: np.ndarray, bits: np.ndarray, f: int, las
     return start_at, last_reopen, reopens, last_stop
 
 
-@_step
+@step
 def _fixed_priority(prio: np.ndarray, rule: int, f: int, last: int,
                     start_at: int) -> tuple[int, int]:
     """The first known priority (-1: none) and the one fixed for the whole clock by the
@@ -186,7 +163,7 @@ def _fixed_priority(prio: np.ndarray, rule: int, f: int, last: int,
     return known, fixed
 
 
-@_jit
+@jit
 def _clock_all(runs: Runs, rules: ClockRules) -> ClockOut:
     first, count, ts, act, as_of_at = runs
     bits, prio, target_of, cal_of, thresholds, cums, cum_row, offsets, now, on_reopen, rule = rules
@@ -255,7 +232,7 @@ def _clock_all(runs: Runs, rules: ClockRules) -> ClockOut:
     return out
 
 
-@_step
+@step
 def _cross(thresholds: np.ndarray, slot: int, before: int, after: int, row: np.ndarray,
            immediate: np.ndarray, reach: np.ndarray, cal: np.ndarray, t: int, i: int,
            at_start: int, seg_cal: int) -> None:
@@ -273,7 +250,7 @@ def _cross(thresholds: np.ndarray, slot: int, before: int, after: int, row: np.n
             cal[q, t] = seg_cal
 
 
-@_jit
+@jit
 def _clock_outputs(tickets: int, thresholds: int) -> ClockOut:
     crossings = (thresholds, tickets)
     return ClockOut(
@@ -298,7 +275,7 @@ def clock(runs: Runs, rules: ClockRules) -> ClockOut:
 # --- lifecycle --------------------------------------------------------------------------------
 
 
-@_step
+@step
 def _waits(has_leave: np.ndarray, b: int, step: int, waiting: np.ndarray,
            wait_us: np.ndarray) -> None:
     """Advance each wait over one segment: a wait without its own leave activities is left by
@@ -312,7 +289,7 @@ def _waits(has_leave: np.ndarray, b: int, step: int, waiting: np.ndarray,
             wait_us[w] += step
 
 
-@_jit
+@jit
 def _life_all(runs: Runs, rules: LifeRules, instants: int, codes: int) -> LifeOut:
     first, count, ts, act, as_of = runs
     bits, kind_of, tier_of, has_leave, priority, category, department, holder, tiers, people = \
@@ -394,7 +371,7 @@ def lifecycle(runs: Runs, rules: LifeRules) -> LifeOut:
 # --- who held each ticket ---------------------------------------------------------------------
 
 
-@_step
+@step
 def _held_people(act: np.ndarray, holder: np.ndarray, bits: np.ndarray, f: int, last: int,
                  people: np.ndarray) -> tuple[int, int]:
     """The ticket's distinct people, sorted, into ``people``: how many, and its last reopen's
@@ -422,7 +399,7 @@ def _held_people(act: np.ndarray, holder: np.ndarray, bits: np.ndarray, f: int, 
     return unique, last_reopen
 
 
-@_step
+@step
 def _find(people: np.ndarray, unique: int, person: int) -> int:
     """Where ``person`` is among the ticket's first ``unique`` (sorted) people."""
     lo, hi = 0, unique
@@ -435,7 +412,7 @@ def _find(people: np.ndarray, unique: int, person: int) -> int:
     return lo
 
 
-@_jit
+@jit
 def _held_all(runs: Runs, bits: np.ndarray, holder: np.ndarray) -> HeldOut:
     first, count, ts, act, as_of = runs
     tickets, capacity = len(first), 0

@@ -27,33 +27,16 @@ their meaning.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ticketlens.clock.jit import jit, step
 
 IDLE, BUSY, OFF, GONE = 0, 1, 2, 3
-
-
-def _probe() -> None:
-    """Compiled by nobody: ``_can_cache`` only asks numba where it would cache it."""
-
-
-def _can_cache() -> bool:
-    """Whether numba finds a writable cache folder (as in ``clock/kernel.py``)."""
-    try:
-        njit(cache=True)(_probe)
-    except RuntimeError:
-        return False
-    return True
-
-
-_CACHE = _can_cache()
-_jit = njit(nogil=True, cache=_CACHE)
-_step = njit(nogil=True, cache=_CACHE, inline="always")
 
 
 # --- the indexed heap of servers' next events -------------------------------------------------
 
 
-@_step
+@step
 def _before(key: np.ndarray, state: np.ndarray, a: int, b: int) -> bool:
     """Heap order: time, then idle servers' shift ends first (so that a shift ending at an
     instant ends before anything else happens then), then server index."""
@@ -65,7 +48,7 @@ def _before(key: np.ndarray, state: np.ndarray, a: int, b: int) -> bool:
     return a < b
 
 
-@_jit
+@jit
 def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarray, i: int,
           size: int) -> None:
     """Restore the heap order around slot ``i`` after its server's key changed."""
@@ -95,7 +78,7 @@ def _sift(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarray,
     pos[s] = i
 
 
-@_jit
+@jit
 def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarray, s: int,
             size: int) -> int:
     """Take server ``s`` out of the heap; returns the new size."""
@@ -113,7 +96,7 @@ def _remove(heap: np.ndarray, pos: np.ndarray, key: np.ndarray, state: np.ndarra
 # --- the loop ---------------------------------------------------------------------------------
 
 
-@_step
+@step
 def _unlink_idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.ndarray,
                  nxt: np.ndarray) -> None:
     p, q = prev[s], nxt[s]
@@ -129,7 +112,7 @@ def _unlink_idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.nd
     nxt[s] = -1
 
 
-@_step
+@step
 def _pop_ticket(g: int, keys: int, q_head: np.ndarray, q_tail: np.ndarray,
                 q_next: np.ndarray) -> int:
     """The best waiting ticket of group ``g`` (lowest class, then first in), taken off its queue."""
@@ -143,7 +126,7 @@ def _pop_ticket(g: int, keys: int, q_head: np.ndarray, q_tail: np.ndarray,
     return -1
 
 
-@_step
+@step
 def _idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.ndarray,
           nxt: np.ndarray) -> None:
     """Server ``s`` joins the back of its group's idle list."""
@@ -156,7 +139,7 @@ def _idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.ndarray,
     tail[g] = s
 
 
-@_step
+@step
 def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.ndarray) -> None:
     if q_tail[k] >= 0:
         q_next[q_tail[k]] = i
@@ -169,7 +152,7 @@ def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.
 STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS = range(7)
 
 
-@_jit
+@jit
 def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarray) -> int:
     """A fresh desk: every server off duty until its first shift (or GONE: no shift); no
     server idle. Returns the heap's size."""
@@ -190,7 +173,7 @@ def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarr
     return size
 
 
-@_jit
+@jit
 def _left(q_head: np.ndarray, q_next: np.ndarray, left: np.ndarray) -> int:
     """The tickets still queued, into ``left`` (queue by queue); returns how many."""
     count = 0
@@ -203,7 +186,7 @@ def _left(q_head: np.ndarray, q_next: np.ndarray, left: np.ndarray) -> int:
     return count
 
 
-@_jit
+@jit
 def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service: np.ndarray,
               server_group: np.ndarray, shift_first: np.ndarray, shift_start: np.ndarray,
               shift_end: np.ndarray, groups: int, keys: int, final: bool, srv: np.ndarray,
