@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -37,3 +38,9 @@ def reject_unknown_keys(table: Mapping[str, Any], allowed: Iterable[str], where:
         raise ConfigError(
             f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(allowed))}"
         )
+
+
+def toml_string(value: str) -> str:
+    """``value`` as a TOML basic string (for the TOML files ticketlens writes: a fitted policy,
+    a discovered model): JSON's escapes are TOML's, except DEL, which TOML must escape."""
+    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

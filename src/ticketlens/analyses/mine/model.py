@@ -23,7 +23,6 @@ silently unreachable step.
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ticketlens.core.config import load_toml, reject_unknown_keys
+from ticketlens.core.config import toml_string as _text
 from ticketlens.core.errors import ConfigError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.schema import ACTIVITIES
@@ -207,8 +207,3 @@ def _array(key: str, names: Iterable[str], tickets: list[int | None]) -> list[st
 
 def _comment(value: str) -> str:
     return " ".join(value.split())  # a name or path with a line break must not end the comment
-
-
-def _text(value: str) -> str:
-    """A TOML basic string: JSON's escapes are TOML's, except DEL, which TOML must escape."""
-    return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")

@@ -28,6 +28,7 @@ from ticketlens.core.errors import AnalysisError, ConfigError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.lifecycle import ActivityRoles
 from ticketlens.core.progress import progress_steps
+from ticketlens.core.schema import CASE_ATTR_SOURCE_SLA
 from ticketlens.workspace.connection import DEFAULT_DB, WorkspaceLike, use_workspace
 from ticketlens.workspace.events import (
     as_of_instant,
@@ -119,8 +120,8 @@ def fit_policy(db: WorkspaceLike = DEFAULT_DB, *, policy: str | Path | None = No
             # the source's own preset unless one is given — the decision sla/kpi make, among
             # the sources with verdicts to fit (others' tickets are left out of the fit)
             judged = [s for (s,) in ws.con.execute(
-                "SELECT DISTINCT source_id FROM case_attributes "
-                "WHERE name = 'source_made_sla'").fetchall()]
+                "SELECT DISTINCT source_id FROM case_attributes WHERE name = $name",
+                {"name": CASE_ATTR_SOURCE_SLA}).fetchall()]
             start = choose_policy(ws.con, policy, among=judged or None).policy
             if start.metric(METRIC) is None:
                 raise ConfigError(f"policy {start.origin}: has no [metrics.{METRIC}] clock "

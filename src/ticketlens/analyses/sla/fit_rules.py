@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ticketlens.clock.rules import ALWAYS
+from ticketlens.core.config import toml_string
 from ticketlens.core.lifecycle import ActivityRoles
 
 METRIC = "resolution"  # the clock whose verdict a source's own verdict is compared with
@@ -206,11 +207,13 @@ def _table(path: tuple[str, ...], table: Mapping[str, Any]) -> str:
 def _value(value: Any) -> str:
     if isinstance(value, Mapping):
         return "{ " + ", ".join(f"{_key(k)} = {_value(v)}" for k, v in value.items()) + " }"
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    return toml_string(value) if isinstance(value, str) else json.dumps(value)
 
 
 def _key(key: str) -> str:
-    return key if _BARE.match(key) else json.dumps(key, ensure_ascii=False)
+    return key if _BARE.match(key) else toml_string(key)
 
 
 _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
