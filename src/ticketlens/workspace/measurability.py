@@ -54,21 +54,27 @@ class Measurability:
         return f"not measurable: {self.not_measurable[metric]}" \
             if metric in self.everywhere else None
 
-    def ticket_mask(self, con: duckdb.DuckDBPyConnection, metric: str,
-                    ids: pa.Array) -> np.ndarray | None:
-        """Per ticket (``ids`` order): True where ``metric`` is not measurable (every source
-        of the ticket's events cannot measure it); None when every ticket is measurable."""
-        if metric not in self.sources:
-            return None
-        if metric in self.everywhere:
-            return np.ones(len(ids), dtype=bool)
-        tickets = con.sql(
-            "SELECT ticket_id FROM events GROUP BY ticket_id "
-            "HAVING bool_and(list_contains($s, source_id))",
-            params={"s": list(self.sources[metric])}).to_arrow_table().column(0)
-        found = pc.is_in(ids.cast(pa.string()), value_set=tickets.combine_chunks()
-                         .cast(pa.string()))
-        return found.fill_null(False).to_numpy(zero_copy_only=False)
+    def ticket_masks(self, con: duckdb.DuckDBPyConnection,
+                     ids: pa.Array) -> dict[str, np.ndarray]:
+        """Per metric not measurable somewhere, per ticket (``ids`` order): True where every
+        source of the ticket's events cannot measure it. One pass over the events per distinct
+        set of sources (metrics not measured by the same sources share it)."""
+        by_sources: dict[tuple[int, ...], np.ndarray] = {}
+        masks = {}
+        for metric, sources in self.sources.items():
+            if metric in self.everywhere:
+                masks[metric] = np.ones(len(ids), dtype=bool)
+                continue
+            if sources not in by_sources:
+                tickets = con.sql(
+                    "SELECT ticket_id FROM events GROUP BY ticket_id "
+                    "HAVING bool_and(list_contains($s, source_id))",
+                    params={"s": list(sources)}).to_arrow_table().column(0)
+                found = pc.is_in(ids.cast(pa.string()), value_set=tickets.combine_chunks()
+                                 .cast(pa.string()))
+                by_sources[sources] = found.fill_null(False).to_numpy(zero_copy_only=False)
+            masks[metric] = by_sources[sources]
+        return masks
 
     def reasons(self) -> dict[str, str | None]:
         """metric -> ``not measurable: …`` or None, for JSON output."""

@@ -120,8 +120,7 @@ def compute_facts(
     done["tiers"] = np.where(roster >= 0, roster, tickets.technician_tiers(found, policy))
     done.update(life=found.columns, escalations=found.escalations, waits=found.waits)
     measured = measurability(con, policy)
-    done["unmeasured"] = {key: mask for key in measured.sources
-                          if (mask := measured.ticket_mask(con, key, ids)) is not None}
+    done["unmeasured"] = measured.ticket_masks(con, ids)
     result = _facts(staged, policy, as_of, done, shared.calendars.names, ids, attributes)
     result.measurability = measured
     return result
