@@ -11,7 +11,8 @@ setup) and return each ticket's start; tests/test_queueing.py checks on 5,000 ti
 the two give identical starts and finishes. Each figure is the median of --repeats fresh
 processes (harness.py); ours is shown with and without loading numba and its compiled loop
 from the disk cache (one unmeasured run first fills the cache). A third line runs ours on a rostered desk: 4 groups of 8
-technicians on three 8-hour shifts a day, so shifts start and end ~100,000 times.
+technicians on three 8-hour shifts a day, so shifts start and end ~100,000 times (work pauses
+at a shift's end and resumes at the next).
 """
 
 from __future__ import annotations

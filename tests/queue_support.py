@@ -87,15 +87,28 @@ def simpy_queue(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray,
 def reference_queue(arrival: list[int], klass: list[int], group: list[int], service: list[int],
                     server_group: list[int], shifts: list[list[tuple[int, int]]]
                     ) -> tuple[list[int], list[int]]:
+    """``reference_desk`` with no urgent ticket: start (-1: never) and server (-1) per ticket."""
+    start, server, _ = reference_desk(arrival, klass, group, service, server_group, shifts)
+    return start, server
+
+
+def reference_desk(arrival: list[int], klass: list[int], group: list[int], service: list[int],
+                   server_group: list[int], shifts: list[list[tuple[int, int]]],
+                   urgent: list[bool] | None = None
+                   ) -> tuple[list[int], list[int], list[int]]:
     """The documented rules written out plainly, instant by instant (slow; small inputs): at
     each instant, first idle technicians whose shift ends then go off duty, then the tickets
-    arriving then (in order; each to the technician of its group idle longest, else the
-    queue), then technicians coming free then (finish or shift start), in index order, each
-    taking the best waiting ticket (class, then first come). Returns start (-1: never) and
-    server (-1) per ticket."""
+    arriving then (in order; each to the technician of its group idle longest, else if urgent
+    to its off-duty technician of lowest index, else the queue), then technicians coming free
+    then (finish or shift start), in index order: on duty each takes the best waiting ticket
+    (urgent, class, then first come), off duty the best waiting urgent one or goes off until
+    its next shift. Work counts on-duty time only (paused between shifts, continuous after the
+    last), urgent work wall time. Returns start, server and finish per ticket (-1: never)."""
     n, m = len(arrival), len(server_group)
-    start, server = [-1] * n, [-1] * n
+    hurry = urgent or [False] * n
+    start, server, finish = [-1] * n, [-1] * n, [-1] * n
     pending: dict[int, int] = {}  # server -> instant it comes free (finish or shift start)
+    off: set[int] = set()  # off duty, not busy, a shift ahead: the on-call
     idle: list[int] = []  # on-duty idle servers, longest idle first
     idle_until: dict[int, int] = {}
     waiting: list[int] = []
@@ -103,19 +116,43 @@ def reference_queue(arrival: list[int], klass: list[int], group: list[int], serv
     def on_duty(s: int, t: int) -> tuple[int, int] | None:
         return next(((b, e) for b, e in shifts[s] if b <= t < e), None)
 
+    def done(s: int, t: int, j: int) -> int:
+        work = service[j]
+        if hurry[j]:
+            return t + work
+        for b, e in shifts[s]:
+            if e <= t:
+                continue
+            begin = max(t, b)
+            if work <= e - begin:
+                return begin + work
+            work -= e - begin
+            t = e
+        return t + work
+
+    def give(j: int, s: int, t: int) -> None:
+        start[j], server[j] = t, s
+        finish[j] = pending[s] = done(s, t, j)
+
+    def best(mine: list[int]) -> int:
+        j = min(mine, key=lambda j: (not hurry[j], klass[j], j))
+        waiting.remove(j)
+        return j
+
     def free(s: int, t: int) -> None:
         shift = on_duty(s, t)
+        mine = [j for j in waiting if group[j] == server_group[s]]
         if shift is None:
             later = [b for b, _ in shifts[s] if b > t]
-            if later:
+            if not later:
+                return
+            if any(hurry[j] for j in mine):
+                give(best([j for j in mine if hurry[j]]), s, t)
+            else:
                 pending[s] = min(later)
-            return
-        mine = [j for j in waiting if group[j] == server_group[s]]
-        if mine:
-            j = min(mine, key=lambda j: (klass[j], j))
-            waiting.remove(j)
-            start[j], server[j] = t, s
-            pending[s] = t + service[j]
+                off.add(s)
+        elif mine:
+            give(best(mine), s, t)
         else:
             idle.append(s)
             idle_until[s] = shift[1]
@@ -123,6 +160,7 @@ def reference_queue(arrival: list[int], klass: list[int], group: list[int], serv
     for s in range(m):
         if shifts[s]:
             pending[s] = shifts[s][0][0]
+            off.add(s)
     i = 0
     while i < n or (waiting and (pending or idle)):
         t = min([*([arrival[i]] if i < n else []), *pending.values(),
@@ -132,15 +170,19 @@ def reference_queue(arrival: list[int], klass: list[int], group: list[int], serv
             free(s, t)
         while i < n and arrival[i] == t:
             s = next((s for s in idle if server_group[s] == group[i]), None)
-            if s is None:
-                waiting.append(i)
-            else:
+            if s is not None:
                 idle.remove(s)
-                start[i], server[i] = t, s
-                pending[s] = t + service[i]
+                give(i, s, t)
+            elif hurry[i] and any(server_group[s] == group[i] for s in off):
+                s = min(s for s in off if server_group[s] == group[i])
+                off.remove(s)
+                give(i, s, t)
+            else:
+                waiting.append(i)
             i += 1
         while any(v == t for v in pending.values()):
             s = min(s for s, v in pending.items() if v == t)
             del pending[s]
+            off.discard(s)
             free(s, t)
-    return start, server
+    return start, server, finish

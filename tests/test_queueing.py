@@ -1,9 +1,11 @@
 """The queueing engine validated as a queueing library is: M/M/c against Erlang C, M/M/1 with
 non-preemptive priorities against Cobham's formula, exactly the same starts as SimPy on one
-instance, and the shift rules (no start off duty, no server idle while its group waits)."""
+instance, and the shift rules (no start off duty, no server idle while its group waits, work on
+the server's clock, urgent tickets and the on-call, calls out of time order)."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -15,11 +17,13 @@ from queue_support import (
     cobham,
     erlang_c,
     mmc,
+    reference_desk,
     reference_queue,
     simpy_queue,
 )
 from ticketlens.clock.layout import NO_TIME
-from ticketlens.queueing import Outcome, Servers, Tickets, run
+from ticketlens.queueing import Outcome, QueueState, Servers, Tickets, run
+from ticketlens.sources.generate.clock import DAY, BusinessClock
 
 MEAN_SERVICE = 600.0  # s
 WARM_UP = 0.05  # share of the first tickets dropped: the desk starts empty
@@ -243,7 +247,8 @@ def _in_chunks(tickets: Tickets, servers: Servers, cuts: list[int]) -> tuple[np.
     for a, b in itertools.pairwise(bounds):
         ids = np.concatenate([carried, np.arange(a, b)])
         part = Tickets(tickets.arrival[ids], tickets.service[ids], tickets.priority[ids],
-                       tickets.group[ids], tickets.vip[ids])
+                       tickets.group[ids], tickets.vip[ids],
+                       None if tickets.urgent is None else tickets.urgent[ids])
         outcome = run(part, servers, state=state, final=b == n)
         took = outcome.server >= 0
         start[ids[took]], server[ids[took]] = outcome.start[took], outcome.server[took]
@@ -286,3 +291,215 @@ def test_overlapping_shifts_are_refused() -> None:
     servers = Servers(np.array([0]), np.array([0, 0]), np.array([0, 5]), np.array([10, 20]))
     with pytest.raises(ValueError, match="overlap"):
         run(Tickets(np.array([1]), np.array([1]), np.array([0])), servers)
+
+
+# --- work on the server's clock, urgent tickets and the on-call, calls out of time order -------
+
+MONDAY = 1_767_571_200  # 2026-01-05 00:00, a Monday (s since the epoch, naive wall clock)
+OFFICE = BusinessClock(9, 17)
+
+
+def _office_hours(servers: int, days: int) -> Servers:
+    """``servers`` technicians (one per group) on Mon–Fri 09:00–17:00 shifts, µs."""
+    day = np.arange(days)
+    weekdays = day[(day % 7) < 5]
+    begin = (MONDAY + weekdays * DAY + 9 * 3600) * SECOND
+    who = np.repeat(np.arange(servers), len(weekdays))
+    return Servers(np.arange(servers), who, np.tile(begin, servers),
+                   np.tile(begin + 8 * HOUR, servers))
+
+
+def _hours(day: int, hour: float) -> int:
+    """µs at ``hour`` o'clock on day ``day`` after MONDAY (hours past 24 roll over)."""
+    return (MONDAY + day * DAY) * SECOND + round(hour * HOUR)
+
+
+def test_office_hours_desk_is_an_always_on_desk_on_the_business_clock() -> None:
+    """Servers on Mon–Fri 09:00–17:00 work exactly as always-on servers do in business
+    seconds (``BusinessClock``): non-urgent work pauses at 17:00 and on weekends. One class
+    only: the business clock maps a whole night's arrivals onto the next opening, where an idle
+    always-on server takes them in arrival order, while a server coming on duty takes them by
+    class; first come is the same in both."""
+    rng = np.random.default_rng(42)
+    groups, n = 4, 2_000
+    arrival = np.sort(rng.integers(MONDAY, MONDAY + 91 * DAY, n))  # seconds, any hour
+    service = rng.exponential(1_500, n).astype(np.int64)
+    long = rng.random(n) < 0.03  # a few jobs of 4 to 24 business hours: overnight, weekends
+    service[long] = rng.integers(4 * 3600, 24 * 3600, int(long.sum()))
+    service[rng.random(n) < 0.02] = 0
+    group = rng.integers(0, groups, n)
+    no_class = np.zeros(n, np.int64)
+    servers = _office_hours(groups, 140)
+    wall = run(Tickets(arrival * SECOND, service * SECOND, no_class, group), servers)
+    business = OFFICE.to_business(arrival)
+    ideal = run(Tickets(business * SECOND, service * SECOND, no_class, group),
+                Servers.always_on(np.arange(groups)))
+    assert wall.unserved == ideal.unserved == 0
+    assert int(wall.finish.max()) < int(servers.shift_end.max())  # the shifts never run out
+    assert np.array_equal(wall.server, ideal.server)
+    assert not np.any(wall.start % SECOND) and not np.any(wall.finish % SECOND)
+    b_start, b_finish = ideal.start // SECOND, ideal.finish // SECOND
+    # back onto the wall clock: a start at its instant, a finish at the end of its last second
+    start = OFFICE.from_business(b_start)
+    finish = np.where(service > 0, OFFICE.from_business(b_finish - 1) + 1, start)
+    assert np.array_equal(wall.start // SECOND, start)
+    assert np.array_equal(wall.finish // SECOND, finish)
+    # and the comparison covers what it should: nights, weekends, queues, paused work
+    assert (~OFFICE.in_business_hours(arrival)).mean() > 0.5
+    assert (wall.wait > 0).mean() > 0.5 and (ideal.wait > 0).mean() > 0.2
+    paused = wall.finish - wall.start > service * SECOND
+    assert paused.sum() > 100
+    assert np.sum((wall.finish - wall.start) // (DAY * SECOND) >= 2) > 20  # over weekends
+
+
+def test_work_pauses_over_the_weekend_and_runs_on_after_the_last_shift() -> None:
+    servers = _office_hours(1, 14)
+    friday = Tickets(np.array([_hours(4, 15), _hours(4, 16)]), np.array([5 * HOUR, HOUR]),
+                     np.array([0, 0]))
+    outcome = run(friday, servers)
+    # 2 h on Friday (15:00–17:00), 3 h on Monday (09:00–12:00); the next one waits for it
+    assert outcome.start.tolist() == [_hours(4, 15), _hours(7, 12)]
+    assert outcome.finish.tolist() == [_hours(7, 12), _hours(7, 13)]
+    assert outcome.wait.tolist() == [0, _hours(7, 12) - _hours(4, 16)]
+    # one shift only: the 2 h left at its end run on continuously from 17:00
+    one = Servers(np.array([0]), np.array([0]), np.array([_hours(0, 9)]),
+                  np.array([_hours(0, 17)]))
+    outcome = run(Tickets(np.array([_hours(0, 9)]), np.array([10 * HOUR]), np.array([0])), one)
+    assert outcome.finish.tolist() == [_hours(0, 19)]
+
+
+def test_urgent_at_night_calls_in_the_on_call() -> None:
+    """Group 0 has technicians 1 and 2 (0 is another group's), all off at night. Urgent
+    tickets start on arrival and run on the wall clock, on the lowest-index technician off
+    duty; one arriving while both are on a call waits for the first of them to come free;
+    non-urgent tickets wait for the morning shift although technicians were up at night."""
+    days = np.arange(3)
+    begin = np.tile(_hours(0, 9) + days * DAY * SECOND, 3)
+    servers = Servers(np.array([1, 0, 0]), np.repeat(np.arange(3), 3), begin, begin + 8 * HOUR)
+    arrival = [_hours(0, h) for h in (20, 22, 23.5, 23.75, 24.75, 24.8333)]
+    service = [HOUR, 3 * HOUR, HOUR, HOUR // 2, 2 * HOUR, HOUR]
+    urgent = np.array([False, True, True, False, True, True])
+    tickets = Tickets(np.array(arrival), np.array(service), np.array([2, 3, 3, 0, 3, 3]),
+                      np.zeros(6, np.int64), urgent=urgent)
+    outcome = run(tickets, servers)
+    # at 09:00 technician 1 (lower index) takes B (Critical), 2 takes A
+    assert outcome.server.tolist() == [2, 1, 2, 1, 2, 1]
+    assert outcome.start.tolist() == [_hours(1, 9), _hours(0, 22), _hours(0, 23.5),
+                                      _hours(1, 9), _hours(0, 24.75), _hours(0, 25)]
+    assert outcome.finish.tolist() == [_hours(1, 10), _hours(0, 25), _hours(0, 24.5),
+                                       _hours(1, 9.5), _hours(0, 26.75), _hours(0, 26)]
+    # without urgency the same tickets all wait for the morning
+    calm = run(dataclasses.replace(tickets, urgent=None), servers)
+    assert np.all(calm.start >= _hours(1, 9))
+
+
+def test_urgent_waits_for_its_busy_technician_then_goes_first() -> None:
+    """The group's only technician is busy: the urgent ticket (Low) waits, then goes before
+    the non-urgent ones that came earlier (even a Critical VIP) and runs past 17:00; the other
+    group's idle technician is not called. The rest wait for the next shift."""
+    servers = _office_hours(2, 7)
+    arrival = np.array([_hours(0, h) for h in (9, 9 + 1 / 6, 9 + 2 / 6, 9.5)])
+    tickets = Tickets(arrival, np.array([2 * HOUR, HOUR, HOUR, 7 * HOUR]),
+                      np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
+                      vip=np.array([False, True, False, False]),
+                      urgent=np.array([False, False, False, True]))
+    outcome = run(tickets, servers)
+    assert outcome.server.tolist() == [0, 0, 0, 0]
+    assert outcome.start.tolist() == [_hours(0, 9), _hours(1, 9), _hours(1, 10), _hours(0, 11)]
+    assert outcome.finish.tolist() == [_hours(0, 11), _hours(1, 10), _hours(1, 11),
+                                       _hours(0, 18)]
+
+
+def test_urgent_tickets_same_as_the_rules_written_out() -> None:
+    rng = np.random.default_rng(1604)
+    called_in = 0
+    for case in range(3000):
+        tickets, servers, shifts = _tiny_desk(rng)
+        urgent = rng.random(len(tickets.arrival)) < 0.3
+        tickets = dataclasses.replace(tickets, urgent=urgent)
+        outcome = run(tickets, servers)
+        klass = tickets.priority * 2 + (1 - tickets.vip.astype(np.int64))
+        start, server, finish = reference_desk(
+            tickets.arrival.tolist(), klass.tolist(), tickets.group.tolist(),
+            tickets.service.tolist(), servers.group.tolist(), shifts, urgent.tolist())
+        took = outcome.server >= 0
+        assert np.where(took, outcome.start, -1).tolist() == start, (case, tickets, servers)
+        assert outcome.server.tolist() == server, (case, tickets, servers)
+        assert np.where(took, outcome.finish, -1).tolist() == finish, (case, tickets, servers)
+        on = [any(b <= t < e for b, e in shifts[s]) for s, t in
+              zip(outcome.server[took], outcome.start[took], strict=True)]
+        called_in += on.count(False)
+    assert called_in > 4_000  # the on-call did come in
+
+
+def test_chunks_with_urgent_tickets_give_the_same_as_one_run() -> None:
+    rng = np.random.default_rng(8)
+    for _ in range(500):
+        tickets, servers, _ = _tiny_desk(rng)
+        n = len(tickets.arrival)
+        tickets = dataclasses.replace(tickets, urgent=rng.random(n) < 0.3)
+        whole = run(tickets, servers)
+        cuts = sorted(rng.choice(np.arange(n + 1), int(rng.integers(1, 5))).tolist())
+        start, server, never = _in_chunks(tickets, servers, cuts)
+        assert np.array_equal(start, whole.start) and np.array_equal(server, whole.server)
+        assert np.array_equal(never, whole.left)
+
+
+def _busy_overlaps(server: np.ndarray, start: np.ndarray, finish: np.ndarray) -> int:
+    """How many tickets a server started before finishing its previous one."""
+    took = server >= 0
+    s, b, f = server[took], start[took], finish[took]
+    order = np.lexsort((f, b, s))  # zero-length work first at its instant
+    same = s[order][1:] == s[order][:-1]
+    return int((b[order][1:][same] < f[order][:-1][same]).sum())
+
+
+def _on_duty(servers: Servers, server: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Per ticket: its start falls in one of its server's shifts."""
+    keys = server.astype(np.int64) * (1 << 42) + start
+    k = np.searchsorted(servers.shift_server * (1 << 42) + servers.shift_start, keys,
+                        side="right") - 1
+    k = np.maximum(k, 0)
+    return (servers.shift_server[k] == server) & (servers.shift_start[k] <= start) & (
+        start < servers.shift_end[k])
+
+
+def test_calls_out_of_time_order_never_give_a_server_two_tickets_at_once() -> None:
+    """The generator's later calls hold arrivals (escalations) earlier than what a previous
+    call already worked: every call final, each from the previous call's state."""
+    rng = np.random.default_rng(31)
+    late = 0
+    for case in range(300):
+        tickets, servers = _rostered_desk(seed=1000 + case) if case % 10 == 0 else \
+            _tiny_desk(rng)[:2]
+        n = len(tickets.arrival)
+        urgent = rng.random(n) < rng.choice([0.0, 0.2, 0.6])
+        calls = int(rng.integers(2, 5))
+        part = rng.integers(0, calls, n)  # which call a ticket is in: any instant in any call
+        server, start, finish = np.full(n, -1), np.zeros(n, np.int64), np.zeros(n, np.int64)
+        state: QueueState | None = None
+        done_by = np.iinfo(np.int64).min  # the latest finish of the calls so far
+        for c in range(calls):
+            ids = np.flatnonzero(part == c)
+            outcome = run(Tickets(tickets.arrival[ids], tickets.service[ids],
+                                  tickets.priority[ids], tickets.group[ids], tickets.vip[ids],
+                                  urgent[ids]), servers, state=state)
+            state = outcome.state
+            server[ids], start[ids], finish[ids] = outcome.server, outcome.start, outcome.finish
+            took = outcome.server >= 0
+            late += int((tickets.arrival[ids] < done_by).sum())
+            assert np.all(outcome.start[took] >= tickets.arrival[ids][took])
+            done_by = max(done_by, int(outcome.finish[took].max(initial=done_by)))
+        assert _busy_overlaps(server, start, finish) == 0, case
+        calm = (server >= 0) & ~urgent  # non-urgent work still starts on duty only
+        assert np.all(_on_duty(servers, server[calm], start[calm])), case
+    assert late > 20_000  # the calls did go back in time
+
+
+def test_work_before_1970_on_always_on_servers() -> None:
+    """Negative instants are ordinary instants, though the room left in an always-on shift
+    (it ends at int64's max) from one does not fit int64."""
+    arrival = np.array([-10**15, -10**15 + 1])
+    outcome = run(Tickets(arrival, np.array([50, 7]), np.array([0, 0])), Servers.always_on([0]))
+    assert outcome.start.tolist() == [-10**15, -10**15 + 50]
+    assert outcome.finish.tolist() == [-10**15 + 50, -10**15 + 57]

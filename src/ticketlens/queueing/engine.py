@@ -25,6 +25,9 @@ class Tickets:
     priority: np.ndarray  # int, 0 (Critical) is worked first
     group: np.ndarray | None = None  # int, the server group (tier × skill) it needs; None: all 0
     vip: np.ndarray | None = None  # bool, fast-tracked within its priority; None: nobody
+    # bool, worked round the clock: first in its group's queue, service on the wall clock, an
+    # off-duty server called in for it (the on-call); None: nobody
+    urgent: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class QueueState:
     chunk's desk carried into the next chunk): each server's state and next event, its current
     shift, the idle lists and the event heap (``kernel.py`` names the rows)."""
 
-    servers: np.ndarray  # int64 [7, servers]
+    servers: np.ndarray  # int64 [8, servers]
     idle: np.ndarray  # int64 [2, server groups]: head, tail of each group's idle list
     heap_size: int
 
@@ -65,7 +68,9 @@ class Outcome:
     next call) has start = finish = wait = NO_TIME and server -1, and is listed in ``left``."""
 
     start: np.ndarray  # int64 µs: a server began work on it
-    finish: np.ndarray  # int64 µs: start + service (work runs to its end, shift or not)
+    # int64 µs: when the server has worked ``service`` on it: on duty only (paused between
+    # shifts, continuous after the last one), or start + service if urgent
+    finish: np.ndarray
     server: np.ndarray  # int32 index into Servers
     wait: np.ndarray  # int64 µs in the queue: start − arrival
     left: np.ndarray  # int64 indices of the tickets not started, in arrival order
@@ -108,7 +113,7 @@ def _shifts(servers: Servers, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
 def _fresh(server_group: np.ndarray, first: np.ndarray, begin: np.ndarray) -> QueueState:
     from ticketlens.queueing.kernel import first_shifts
 
-    srv = np.zeros((7, len(server_group)), np.int64)
+    srv = np.zeros((8, len(server_group)), np.int64)
     size = int(first_shifts(first, begin, srv))
     groups = int(server_group.max(initial=-1)) + 1
     return QueueState(srv, np.full((2, groups), -1, np.int64), size)
@@ -116,18 +121,23 @@ def _fresh(server_group: np.ndarray, first: np.ndarray, begin: np.ndarray) -> Qu
 
 def _check_state(state: QueueState, server_group: np.ndarray) -> None:
     groups = int(server_group.max(initial=-1)) + 1
-    if state.servers.shape != (7, len(server_group)) or state.idle.shape != (2, groups):
+    if state.servers.shape != (8, len(server_group)) or state.idle.shape != (2, groups):
         raise ValueError("state: from a run with other servers")
 
 
 def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueState | None = None,
         final: bool = True) -> Outcome:
     """Queue every ticket for an on-duty server of its group and work it (docs/generate.md
-    *Queueing*): per group, lower priority first, then VIP, then first come; non-preemptive.
+    *Queueing*): per group, urgent first, then lower priority, then VIP, then first come;
+    non-preemptive. Service counts on-duty time only (work pauses between shifts) unless the
+    ticket is urgent; an urgent ticket finding nobody of its group idle calls in an off-duty one.
 
     In chunks: call with ``final=False`` for every chunk but the last, each time passing the
     previous outcome's ``state`` and putting the tickets it ``left`` waiting (in their order)
     ahead of the next chunk's arrivals; the result is the same as one call on all tickets.
+    Calls with ``final=True`` may also follow each other out of time order (a later call's
+    arrivals earlier than the previous call's events): each is worked after what the servers
+    already did, by the previous calls' state; a server never works two tickets at once.
     ``state`` is not changed (the outcome holds a new one)."""
     arrival = _ints("arrival", tickets.arrival, None, ALWAYS[0] + 1, NO_TIME - 1)
     n = len(arrival)
@@ -138,28 +148,38 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueSta
     group = np.zeros(n, np.int64) if tickets.group is None else \
         _ints("group", tickets.group, n, 0, None)
     vip = np.zeros(n, np.int64) if tickets.vip is None else _ints("vip", tickets.vip, n, 0, 1)
+    urgent = None if tickets.urgent is None else _ints("urgent", tickets.urgent, n, 0, 1)
     server_group = _ints("server group", servers.group, None, 0, None)
     m = len(server_group)
     groups = int(max(group.max(initial=-1), server_group.max(initial=-1))) + 1
     first, begin, end = _shifts(servers, m)
-    latest = max(int(arrival.max(initial=0)), int(begin.max(initial=0)))  # the latest start
+    # the latest start, or the latest end non-urgent work runs on past
+    latest = max(int(arrival.max(initial=0)), int(begin.max(initial=0)),
+                 int(end[end < NO_TIME].max(initial=0)))
     if int(service.max(initial=0)) >= NO_TIME - latest:
         raise ValueError("service: a finish time would overflow int64 µs")
     if state is None:
         state = _fresh(server_group, first, begin)
     _check_state(state, server_group)
     srv, idle = state.servers.copy(), state.idle.copy()
-    klass = priority * 2 + (1 - vip)  # VIP first within its priority
+    keys = 2 * priorities  # VIP first within its priority ...
+    klass = priority * 2 + (1 - vip)
+    urgent_keys = 0  # ... and urgent before all (kernel.py); no urgent ticket, no such classes
+    if urgent is not None and urgent.any():
+        urgent_keys = keys
+        klass += (1 - urgent) * urgent_keys
+    by_group = np.argsort(server_group, kind="stable")  # the on-call: lowest index first
+    group_first = np.searchsorted(server_group[by_group], np.arange(max(groups, 1) + 1))
     start = np.full(n, NO_TIME, np.int64)
+    finish = np.full(n, NO_TIME, np.int64)
     server = np.full(n, -1, np.int64)
     left = np.empty(n, np.int64)
     from ticketlens.queueing.kernel import run_queue  # numba loads only when queues run
 
-    size, count = run_queue(arrival, klass, group, service, server_group, first, begin, end,
-                            max(groups, 1), 2 * priorities, final, srv, idle, state.heap_size,
-                            start, server, left)
-    served = server >= 0
-    finish = np.where(served, start + service, NO_TIME)
-    wait = np.where(served, start - arrival, NO_TIME)
+    size, count = run_queue(arrival, klass, group, service, server_group,
+                            by_group.astype(np.int64), group_first.astype(np.int64), first,
+                            begin, end, max(groups, 1), keys + urgent_keys, urgent_keys, final,
+                            srv, idle, state.heap_size, start, finish, server, left)
+    wait = np.where(server >= 0, start - arrival, NO_TIME)
     return Outcome(start, finish, server.astype(np.int32), wait, np.sort(left[:count]),
                    QueueState(srv, idle, int(size)))

@@ -4,20 +4,39 @@ group (technicians of one tier and skill) who are on shift.
 One loop, two kinds of event: the next arrival (the arrival array is already in time order, so
 it needs no heap) and each server's one pending event, kept in an indexed binary min-heap of at
 most one entry per server, keyed by (time, idle shift end first, server index) so equal times
-resolve the same way on every run. A server is in one of four states, and its pending event says what happens next:
+resolve the same way on every run. A server is in one of four states, and its pending event
+says what happens next:
 
-* BUSY: its ticket finishes at the key; then it takes the next ticket of its group, or idles.
+* BUSY: its ticket finishes at the key; then, on duty, it takes the next ticket of its group or
+  idles; off duty, it takes the next *urgent* ticket of its group or goes off duty.
 * IDLE: on duty with nothing to do; the key is its shift's end, when it goes off duty. Idle
   servers of a group wait in a FIFO list, so an arriving ticket goes to the one idle longest.
-* OFF: off duty; the key is its next shift's start.
-* GONE: no shift left; not in the heap.
+* OFF: off duty; the key is its next shift's start. An urgent ticket finding nobody of its
+  group idle calls in the OFF server of its group with the lowest index (the on-call).
+* GONE: no shift left; not in the heap, never called in.
 
-Each group keeps one FIFO queue per class (class = priority × 2 + (0 if VIP else 1)): a free
-server takes the head of the lowest non-empty class, so tickets are worked priority first, then
-VIP, then in arrival order, and work once started is never interrupted (non-preemptive). At one
-instant: idle servers whose shift ends then go off duty first (shifts are half-open [start,
-end)), then the tickets arriving then are placed (so every ticket present competes by class),
-then servers coming free then (a finish, a shift start) take work, in server index order.
+Work is on the server's clock: a ticket's service counts on-duty time only, paused from one
+shift's end to the next shift's start (past the last shift it runs on continuously), so its
+finish is found once, when it starts, by walking the server's shifts (``_work_finish``). An
+urgent ticket's service runs on the wall clock. A server holding paused work is BUSY, never
+called in.
+
+Each group keeps one FIFO queue per class: a free server takes the head of the lowest non-empty
+class, so tickets are worked urgent first, then by priority, then VIP, then in arrival order,
+and work once started is never interrupted (non-preemptive). Urgency is the outermost part of
+the class (class = priority × 2 + (0 if VIP else 1), plus 2 × priorities if not urgent; a call
+with no urgent ticket has no urgent classes), so the urgent tickets of a group are its first
+``urgent_keys`` queues: a server free off duty looks only there, and no count of waiting urgent
+tickets is needed. At one instant: idle servers whose shift ends then go off duty first (shifts
+are half-open [start, end)), then the tickets arriving then are placed (so every ticket present
+competes by class), then servers coming free then (a finish, a shift start) take work, in server
+index order.
+
+Calls need not be in time order with each other (the generator's later chunks hold
+escalations earlier than events a previous call processed): each server keeps the instant it
+last came free (FREE), and a ticket given to an idle or called-in server starts no earlier, so
+no server works two tickets at once. Across calls, the order of service is the calls' order
+(docs/generate.md *Queueing* says what that approximates).
 
 Same house style as ``clock/kernel.py`` (numba, ``nogil``, cached on disk, helpers in this one
 module so the cache sees their changes); ``engine.py`` checks the inputs and gives the outputs
@@ -113,10 +132,11 @@ def _unlink_idle(s: int, g: int, head: np.ndarray, tail: np.ndarray, prev: np.nd
 
 
 @step
-def _pop_ticket(g: int, keys: int, q_head: np.ndarray, q_tail: np.ndarray,
+def _pop_ticket(lo: int, hi: int, q_head: np.ndarray, q_tail: np.ndarray,
                 q_next: np.ndarray) -> int:
-    """The best waiting ticket of group ``g`` (lowest class, then first in), taken off its queue."""
-    for k in range(g * keys, (g + 1) * keys):
+    """The best waiting ticket of queues [lo, hi) (lowest class, then first in), taken off its
+    queue; -1 if none waits."""
+    for k in range(lo, hi):
         j = q_head[k]
         if j >= 0:
             q_head[k] = q_next[j]
@@ -124,6 +144,46 @@ def _pop_ticket(g: int, keys: int, q_head: np.ndarray, q_tail: np.ndarray,
                 q_tail[k] = -1
             return j
     return -1
+
+
+@step
+def _work_finish(t: int, work: int, urgent: bool, k: int, last: int, shift_start: np.ndarray,
+                 shift_end: np.ndarray) -> int:
+    """When work of ``work`` µs started at ``t`` in shift ``k`` is done: urgent work on the wall
+    clock; other work on duty only, paused between shifts, and on past the last shift's end
+    (``last``: the server's first shift not its own)."""
+    if urgent:
+        return t + work
+    while k < last:
+        begin = max(t, shift_start[k])
+        done = begin + work  # never past int64 (engine.py), while end − begin may be
+        if done <= shift_end[k]:
+            return done
+        work = done - shift_end[k]  # left at the shift's end
+        t = shift_end[k]
+        k += 1
+    return t + work
+
+
+@step
+def _on_call(g: int, by_group: np.ndarray, group_first: np.ndarray, state: np.ndarray) -> int:
+    """The off-duty server of group ``g`` with the lowest index (groups are small: a scan)."""
+    for x in range(group_first[g], group_first[g + 1]):
+        s = by_group[x]
+        if state[s] == OFF:
+            return s
+    return -1
+
+
+@step
+def _give(j: int, s: int, t: int, done: int, start: np.ndarray, finish: np.ndarray,
+          server: np.ndarray, state: np.ndarray, key: np.ndarray) -> None:
+    """Server ``s`` works ticket ``j`` from ``t`` to ``done``."""
+    start[j] = t
+    finish[j] = done
+    server[j] = s
+    state[s] = BUSY
+    key[s] = done
 
 
 @step
@@ -148,8 +208,10 @@ def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.
     q_tail[k] = i
 
 
-# rows of the servers' state (``srv``, int64 [7, servers]), carried from one call to the next
-STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS = range(7)
+# rows of the servers' state (``srv``, int64 [8, servers]), carried from one call to the next;
+# FREE: the instant it last came free (finished a ticket, or went idle on duty)
+STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS, FREE = range(8)
+NEVER = np.iinfo(np.int64).min  # FREE of a server that has not worked yet
 
 
 @jit
@@ -162,6 +224,7 @@ def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarr
         srv[SHIFT, s] = shift_first[s]
         srv[PREV, s] = -1
         srv[NEXT, s] = -1
+        srv[FREE, s] = NEVER
         pos[s] = -1
         state[s] = GONE
         if shift_first[s] < shift_first[s + 1]:
@@ -188,17 +251,21 @@ def _left(q_head: np.ndarray, q_next: np.ndarray, left: np.ndarray) -> int:
 
 @jit
 def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service: np.ndarray,
-              server_group: np.ndarray, shift_first: np.ndarray, shift_start: np.ndarray,
-              shift_end: np.ndarray, groups: int, keys: int, final: bool, srv: np.ndarray,
-              idle: np.ndarray, size: int, start: np.ndarray, server: np.ndarray,
-              left: np.ndarray) -> tuple[int, int]:
-    """Place every ticket, filling ``start`` and ``server`` of those a server takes, from the
-    servers' state ``srv``, ``idle`` (rows: head, tail per server group) and heap ``size``,
-    which it updates. ``final``: go on until no ticket waits; otherwise stop after the last
-    arrival (the caller carries the waiting ones into its next call, ahead of later arrivals).
-    Returns the heap's size and how many tickets are in ``left``, not started."""
+              server_group: np.ndarray, by_group: np.ndarray, group_first: np.ndarray,
+              shift_first: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+              groups: int, keys: int, urgent_keys: int, final: bool, srv: np.ndarray,
+              idle: np.ndarray, size: int, start: np.ndarray, finish: np.ndarray,
+              server: np.ndarray, left: np.ndarray) -> tuple[int, int]:
+    """Place every ticket, filling ``start``, ``finish`` and ``server`` of those a server takes,
+    from the servers' state ``srv``, ``idle`` (rows: head, tail per server group) and heap
+    ``size``, which it updates. A ticket is urgent if its class is below ``urgent_keys``;
+    ``by_group`` lists the servers by group, group g's from ``group_first[g]``. ``final``: go on
+    until no ticket waits; otherwise stop after the last arrival (the caller carries the
+    waiting ones into its next call, ahead of later arrivals). Returns the heap's size and how
+    many tickets are in ``left``, not started."""
     n = len(arrival)
     state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
+    free = srv[FREE]
     idle_prev, idle_next, idle_head, idle_tail = srv[PREV], srv[NEXT], idle[0], idle[1]
     q_head = np.full(groups * keys, -1, np.int64)
     q_tail = np.full(groups * keys, -1, np.int64)
@@ -214,6 +281,8 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             g = server_group[s]
             if state[s] == IDLE:  # its shift ends with nothing to do
                 _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+            elif state[s] == BUSY:
+                free[s] = t
             k, last = shift[s], shift_first[s + 1]
             while k < last and shift_end[k] <= t:
                 k += 1
@@ -222,35 +291,48 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
                 state[s] = GONE
                 size = _remove(heap, pos, key, state, s, size)
                 continue
-            if shift_start[k] > t:
-                state[s] = OFF
-                key[s] = shift_start[k]
+            if shift_start[k] > t:  # off duty: only urgent work, else off until the shift
+                j = _pop_ticket(g * keys, g * keys + urgent_keys, q_head, q_tail, q_next)
+                if j >= 0:
+                    waiting[g] -= 1
+                    total -= 1
+                    _give(j, s, t, t + service[j], start, finish, server, state, key)
+                else:
+                    state[s] = OFF
+                    key[s] = shift_start[k]
             elif waiting[g] > 0:
-                j = _pop_ticket(g, keys, q_head, q_tail, q_next)
+                j = _pop_ticket(g * keys, (g + 1) * keys, q_head, q_tail, q_next)
                 waiting[g] -= 1
                 total -= 1
-                start[j] = t
-                server[j] = s
-                state[s] = BUSY
-                key[s] = t + service[j]
+                done = _work_finish(t, service[j], klass[j] < urgent_keys, k, last,
+                                    shift_start, shift_end)
+                _give(j, s, t, done, start, finish, server, state, key)
             else:
                 state[s] = IDLE
                 key[s] = shift_end[k]
+                free[s] = t
                 _idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
             _sift(heap, pos, key, state, pos[s], size)
             continue
         t, g = arrival[i], group[i]
+        urgent = klass[i] < urgent_keys
         s = idle_head[g] if g < len(idle_head) else -1
-        if s >= 0:  # an idle server of the group takes it now
+        if s >= 0:  # an idle server of the group takes it now (or once free: calls out of order)
             _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
-            start[i] = t
-            server[i] = s
-            state[s] = BUSY
-            key[s] = t + service[i]
+            t = max(t, free[s])
+            done = _work_finish(t, service[i], urgent, shift[s], shift_first[s + 1],
+                                shift_start, shift_end)
+            _give(i, s, t, done, start, finish, server, state, key)
             _sift(heap, pos, key, state, pos[s], size)
         else:
-            _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
-            waiting[g] += 1
-            total += 1
+            s = _on_call(g, by_group, group_first, state) if urgent else -1
+            if s >= 0:  # the on-call: an off-duty server of the group comes in for it
+                t = max(t, free[s])
+                _give(i, s, t, t + service[i], start, finish, server, state, key)
+                _sift(heap, pos, key, state, pos[s], size)
+            else:
+                _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
+                waiting[g] += 1
+                total += 1
         i += 1
     return size, _left(q_head, q_next, left)
