@@ -258,11 +258,10 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
               server: np.ndarray, left: np.ndarray) -> tuple[int, int]:
     """Place every ticket, filling ``start``, ``finish`` and ``server`` of those a server takes,
     from the servers' state ``srv``, ``idle`` (rows: head, tail per server group) and heap
-    ``size``, which it updates. A ticket is urgent if its class is below ``urgent_keys``;
-    ``by_group`` lists the servers by group, group g's from ``group_first[g]``. ``final``: go on
-    until no ticket waits; otherwise stop after the last arrival (the caller carries the
-    waiting ones into its next call, ahead of later arrivals). Returns the heap's size and how
-    many tickets are in ``left``, not started."""
+    ``size``, which it updates. Urgent: a class below ``urgent_keys``; ``by_group``: the servers
+    by group, group g's from ``group_first[g]``. ``final``: go on until no ticket waits, else
+    stop after the last arrival (the caller carries the waiting ones into its next call, ahead
+    of later arrivals). Returns the heap's size and how many tickets are ``left``, not started."""
     n = len(arrival)
     state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
     free = srv[FREE]
@@ -291,22 +290,20 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
                 state[s] = GONE
                 size = _remove(heap, pos, key, state, s, size)
                 continue
-            if shift_start[k] > t:  # off duty: only urgent work, else off until the shift
-                j = _pop_ticket(g * keys, g * keys + urgent_keys, q_head, q_tail, q_next)
-                if j >= 0:
-                    waiting[g] -= 1
-                    total -= 1
-                    _give(j, s, t, t + service[j], start, finish, server, state, key)
-                else:
-                    state[s] = OFF
-                    key[s] = shift_start[k]
-            elif waiting[g] > 0:
-                j = _pop_ticket(g * keys, (g + 1) * keys, q_head, q_tail, q_next)
+            off = shift_start[k] > t  # off duty: only urgent work, else off until the shift
+            j = -1
+            if waiting[g] > 0:
+                j = _pop_ticket(g * keys, g * keys + (urgent_keys if off else keys), q_head,
+                                q_tail, q_next)
+            if j >= 0:
                 waiting[g] -= 1
                 total -= 1
                 done = _work_finish(t, service[j], klass[j] < urgent_keys, k, last,
                                     shift_start, shift_end)
                 _give(j, s, t, done, start, finish, server, state, key)
+            elif off:
+                state[s] = OFF
+                key[s] = shift_start[k]
             else:
                 state[s] = IDLE
                 key[s] = shift_end[k]
@@ -317,22 +314,19 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
         t, g = arrival[i], group[i]
         urgent = klass[i] < urgent_keys
         s = idle_head[g] if g < len(idle_head) else -1
-        if s >= 0:  # an idle server of the group takes it now (or once free: calls out of order)
+        if s >= 0:
             _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+        elif urgent:  # the on-call: an off-duty server of the group comes in for it
+            s = _on_call(g, by_group, group_first, state)
+        if s >= 0:  # it starts now, or once the server is free (calls out of time order)
             t = max(t, free[s])
             done = _work_finish(t, service[i], urgent, shift[s], shift_first[s + 1],
                                 shift_start, shift_end)
             _give(i, s, t, done, start, finish, server, state, key)
             _sift(heap, pos, key, state, pos[s], size)
         else:
-            s = _on_call(g, by_group, group_first, state) if urgent else -1
-            if s >= 0:  # the on-call: an off-duty server of the group comes in for it
-                t = max(t, free[s])
-                _give(i, s, t, t + service[i], start, finish, server, state, key)
-                _sift(heap, pos, key, state, pos[s], size)
-            else:
-                _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
-                waiting[g] += 1
-                total += 1
+            _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
+            waiting[g] += 1
+            total += 1
         i += 1
     return size, _left(q_head, q_next, left)
