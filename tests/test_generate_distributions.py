@@ -72,8 +72,12 @@ def test_desk_work_happens_in_business_hours(desk) -> None:
 
 
 def test_first_response_times(desk) -> None:
-    """L1 assignment 15 min-2 h (business time; Critical: wall clock); VIPs go straight to an
-    L2 within 5-15 min."""
+    """L1 assignment 15 min-2 h for Medium and Low (business time), the same range hurried by
+    [patterns] urgency_pace for High (business time) and Critical (wall clock); VIPs go
+    straight to an L2 within 5-15 min."""
+    pace = dict(zip(("Critical", "High", "Medium", "Low"),
+                    load_config().patterns.urgency_pace, strict=True))
+    assert pace["Medium"] == pace["Low"] == 1.0 and pace["Critical"] < pace["High"] < 1.0
     first = desk.sql("""
         SELECT c.ticket_id, c.priority, c."timestamp" AS created, a."timestamp" AS assigned,
                a.assigned_to
@@ -82,23 +86,29 @@ def test_first_response_times(desk) -> None:
     wall = (first["assigned"] - first["created"]).dt.total_seconds() / 60
     office = business_seconds(first["created"], first["assigned"]) / 60
     critical = first["priority"] == "Critical"
+    high = first["priority"] == "High"
     vip = first["assigned_to"].map(desk.tiers) == "L2"
-    normal = ~critical & ~vip
+    normal = ~critical & ~high & ~vip
     assert (office[normal] >= 15).all() and (office[normal] <= 120).all()
-    assert (wall[critical & ~vip].between(15, 120)).all()
+    h = pace["High"]
+    hurried = office[high & ~vip]
+    assert (hurried >= 15 * h - 1e-6).all() and (hurried <= 120 * h + 1e-6).all()
+    c = pace["Critical"]
+    assert wall[critical & ~vip].between(max(1, 15 * c), 120 * c).all()
     assert (wall[critical & vip].between(5, 15)).all()
     assert ((office[~critical & vip] >= 5) & (office[~critical & vip] <= 15)).all()
     assert abs(vip.mean() - 0.03) < tolerance(0.03, len(first)) + 0.01
     # log-uniform 15-120 min: median sqrt(15 * 120) = 42.4 min
     assert 38 < np.median(office[normal]) < 47
-    # Critical tickets are picked up faster than the rest
-    assert np.median(wall[critical & ~vip]) < np.median(office[normal]) - 5
+    assert 38 * h < np.median(office[high & ~vip]) < 47 * h
+    # Critical tickets are picked up faster than the rest (and wait towards the short end)
+    assert np.median(wall[critical & ~vip]) < 42.4 * c
 
 
 def _gaps(desk, activity: str) -> pd.DataFrame:
     return desk.sql(f"""
         SELECT * FROM (
-          SELECT ticket_id, activity, "timestamp", assigned_to,
+          SELECT ticket_id, activity, "timestamp", assigned_to, priority,
                  lag("timestamp") OVER w AS before, lag(activity) OVER w AS previous,
                  first_value(priority) OVER w AS opened_as
           FROM events WINDOW w AS (PARTITION BY ticket_id ORDER BY event_id))
@@ -110,12 +120,26 @@ def _gaps(desk, activity: str) -> pd.DataFrame:
     ("Escalated to L3", 4, 24),
 ])
 def test_escalation_delays_follow_the_brief(desk, activity, low, high) -> None:
-    """L1->L2 2-8 h and L2->L3 4-24 h after the previous step, wall clock (24/7)."""
+    """L1->L2 2-8 h and L2->L3 4-24 h after the previous step, wall clock (24/7), for Medium
+    and Low tickets (urgent ones are hurried: test_urgent_escalations_are_hurried)."""
     gaps = _gaps(desk, activity)
+    gaps = gaps[gaps["priority"].isin(["Medium", "Low"])]
     hours = (gaps["timestamp"] - gaps["before"]).dt.total_seconds() / HOUR
     assert len(gaps) > 300
     assert hours.between(low, high).all()
     assert hours.max() > high * 0.9 and hours.min() < low * 1.2  # the whole range is used
+
+
+def test_urgent_escalations_are_hurried(desk) -> None:
+    """High and Critical tickets are escalated after urgency_pace x the brief's try."""
+    pace = dict(zip(("Critical", "High"), load_config().patterns.urgency_pace[:2], strict=True))
+    for activity, low, high in (("Escalated to L2", 2, 8), ("Escalated to L3", 4, 24)):
+        gaps = _gaps(desk, activity)
+        hours = (gaps["timestamp"] - gaps["before"]).dt.total_seconds() / HOUR
+        for priority, share in pace.items():
+            mine = hours[gaps["priority"] == priority]
+            assert len(mine) > 20, (activity, priority)
+            assert mine.between(low * share - 1e-3, high * share + 1e-3).all(), priority
 
 
 def test_parts_user_and_ghosting_waits(desk) -> None:
@@ -140,7 +164,8 @@ def test_parts_user_and_ghosting_waits(desk) -> None:
 
 def test_resolution_times_by_complexity_and_escalation() -> None:
     """Hands-on work: simple 0.5-4 h, medium 4-16 h (2 working days), complex 16-80 h
-    (2 weeks) of working time for an expert; escalated tickets take 50-200 % longer."""
+    (2 weeks) of working time for an expert; escalated tickets take 50-200 % longer; a
+    workaround restores the service with workaround_work of the work (escalated or not)."""
     config = load_config().with_overrides(tickets=6000, seed=5)
     sim = prepare(config)
     ranges = [config.timing.resolution_simple_hours, config.timing.resolution_medium_hours,
@@ -151,6 +176,7 @@ def test_resolution_times_by_complexity_and_escalation() -> None:
         proposed = S["proposed"]
         rows = np.flatnonzero(j.present[:, proposed] & (d.priority != 0)
                               & ~j.present[:, S["weekend"]])
+        workaround = j.workaround[rows]
         before = np.argmax(np.where(j.present[rows, :proposed],
                                     np.arange(proposed)[None, :], -1), axis=1)
         start = j.time[rows, before]
@@ -159,7 +185,11 @@ def test_resolution_times_by_complexity_and_escalation() -> None:
         expert = sim.roster.proficiency[resolver, d.category[rows]] == 1.0
         escalated = (j.present[rows, S["escalated_l2"]] | j.present[rows, S["escalated_l3"]])
         for cx, span in enumerate(ranges):
-            sel = expert & (d.complexity[rows] == cx)
+            quick = work[expert & (d.complexity[rows] == cx) & workaround] / HOUR
+            share = config.patterns.workaround_work
+            assert quick.min() >= share * span.low - 1e-3
+            assert quick.max() <= share * span.high + 1e-3
+            sel = expert & (d.complexity[rows] == cx) & ~workaround
             plain = work[sel & ~escalated] / HOUR
             longer = work[sel & escalated] / HOUR
             assert plain.min() >= span.low - 1e-3 and plain.max() <= span.high + 1e-3, \

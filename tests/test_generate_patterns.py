@@ -3,6 +3,8 @@ behaviour; pattern rates are configurable (0 switches a pattern off)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -58,12 +60,14 @@ def test_chris_escalates_more_than_pat(desk) -> None:
 def test_jordan_is_slower_on_network_than_taylor(tmp_path) -> None:
     """Skills: the database specialist takes far longer over network work than the network
     specialist (working time before Resolution Proposed). A network-heavy month with tight L2
-    capacity (and many VIPs, who go straight to L2) makes Jordan pick up Taylor's overflow often
-    enough to compare."""
+    capacity (and many VIPs, who go straight to L2) on few teams makes Jordan pick up Taylor's
+    overflow often enough to compare (queue waits come before Work Started / Resumed, outside
+    the measured work)."""
     out = tmp_path / "network"
     config = {"mix": {"category": {"Software": 0.1, "Hardware": 0.1, "Network": 0.6,
                                    "Security": 0.1, "Access": 0.05, "Performance": 0.05}},
-              "workload": {"capacity": {"L1": 50, "L2": 25, "L3": 30, "Manager": 100}},
+              "workload": {"capacity": {"L1": 50, "L2": 25, "L3": 30, "Manager": 100},
+                           "tickets_per_team_day": 80},
               "patterns": {"vip_rate": 0.2}}
     ticketlens.generate(out, tickets=20_000, seed=21, config=config)
     _, events = read_desk(out)
@@ -149,7 +153,7 @@ def test_pattern_workload_reassignment_moves_from_busy_to_free(desk) -> None:
     assert np.median(busy - limit.to_numpy()) >= 0
 
 
-@pytest.mark.parametrize(("capacity", "expect_moves"), [(1000, False), (30, True)])
+@pytest.mark.parametrize(("capacity", "expect_moves"), [(1000, False), (15, True)])
 def test_workload_moves_follow_capacity_not_a_random_rate(tmp_path, capacity, expect_moves):
     """Nobody is ever over a huge capacity: no balancing moves at all; a tight one: many."""
     out = tmp_path / "desk"
@@ -262,8 +266,10 @@ def test_pattern_rates_are_configurable(tmp_path, rates, activity) -> None:
     ticketlens.generate(out, tickets=3000, seed=4, config={"patterns": rates})
     _, ev = read_desk(out)
     if activity is None:  # VIP: nobody assigned straight to L2
+        roster = json.loads((out / "manifest.json").read_text())["roster"]
+        l1 = [person["name"] for person in roster if person["tier"] == "L1"]
         first = ev[ev["activity"] == "Ticket Assigned"]["assigned_to"]
-        assert first.isin(["Chris Johnson", "Sam Williams", "Pat Anderson"]).all()
+        assert len(l1) > 3 and first.isin(l1).all()
     else:
         assert not (ev["activity"] == activity).any()
 

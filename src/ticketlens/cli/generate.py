@@ -9,6 +9,9 @@ import click
 from ticketlens.cli.options import json_option
 from ticketlens.core.progress import progress_wanted
 
+# The names only (the generator loads slowly); a test keeps them equal to config.DESK_PRESETS.
+DESK_PRESETS = ("healthy", "struggling", "failing")
+
 
 @click.command("generate")
 @click.option("--out", "out", type=click.Path(file_okay=False), required=False,
@@ -23,13 +26,16 @@ from ticketlens.core.progress import progress_wanted
               help="Random seed; the same seed and config give byte-identical files [42].")
 @click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
               help="Desk TOML (start from --print-config); keys left out keep the defaults.")
+@click.option("--preset", type=click.Choice(DESK_PRESETS), default=None,
+              help="A shipped desk: the default desk with more or less staff for its load "
+                   "(--config keys go on top).")
 @click.option("--format", "formats", default="csv", show_default=True,
               help="Output formats: csv, parquet or csv,parquet.")
 @click.option("--print-config", is_flag=True,
-              help="Print the shipped default desk TOML (to copy and edit) and exit.")
+              help="Print the shipped default desk TOML (with --preset: that preset's keys) and exit.")
 @json_option
 def generate_command(out: str | None, tickets: int | None, start, end, seed: int | None,
-                     config: str | None, formats: str, print_config: bool,
+                     config: str | None, preset: str | None, formats: str, print_config: bool,
                      as_json: bool) -> None:
     """Generate a realistic synthetic IT service desk, mess included.
 
@@ -41,13 +47,14 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
     Examples:
       ticketlens generate --out desk/
       ticketlens generate --out big/ --tickets 1000000 --format csv,parquet
+      ticketlens generate --out tight/ --preset struggling
       ticketlens generate --print-config > my-desk.toml
       ticketlens generate --out mine/ --config my-desk.toml --seed 7
     """
-    from ticketlens.sources.generate.config import default_toml_text
+    from ticketlens.sources.generate.config import default_toml_text, preset_toml_text
 
     if print_config:
-        click.echo(default_toml_text(), nl=False)
+        click.echo(preset_toml_text(preset) if preset else default_toml_text(), nl=False)
         return
     if not out:
         raise click.UsageError("Missing option '--out' (the folder to write the desk into).")
@@ -56,7 +63,7 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
     result = ticketlens.generate(
         out, tickets=tickets, start=start.date() if start else None,
         end=end.date() if end else None, seed=seed, config=config,
-        formats=tuple(formats.split(",")), progress=progress_wanted() and not as_json)
+        preset=preset, formats=tuple(formats.split(",")), progress=progress_wanted() and not as_json)
     if as_json:
         click.echo(json.dumps({
             "out": str(result.out), "seed": result.seed, "start": str(result.start),

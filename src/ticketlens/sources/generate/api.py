@@ -73,6 +73,7 @@ def generate(
     end: date | datetime | str | None = None,
     seed: int | None = None,
     config: str | Path | Mapping[str, Any] | DeskConfig | None = None,
+    preset: str | None = None,
     formats: Sequence[str] = ("csv",),
     progress: bool = False,
 ) -> GenerateResult:
@@ -80,13 +81,15 @@ def generate(
 
     ``tickets``, ``start``/``end`` (dates, end inclusive) and ``seed`` override the desk
     configuration (``config``: a desk TOML path, a mapping of the same shape, or a
-    ``DeskConfig``; default: the shipped ``desk.toml``). ``formats`` is any of "csv" and
+    ``DeskConfig``; default: the shipped ``desk.toml``), over the shipped desk ``preset`` if
+    given ("healthy", "struggling", "failing": the same desk with more or less staff for its
+    load). ``formats`` is any of "csv" and
     "parquet". The same seed and configuration give byte-identical files. Everything is written
     to a temporary folder first and moved to ``out`` at the end; an earlier generated desk in
     ``out`` is replaced, any other non-empty folder is refused.
     """
     formats = _formats(formats)
-    desk = load_config(config).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
+    desk = load_config(config, preset).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
     out = Path(out)
     check_space(out, desk.window.tickets, formats)
     sim = prepare(desk)
@@ -100,7 +103,7 @@ def generate(
             for sink in sinks.values():
                 sink.close()
         counts = {name: sinks[name].rows for name in TABLES}
-        write_manifest(staged.path, _manifest(sim, formats, counts))
+        write_manifest(staged.path, _manifest(sim, formats, counts, preset))
         staged.commit()
     files = tuple(out / f"{name}.{fmt}" for name in TABLES for fmt in formats)
     return GenerateResult(out=out, row_counts=counts, seed=desk.window.seed,
@@ -148,8 +151,8 @@ def _formats(formats: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int]
-              ) -> dict[str, Any]:
+def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int],
+              preset: str | None) -> dict[str, Any]:
     from ticketlens.core.version import VERSION
 
     desk = sim.config
@@ -173,6 +176,7 @@ def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int]
         "formats": list(formats),
         "files": {name: [f"{name}.{fmt}" for fmt in formats] for name in TABLES},
         "row_counts": counts,
+        "preset": preset,
         "config_source": Path(desk.source).name if desk.source else "",
         "config_sha256": desk.source_sha256,
         "config": desk.to_dict() | {"source": None, "source_sha256": None},

@@ -70,6 +70,7 @@ def plan_arrivals(config: DeskConfig, clock: BusinessClock, rng: np.random.Gener
     if business.sum() > 0:
         weights[:, BUSINESS] = (1 - p_critical) * share * business / business.sum()
     weights[:, OFF_HOURS] = (1 - p_critical) * (1 - share) * off / off.sum()
+    weights *= _week_factors(day_numbers, config.calendar.weekly_swing, rng)[:, None]
     weights = weights.ravel() / weights.sum()
     counts = rng.multinomial(w.tickets, weights).reshape(days, 3)
     per_day = counts.sum(axis=1)
@@ -90,6 +91,16 @@ def plan_arrivals(config: DeskConfig, clock: BusinessClock, rng: np.random.Gener
     if held or not chunks:
         chunks.append((start, days))
     return ArrivalPlan(first, counts, tuple(chunks), slices)
+
+
+def _week_factors(day_numbers: np.ndarray, swing: float, rng: np.random.Generator
+                  ) -> np.ndarray:
+    """Each day's share of its week's random volume factor (busy and quiet weeks): one
+    log-normal draw per Monday-to-Sunday week touched by the window."""
+    week = (day_numbers + 3) // 7  # 1970-01-01 was a Thursday: weeks start on Mondays
+    week = week - week[0]
+    factors = np.exp(swing * rng.standard_normal(int(week[-1]) + 1))
+    return factors[week]
 
 
 def _support(day: int, clock: BusinessClock) -> np.ndarray:

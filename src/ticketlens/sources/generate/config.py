@@ -25,6 +25,9 @@ from ticketlens.sources.generate import config_values as check
 from ticketlens.sources.generate.config_values import Span, Weights
 
 COMPLEXITIES = ("simple", "medium", "complex")
+# Shipped desks (presets/<name>.toml over desk.toml): the same desk with more or less staff
+# for its load, from well staffed to overwhelmed.
+DESK_PRESETS = ("healthy", "struggling", "failing")
 CHANNELS = ("Email", "Phone", "Portal")
 
 
@@ -41,6 +44,7 @@ class Window:
 class Calendar:
     business_hours: tuple[int, int]
     business_hours_share: float
+    weekly_swing: float
 
 
 @dataclass(frozen=True)
@@ -94,11 +98,15 @@ class Patterns:
     l1_escalation: tuple[float, float, float]  # by COMPLEXITIES
     l2_escalation: tuple[float, float, float]
     critical_phone_share: float
+    workaround_rate: tuple[float, float, float, float]  # by PRIORITIES
+    workaround_work: float
+    urgency_pace: tuple[float, float, float, float]  # by PRIORITIES
 
 
 @dataclass(frozen=True)
 class Workload:
     capacity: tuple[int, int, int, int]  # by TIERS
+    concurrent: tuple[int, int, int, int]  # by TIERS: tickets worked at once (queue servers)
     tickets_per_team_day: float
 
 
@@ -168,34 +176,56 @@ def default_toml_text() -> str:
     return resources.files("ticketlens.sources.generate").joinpath("desk.toml").read_text("utf-8")
 
 
-def load_config(config: str | Path | Mapping[str, Any] | DeskConfig | None = None) -> DeskConfig:
-    """The default desk overlaid with ``config`` (a TOML path, a mapping of the same shape, or
-    an already built ``DeskConfig``)."""
+def preset_toml_text(preset: str) -> str:
+    """The shipped desk preset ``preset`` (a partial desk TOML over the default desk)."""
+    if preset not in DESK_PRESETS:
+        raise ConfigError(f"unknown desk preset {preset!r}; presets are "
+                          f"{', '.join(DESK_PRESETS)}")
+    return resources.files("ticketlens.sources.generate").joinpath(
+        "presets", f"{preset}.toml").read_text("utf-8")
+
+
+def load_config(config: str | Path | Mapping[str, Any] | DeskConfig | None = None,
+                preset: str | None = None) -> DeskConfig:
+    """The default desk, overlaid with the shipped ``preset`` (``DESK_PRESETS``), then with
+    ``config`` (a TOML path, a mapping of the same shape, or an already built ``DeskConfig``,
+    which is taken as it is)."""
     if isinstance(config, DeskConfig):
         return config
-    defaults = tomllib.loads(default_toml_text())
+    base = tomllib.loads(default_toml_text())
+    where, sha = "desk.toml (default)", _sha(default_toml_text().encode())
+    if preset is not None:
+        text = preset_toml_text(preset)
+        where, sha = f"desk preset {preset}", _sha(text.encode())
+        base = _overlay(base, tomllib.loads(text), where)
     if config is None:
-        return _build(defaults, "desk.toml (default)", _sha(default_toml_text().encode()))
+        return _build(base, where, sha)
     if isinstance(config, Mapping):
         user, where, sha = dict(config), "config", ""
     else:
         path = Path(config)
         user, where = load_toml(path), str(path)
         sha = _sha(path.read_bytes())
+    return _build(_overlay(base, user, where), where, sha)
+
+
+def _overlay(base: dict[str, Any], user: dict[str, Any], where: str) -> dict[str, Any]:
+    """``user``'s keys over ``base``: a table replaces the same keys, [[technician]] blocks
+    replace the whole roster; unknown keys are errors."""
     reject_unknown_keys(user, _SECTIONS, f"{where}: top level")
     merged: dict[str, Any] = {}
     for section in _SECTIONS:
-        base, mine = defaults.get(section), user.get(section)
+        below, mine = base.get(section), user.get(section)
         if section in ("technician",):
-            merged[section] = mine if mine is not None else base
-        elif isinstance(base, dict) and isinstance(mine, dict):
-            reject_unknown_keys(mine, base, f"{where}: [{section}]")
-            merged[section] = {**base, **mine}
+            merged[section] = mine if mine is not None else below
+        elif isinstance(below, dict) and isinstance(mine, dict):
+            reject_unknown_keys(mine, below, f"{where}: [{section}]")
+            merged[section] = {**below, **mine}
         elif mine is not None:
             raise ConfigError(f"{where}: [{section}] must be a table of keys")
         else:
-            merged[section] = base
-    return _build(merged, where, sha)
+            merged[section] = below
+    return merged
 
 
 def _build(raw: dict[str, Any], where: str, sha: str) -> DeskConfig:
@@ -240,8 +270,13 @@ def _calendar(c: dict[str, Any], where: str) -> Calendar:
     if lo != hours.low or hi != hours.high or not 0 <= lo < hi <= 24:
         raise ConfigError(f"{where}: [calendar] business_hours = {c['business_hours']!r}: give two "
                           "whole hours [start, end] with 0 <= start < end <= 24, e.g. [9, 17]")
+    swing = c["weekly_swing"]
+    key = f"{where}: [calendar] weekly_swing"
+    if isinstance(swing, bool) or not isinstance(swing, int | float) or not 0 <= swing <= 2:
+        raise ConfigError(f"{key} = {swing!r}: give a number between 0 (every week alike) and 2")
     return Calendar((lo, hi), check.rate(c["business_hours_share"],
-                                         f"{where}: [calendar] business_hours_share"))
+                                         f"{where}: [calendar] business_hours_share"),
+                    float(swing))
 
 
 def _mix(m: dict[str, Any], where: str) -> Mix:
@@ -264,13 +299,9 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
         if f.type == "Span":
             values[f.name] = check.span(value, key, f.name)
         elif f.name in ("l1_escalation", "l2_escalation"):
-            if not isinstance(value, dict):
-                raise ConfigError(f"{key} must be a table {{ simple = .., medium = .., complex = .. }}")
-            reject_unknown_keys(value, COMPLEXITIES, key)
-            missing = [k for k in COMPLEXITIES if k not in value]
-            if missing:
-                raise ConfigError(f"{key}: missing {', '.join(missing)}; give a chance per complexity")
-            values[f.name] = tuple(check.rate(value[k], f"{key}.{k}") for k in COMPLEXITIES)
+            values[f.name] = _rates_by(value, COMPLEXITIES, "complexity", key)
+        elif f.name in ("workaround_rate", "urgency_pace"):
+            values[f.name] = _rates_by(value, PRIORITIES, "priority", key)
         elif f.name == "mismatch_escalation_boost":
             values[f.name] = check.positive(value, key)
         else:
@@ -278,23 +309,44 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
     return Patterns(**values)
 
 
-def _workload(wl: dict[str, Any], where: str) -> Workload:
-    cap = wl["capacity"]
-    cap_key = f"{where}: [workload] capacity"
-    if not isinstance(cap, dict):
-        raise ConfigError(f"{cap_key} must be a table {{ L1 = .., L2 = .., L3 = .., Manager = .. }}")
-    unknown = sorted(set(cap) - set(TIERS))
-    if unknown:
-        raise ConfigError(f"{cap_key}: unknown tier(s) {', '.join(unknown)}; tiers are "
-                          f"{', '.join(TIERS)}")
-    missing = [tier for tier in TIERS if tier not in cap]
+def _rates_by(value: Any, names: tuple[str, ...], what: str, key: str) -> tuple[float, ...]:
+    if not isinstance(value, dict):
+        listed = ", ".join(f"{n} = .." for n in names)
+        raise ConfigError(f"{key} must be a table {{ {listed} }}")
+    reject_unknown_keys(value, names, key)
+    missing = [k for k in names if k not in value]
     if missing:
-        raise ConfigError(f"{cap_key}: missing {', '.join(missing)}; give a capacity per tier")
+        raise ConfigError(f"{key}: missing {', '.join(missing)}; give a chance per {what}")
+    return tuple(check.rate(value[k], f"{key}.{k}") for k in names)
+
+
+def _workload(wl: dict[str, Any], where: str) -> Workload:
+    key = f"{where}: [workload] concurrent"
+    concurrent = _per_tier(wl["concurrent"], "concurrent", key)
+    for tier, value in zip(TIERS[:3], concurrent[:3], strict=True):
+        if value < 1:  # nobody of the tier could ever work a ticket: its queue never empties
+            raise ConfigError(f"{key}.{tier} = 0: every ticket reaching {tier} would wait "
+                              "forever; use 1 or more")
     return Workload(
-        capacity=tuple(check.count(cap[tier], "capacity", f"{cap_key}.{tier}") for tier in TIERS),
+        capacity=_per_tier(wl["capacity"], "capacity", f"{where}: [workload] capacity"),
+        concurrent=concurrent,
         tickets_per_team_day=check.positive(wl["tickets_per_team_day"],
                                             f"{where}: [workload] tickets_per_team_day"),
     )
+
+
+def _per_tier(table: Any, what: str, key: str) -> tuple[int, int, int, int]:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{key} must be a table {{ L1 = .., L2 = .., L3 = .., Manager = .. }}")
+    unknown = sorted(set(table) - set(TIERS))
+    if unknown:
+        raise ConfigError(f"{key}: unknown tier(s) {', '.join(unknown)}; tiers are "
+                          f"{', '.join(TIERS)}")
+    missing = [tier for tier in TIERS if tier not in table]
+    if missing:
+        raise ConfigError(f"{key}: missing {', '.join(missing)}; give a {what} per tier")
+    a, b, c, d = (check.count(table[tier], what, f"{key}.{tier}") for tier in TIERS)
+    return a, b, c, d
 
 
 def _systems(s: dict[str, Any], where: str) -> Systems:

@@ -88,7 +88,7 @@ DAY_SLOTS = ("parts_received", "hold_released", "closed", "closed_again", "close
 DECISIONS = (
     "vip", "creep", "creep_step", "await", "never", "esc1", "misroute", "misroute_pick", "esc3",
     "esc3b", "ping", "manager", "parts", "backorder", "hold", "weekend", "reopen", "zombie",
-    "extra", "gap1", "gap2", "balance1", "balance2",
+    "extra", "gap1", "gap2", "balance1", "balance2", "workaround",
 )
 _D = {name: i for i, name in enumerate(DECISIONS)}
 HARDWARE = CATEGORIES.index("Hardware")
@@ -125,6 +125,7 @@ class Journey:
     priority: np.ndarray  # (n, slots) int8 priority in force
     never_responds: np.ndarray  # (n,) bool: auto-closed after ghosting
     vip: np.ndarray       # (n,) bool
+    workaround: np.ndarray  # (n,) bool: service restored by a workaround
 
 
 def draw_span(span: Span, u: np.ndarray) -> np.ndarray:
@@ -171,12 +172,46 @@ class _Outcome(NamedTuple):
     weekend: np.ndarray      # weekend warrior: half the work in a weekend session
     resolver: np.ndarray     # roster member holding the ticket at Resolution Proposed
     proficiency: np.ndarray  # the resolver's proficiency in the ticket's category
+    workaround: np.ndarray   # service restored by a workaround (a share of the work)
+    in_force: np.ndarray     # (n, slots) priority in force after each slot
 
 
-def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessClock,
-            workload_l1: np.ndarray, workload_l2: np.ndarray) -> Journey:
-    """The journeys of one chunk. ``workload_l1``/``workload_l2`` hold the technician a ticket
-    is rebalanced to at the L1 assignment / L2 escalation, or -1 for none."""
+@dataclass(frozen=True)
+class Plan:
+    """One chunk's journeys before their times: which slots each ticket takes, who holds it
+    after each slot, and how long each slot takes on the ticket's clock. The queues
+    (``queues.py``) lengthen the slots where a ticket waits for a technician, then ``timed``
+    lays the times out."""
+
+    lay: _Layout
+    outcome: _Outcome
+    holder: np.ndarray    # (n, slots) int64 technician holding the ticket after each slot
+    seconds: np.ndarray   # (n, slots) int64 duration of each slot on the ticket's clock
+    creep: np.ndarray     # (n,) bool: priority raised after work started
+
+    @property
+    def critical(self) -> np.ndarray:
+        return self.lay.critical
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.lay.present
+
+    def priorities(self) -> np.ndarray:
+        """(n, slots) the priority in force after each slot."""
+        return _priorities(self.lay.d, self.creep)
+
+    def escalated_l2(self) -> np.ndarray:
+        return self.lay.present[:, S["escalated_l2"]]
+
+    def escalated_l3(self) -> np.ndarray:
+        return self.lay.present[:, S["escalated_l3"]]
+
+
+def plan(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessClock,
+         workload_l1: np.ndarray, workload_l2: np.ndarray) -> Plan:
+    """The journeys of one chunk, without their times. ``workload_l1``/``workload_l2`` hold
+    the technician a ticket is rebalanced to at the L1 assignment / L2 escalation, or -1."""
     p = config.patterns
     lay = _Layout.start(d, roster)
     vip, holder1, creep, never = _first_line(lay, p, roster, workload_l1)
@@ -191,11 +226,38 @@ def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessC
     proficiency = roster.proficiency[resolver, lay.cat]
     _rework(lay, p, roster, alive, resolver, proficiency)
 
-    outcome = _Outcome(vip, never, escalated, backorder, weekend, resolver, proficiency)
+    # Decided by the priority the ticket is worked at: one raised mid-flight is hurried too.
+    in_force = _priorities(d, creep)
+    workaround = d.u("workaround") < np.asarray(p.workaround_rate)[in_force[:, S["proposed"]]]
+    outcome = _Outcome(vip, never, escalated, backorder, weekend, resolver, proficiency,
+                       workaround, in_force)
     seconds = _slot_seconds(lay, outcome, config, roster, clock)
-    time = _times(d.created, lay.present, seconds, lay.critical, clock)
+    return Plan(lay, outcome, holder, seconds, creep)
+
+
+def timed(plan: Plan, clock: BusinessClock, seconds: np.ndarray | None = None,
+          rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+    """Slot times of ``plan``'s tickets ``rows`` with slot durations ``seconds`` (default:
+    the plan's own)."""
+    lay = plan.lay
+    seconds = plan.seconds if seconds is None else seconds
+    return _times(lay.d.created[rows], lay.present[rows], seconds[rows], lay.critical[rows],
+                  clock)
+
+
+def journey(plan: Plan, clock: BusinessClock, time: np.ndarray | None = None) -> Journey:
+    """The laid-out journeys, at slot times ``time`` (default: from the plan's durations)."""
+    lay = plan.lay
+    time = timed(plan, clock) if time is None else time
     _place_workload_reassignments(lay, time, clock)
-    return Journey(lay.present, time, holder.astype(np.int32), _priorities(d, creep), never, vip)
+    return Journey(lay.present, time, plan.holder.astype(np.int32), plan.priorities(),
+                   plan.outcome.never, plan.outcome.vip, plan.outcome.workaround)
+
+
+def lay_out(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessClock,
+            workload_l1: np.ndarray, workload_l2: np.ndarray) -> Journey:
+    """The journeys of one chunk as the tickets would go with nobody queueing."""
+    return journey(plan(d, config, roster, clock, workload_l1, workload_l2), clock)
 
 
 def _first_line(lay: _Layout, p: Patterns, roster: Roster, workload_l1: np.ndarray
@@ -335,10 +397,10 @@ def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
     minutes("user_responded", t.user_response_hours, HOUR)
     minutes("resume_user", t.work_start_minutes)
     minutes("escalated_l2", t.l1_to_l2_hours, HOUR)
+    minutes("escalated_l3", t.l2_to_l3_hours, HOUR)
     for slot in ("resume_l2", "reroute", "ping", "pong", "resume_l3", "escalated_manager",
                  "await_parts", "resume_parts", "on_hold", "resume_hold"):
         minutes(slot, t.handover_minutes)
-    minutes("escalated_l3", t.l2_to_l3_hours, HOUR)
     minutes("de_escalated", t.manager_hours, HOUR)
     day = np.where(critical, DAY, clock.day_seconds)
     dur[:, S["parts_received"]] = np.where(
@@ -347,7 +409,7 @@ def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
     dur[:, S["hold_released"]] = draw_span(t.hold_business_days, u[:, S["hold_released"]]) * day
     dur[:, S["weekend"]] = u[:, S["weekend"]] * 6 * HOUR
     # A weekend warrior does half the remaining work in the weekend session.
-    work = _work_hours(lay, o, t, roster, u[:, S["proposed"]])
+    work = _work_hours(lay, o, t, p, roster, u[:, S["proposed"]])
     dur[:, S["proposed"]] = np.where(o.weekend, 0.5, 1.0) * work * HOUR
     minutes("resolved", t.confirm_hours, HOUR)
     dur[:, S["closed"]] = np.where(
@@ -361,21 +423,31 @@ def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
     minutes("resume_zombie", t.work_start_minutes)
     minutes("resolved_zombie", t.resolution_simple_hours, HOUR)
     dur[:, S["closed_zombie"]] = draw_span(t.close_business_days, u[:, S["closed_zombie"]]) * day
+    pace = np.asarray(p.urgency_pace)[o.in_force]  # the desk hurries an urgent ticket along
+    for slot in _PACED_SLOTS:
+        dur[:, S[slot]] *= np.where(o.vip & (slot == "assigned"), 1.0, pace[:, S[slot]])
     # Every step takes at least a minute: times strictly increase within a ticket.
     return np.maximum(np.rint(dur), 60).astype(np.int64)
 
 
-def _work_hours(lay: _Layout, o: _Outcome, t: Timing, roster: Roster, u: np.ndarray
-                ) -> np.ndarray:
+# Steps where the desk, not the user or the work, sets the pace (``urgency_pace``).
+_PACED_SLOTS = ("assigned", "escalated_l2", "escalated_l3", "resume_l2", "reroute", "ping", "pong",
+                "resume_l3")
+
+
+def _work_hours(lay: _Layout, o: _Outcome, t: Timing, p: Patterns, roster: Roster,
+                u: np.ndarray) -> np.ndarray:
     """Hands-on hours to resolve: by complexity, more after an escalation, slower for a new
-    hire or outside the resolver's skills."""
+    hire or outside the resolver's skills. A workaround restores the service with a share of
+    the work, escalated or not (the harder permanent fix follows as problem management)."""
     cx = lay.cx
     base = np.select([cx == 0, cx == 1], [
         draw_span(t.resolution_simple_hours, u),
         draw_span(t.resolution_medium_hours, u)],
         draw_span(t.resolution_complex_hours, u))
     extra = np.where(o.escalated, 1.0 + draw_span(t.escalation_extra, lay.d.u("extra")), 1.0)
-    return base * extra * roster.ramp_up[o.resolver] / o.proficiency
+    share = np.where(o.workaround, p.workaround_work, extra)
+    return base * share * roster.ramp_up[o.resolver] / o.proficiency
 
 
 def _place_workload_reassignments(lay: _Layout, time: np.ndarray, clock: BusinessClock) -> None:

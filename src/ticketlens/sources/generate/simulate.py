@@ -31,8 +31,11 @@ from ticketlens.sources.generate.journey import (
     Journey,
     S,
     TicketDraws,
+    journey,
     lay_out,
+    plan,
 )
+from ticketlens.sources.generate.queues import DeskQueues, desk_queues, queue
 from ticketlens.sources.generate.roster import Roster, build_roster
 from ticketlens.sources.generate.texts import NOTE_POOL
 from ticketlens.sources.generate.workload import Intervals, holding_intervals, rebalance
@@ -93,15 +96,18 @@ def prepare(config: DeskConfig, chunk_tickets: int = CHUNK_TICKETS) -> Simulatio
 
 def run(sim: Simulation) -> Iterator[Chunk]:
     carried = Intervals()
+    desk = desk_queues(sim.config, sim.roster, sim.clock, sim.plan.first_day,
+                       sim.plan.first_day + sim.plan.days - 1)
     for index, days in enumerate(sim.plan.chunks):
         rng = np.random.Generator(np.random.PCG64(
             np.random.SeedSequence(sim.config.window.seed, spawn_key=(1, index))))
-        chunk, carried = _simulate_chunk(sim, index, days, rng, carried)
+        chunk, carried = _simulate_chunk(sim, index, days, rng, carried, desk)
         yield chunk
 
 
 def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
-                    rng: np.random.Generator, carried: Intervals) -> tuple[Chunk, Intervals]:
+                    rng: np.random.Generator, carried: Intervals, desk: DeskQueues
+                    ) -> tuple[Chunk, Intervals]:
     config, roster = sim.config, sim.roster
     piece = sim.plan.slices.get(index)
     arrivals = draw_arrivals(sim.plan, days, sim.clock, rng, piece)
@@ -125,8 +131,9 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     table_draws = rng.random((n, len(TABLE_DRAWS)))
     department = choose(config.mix.department, DEPARTMENTS, table_draws[:, 0])
 
-    # Workload balancing on the journeys as first laid out, then the final layout with the
-    # moves (a moved ticket's later steps depend on who holds it).
+    # Workload balancing on the journeys as first laid out, then the final plan with the
+    # moves (a moved ticket's later steps depend on who holds it), then the technicians'
+    # queues, which lengthen the steps where a ticket waits for its technician.
     nobody = np.full(n, -1, dtype=np.int64)
     args = (draws, config, roster, sim.clock)
     first_pass = lay_out(*args, nobody, nobody)
@@ -134,19 +141,20 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     to_l1 = rebalance(first_pass, S["assigned"], carried, roster, category, draws.u("balance1"))
     to_l2 = rebalance(first_pass, S["escalated_l2"], carried, roster, category,
                       draws.u("balance2"))
-    journey = lay_out(*args, to_l1, to_l2)
+    planned = plan(*args, to_l1, to_l2)
+    laid = journey(planned, sim.clock, queue(planned, desk, planned.priorities()))
 
     next_start = (sim.plan.first_day + days[1]) * DAY
     if piece is not None:  # a slice of a dense day: the next chunk starts with the next slice
         next_start = (sim.plan.first_day + days[0]) * DAY + piece.end
-    carried = (carried + holding_intervals(journey)[0]).still_open(next_start)
+    carried = (carried + holding_intervals(laid)[0]).still_open(next_start)
 
-    written = journey.present & (journey.time < sim.window_end)
+    written = laid.present & (laid.time < sim.window_end)
     rows, cols = np.nonzero(written)
     group = _NOTE_GROUPS[cols]
-    group = np.where((cols == S["closed"]) & journey.never_responds[rows],
+    group = np.where((cols == S["closed"]) & laid.never_responds[rows],
                      NOTE_POOL.group("closed_auto"), group)
-    group = np.where((cols == S["assigned"]) & journey.vip[rows],
+    group = np.where((cols == S["assigned"]) & laid.vip[rows],
                      NOTE_POOL.group("assigned_vip"), group)
     notes = NOTE_POOL.pick(group, draws.category[rows].astype(np.int64), note_u[rows, cols])
     chunk = Chunk(
@@ -155,12 +163,12 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
         draws=draws,
         department=department,
         table_draws=table_draws,
-        journey=journey,
+        journey=laid,
         event_ticket=rows.astype(np.int64),
         event_slot=cols.astype(np.int64),
-        event_time=journey.time[rows, cols],
-        event_holder=journey.holder[rows, cols],
-        event_priority=journey.priority[rows, cols],
+        event_time=laid.time[rows, cols],
+        event_holder=laid.holder[rows, cols],
+        event_priority=laid.priority[rows, cols],
         event_note=notes,
     )
     return chunk, carried

@@ -44,7 +44,8 @@ _ROOT_CAUSE_MIX = np.array([
     [0.05, 0.00, 0.55, 0.35, 0.00, 0.00, 0.05, 0.00],  # Access
     [0.20, 0.55, 0.00, 0.15, 0.05, 0.00, 0.00, 0.05],  # Performance
 ])
-FIX_TYPES = Weights(("Permanent", "Patch", "Workaround"), (0.60, 0.25, 0.15))
+FIX_TYPES = ("Permanent", "Patch", "Workaround")
+_LASTING_FIXES = Weights(("Permanent", "Patch"), (0.70, 0.30))
 REGIONS = Weights(("North America", "Latin America", "Europe", "Middle East & Africa",
                    "Asia Pacific"), (0.35, 0.10, 0.30, 0.10, 0.15))
 # Transaction-failure tickets: categories that can fail transactions, and per system the
@@ -219,14 +220,16 @@ def ownership_table(sim: Simulation, chunk: Chunk, facts: TicketFacts) -> pa.Tab
     cumulative = np.cumsum(_ROOT_CAUSE_MIX, axis=1)[category]
     root = (cumulative <= chunk.table_u("root_cause")[:, None]).sum(axis=1)
     root = np.minimum(root, len(ROOT_CAUSES) - 1)
-    fix = choose(FIX_TYPES, FIX_TYPES.names, chunk.table_u("fix_type"))
+    # A ticket resolved by a workaround says so; the others were fixed for good or patched.
+    fix = np.where(chunk.journey.workaround, FIX_TYPES.index("Workaround"),
+                   choose(_LASTING_FIXES, FIX_TYPES, chunk.table_u("fix_type")))
     unknown = ~facts.resolved  # no resolution yet: the cause and the fix are not known
     return pa.Table.from_arrays([
         facts.ids,
         _dict(team, teams, mask=nobody),
         _dict(np.maximum(facts.holder, 0), roster.names, mask=nobody),
         _dict(root, ROOT_CAUSES, mask=unknown),
-        _dict(fix, FIX_TYPES.names, mask=unknown),
+        _dict(fix, FIX_TYPES, mask=unknown),
         pa.array(facts.reopened),
     ], schema=OWNERSHIP_SCHEMA)
 
