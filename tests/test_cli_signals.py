@@ -67,7 +67,7 @@ def test_ctrl_c_during_ingest_prints_interrupted_and_leaves_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # no workspace, no temp file
     assert sorted(p.name for p in desk.iterdir()) == sorted(
         ["business_impact.csv", "events.csv", "manifest.json", "ownership.csv",
-         "sla_metrics.csv", "tickets.csv"])
+         "sla-policy.toml", "sla_metrics.csv", "tickets.csv"])
 
 
 def test_ctrl_c_leaves_an_existing_workspace_as_it_was(desk: Path, tmp_path: Path,

@@ -185,7 +185,9 @@ def test_cli_generates_and_reports_json(tmp_path) -> None:
     assert (report["start"], report["end"]) == ("2024-02-01", "2024-02-29")
     assert sorted(p.name for p in out.iterdir()) == sorted(
         [f"{t}.{f}" for t in ("events", "tickets", "sla_metrics", "ownership", "business_impact")
-         for f in ("csv", "parquet")] + ["manifest.json"])
+         for f in ("csv", "parquet")] + ["manifest.json", "sla-policy.toml"])
+    assert report["sla_policy"] == {"name": "generated-desk",
+                                    "file": str(out / "sla-policy.toml")}
     same = CliRunner().invoke(cli, ["generate", "--out", str(tmp_path / "again"), "--tickets",
                                     "150", "--seed", "9", "--start", "2024-02-01", "--end",
                                     "2024-02-29", "--format", "csv,parquet"])

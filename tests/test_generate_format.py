@@ -131,8 +131,10 @@ def test_same_seed_and_config_give_byte_identical_files(tmp_path) -> None:
     b = ticketlens.generate(tmp_path / "b", **kwargs)
     c = ticketlens.generate(tmp_path / "c", **(kwargs | {"seed": 100}))
     assert _digests(a.out) == _digests(b.out)
-    assert len(_digests(a.out)) == 11
+    assert len(_digests(a.out)) == 12  # 5 tables x 2 formats, manifest, SLA policy
     assert _digests(a.out)["events.csv"] != _digests(c.out)["events.csv"]
+    # the SLA policy depends on the desk's calendar, not on the seed
+    assert _digests(a.out)["sla-policy.toml"] == _digests(c.out)["sla-policy.toml"]
 
 
 def test_output_replaces_an_earlier_desk_but_refuses_other_folders(tmp_path) -> None:

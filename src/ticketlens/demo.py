@@ -98,8 +98,8 @@ def demo(
     generated = generate(desk, tickets=tickets, seed=seed, formats=("csv", "parquet"),
                          progress=progress)
     summary = ingest([desk], db=db, progress=progress)
-    # The demo shows the standard service-management policy (business hours, pauses; the
-    # README's figures), not the desk's own wall-clock preset `sla` would pick by default.
+    # The demo shows the standard preset (the README's figures), not the desk's own policy
+    # `sla` would pick by default (the same definitions on the desk's 09:00-17:00 hours).
     sla(db, policy=DEMO_POLICY, progress=progress)
     report = kpi(db, out=out / "kpi", progress=progress)
     every_variant = mine.variants(db)  # ranked, most common first

@@ -40,8 +40,9 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
     """Generate a realistic synthetic IT service desk, mess included.
 
     Writes events.csv (the event log), tickets, sla_metrics, ownership and business_impact
-    (CSV, and Parquet with --format csv,parquet) and manifest.json into --out. Everything is
-    written to a temporary folder first and moved into place at the end.
+    (CSV, and Parquet with --format csv,parquet), manifest.json and sla-policy.toml (the SLA
+    policy sla_metrics was measured with, `ticketlens sla`'s default on the desk) into --out.
+    Everything is written to a temporary folder first and moved into place at the end.
 
     \b
     Examples:
@@ -68,7 +69,9 @@ def generate_command(out: str | None, tickets: int | None, start, end, seed: int
         click.echo(json.dumps({
             "out": str(result.out), "seed": result.seed, "start": str(result.start),
             "end": str(result.end), "teams": result.teams, "technicians": result.technicians,
-            "row_counts": result.row_counts, "files": [str(p) for p in result.files]}, indent=2))
+            "row_counts": result.row_counts, "files": [str(p) for p in result.files],
+            "sla_policy": {"name": result.sla_policy, "file": str(result.sla_policy_file)}},
+            indent=2))
         return
     _print_summary(result)
 
@@ -91,3 +94,6 @@ def _print_summary(result) -> None:
     console.print(esc(f"window {result.start} to {result.end} (inclusive), seed {result.seed}, "
                       f"{result.technicians} technicians in {result.teams} team(s); "
                       f"details in {result.manifest}"))
+    console.print(esc(f"sla_metrics measured with SLA policy {result.sla_policy} "
+                      f"({result.sla_policy_file.name}; `ticketlens sla` uses it on an ingest of this "
+                      "desk)"))

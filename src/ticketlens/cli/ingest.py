@@ -219,7 +219,7 @@ def _print_info(data: WorkspaceInfo) -> None:
                         f"{s['rows_quarantined']:,}", f"{s['events']:,}", f"{s['cases']:,}",
                         esc(s["tz"]))
     console.print(sources)
-    console.print("SLA preset (sla/kpi without --policy): " + esc("; ".join(
+    console.print("SLA policy (sla/kpi without --policy): " + esc("; ".join(
         f"#{s['source_id']} {s['sla_preset']}" for s in data.sources)), highlight=False)
     for title, rows, unit in (("activities", data.activities, "events"),
                               ("case attributes", data.case_attributes, "tickets"),

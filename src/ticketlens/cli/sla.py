@@ -18,8 +18,9 @@ from ticketlens.core.progress import progress_wanted
 
 POLICY_HELP = ("SLA policy: a preset name (standard, compact, generated-desk, servicenow, helpdesk; see "
                "--list-policies) or a TOML file. Default: the one the workspace's facts were "
-               "computed with when chosen with --policy, else the source's own preset "
-               "('standard', flagged as assumed, for a source without one).")
+               "computed with when chosen with --policy, else the source's own preset (a "
+               "generated desk: its sla-policy.toml; 'standard', flagged as assumed, for a "
+               "source without one).")
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,7 +51,8 @@ def _utc(moment: datetime | None) -> datetime | None:
 @click.option("--policy", help=POLICY_HELP)
 @click.option("--as-of", "as_of", type=Instant(),
               help="Measure open clocks up to this instant (UTC unless it has an offset); "
-                   "later events are ignored. Default: the log's last event.")
+                   "later events are ignored. Default: the log's last event, or a generated "
+                   "desk's window end (when its sla_metrics were measured).")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Also write the facts to this .parquet or .csv file.")
 @click.option("--list-policies", is_flag=True, expose_value=False, is_eager=True,
@@ -77,8 +79,6 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
                 progress=progress_wanted())
     if out:
         _write_facts(facts, out)
-        if not as_json:  # JSON says it in "written"
-            click.echo(f"wrote {out}")
     attrs = facts.attrs
     if as_json:
         payload = {k: attrs[k] for k in ("policy", "policy_line", "targets_assumed",
@@ -92,6 +92,8 @@ def sla_command(ctx: click.Context, db: str, policy: str | None, as_of: datetime
         click.echo(json.dumps(payload, indent=2))
         return
     _print_sla(facts, db)
+    if out:  # after the report: its first line is the policy line (JSON: "written")
+        click.echo(f"wrote {out}")
 
 
 def _options_follow_the_subcommand(ctx: click.Context) -> None:

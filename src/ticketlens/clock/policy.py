@@ -18,6 +18,7 @@ unknown zones and countries are ``ConfigError`` naming the key.
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Mapping
 from importlib.resources import files
 from pathlib import Path
@@ -48,8 +49,8 @@ from ticketlens.core.schema import PRIORITIES
 __all__ = [
     "ALWAYS", "DEFAULT_PRESET", "MAX_WAITS", "SECONDS_PER_DAY", "WEEKDAYS", "Calendar",
     "Lifecycle", "Metric", "Policy", "PriorityChangeMode", "ReopenMode", "Target", "Wait",
-    "bind_policy", "load_policy", "parse_policy", "policy_from_json", "policy_json",
-    "preset_names", "preset_path",
+    "bind_policy", "load_policy", "parse_policy", "policy_from_json", "policy_from_toml",
+    "policy_json", "preset_names", "preset_path",
 ]
 
 # --- loading --------------------------------------------------------------------------------
@@ -89,6 +90,16 @@ def load_policy(policy: str | Path | Policy | None = None,
             "nor an existing TOML file"
         )
     return parse_policy(load_toml(path), origin=str(path))
+
+
+def policy_from_toml(text: str, origin: str) -> Policy:
+    """A validated policy from TOML text (a policy kept as text: a generated desk's
+    ``sla-policy.toml`` in the workspace); errors name ``origin``."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{origin}: not valid TOML: {exc}") from None
+    return parse_policy(raw, origin=origin)
 
 
 _TOP_KEYS = ("name", "description", "timezone", "warn_at", "calendar", "priorities",

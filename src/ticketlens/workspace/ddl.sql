@@ -131,9 +131,15 @@ CREATE TABLE IF NOT EXISTS lifecycle_settings (
 
 -- One row per source: the shipped SLA preset its own definitions are (servicenow, helpdesk,
 -- generated-desk), NULL when it has none (sla/kpi then assume the standard preset and say
--- so), and what said so (its mapping, or the built-in roles its activities matched).
+-- so), and what said so (its mapping, the built-in roles its activities matched, or the policy
+-- file it brought). policy_toml: the text of the source's own policy file when it brought one
+-- (a generated desk's sla-policy.toml: the preset on the desk's hours), kept so the workspace
+-- needs no file; sla/kpi then use it rather than the preset.
 CREATE TABLE IF NOT EXISTS source_policies (
-    source_id  INTEGER NOT NULL,
-    preset     VARCHAR,
-    origin     VARCHAR NOT NULL
+    source_id    INTEGER NOT NULL,
+    preset       VARCHAR,
+    origin       VARCHAR NOT NULL,
+    policy_toml  VARCHAR
 );
+-- a workspace of an older ticketlens gets the column (idempotent)
+ALTER TABLE source_policies ADD COLUMN IF NOT EXISTS policy_toml VARCHAR;

@@ -34,7 +34,7 @@ from ticketlens.workspace.connection import (
     create_views,
     refresh_event_index,
 )
-from ticketlens.workspace.sql import load_sql
+from ticketlens.workspace.sql import load_sql, tables_exist
 
 CREATED = Activity.CREATED.value  # activity of creation events taken from a recorded attribute
 KINDS = ("activity", "priority", "person", "category", "department")
@@ -69,13 +69,27 @@ def to_us(moment: datetime) -> int:
 
 
 def default_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The log's last event, the default as-of instant."""
+    """The default as-of instant: the log's last event, or the instant a source says it was
+    observed until when that is later (``sources.details.observed_until``: a generated desk's
+    window end, from its manifest). An export is taken some time after its last event; where
+    the source states when, open clocks run to then — the instant a generated desk's
+    ``sla_metrics`` were measured at, so ``sla``'s default verdicts are its verdicts. None
+    without events."""
     last = con.execute('SELECT max("timestamp") FROM events').fetchall()[0][0]
-    return None if last is None else last.astimezone(UTC)
+    if last is None:
+        return None
+    if tables_exist(con, "sources"):
+        observed = con.execute(
+            "SELECT max(TRY_CAST(details->>'observed_until' AS TIMESTAMPTZ)) FROM sources "
+            "WHERE source_id IN (SELECT DISTINCT source_id FROM events)").fetchall()[0][0]
+        if observed is not None and observed > last:
+            last = observed
+    return last.astimezone(UTC)
 
 
 def as_of_instant(con: duckdb.DuckDBPyConnection, as_of: datetime | None) -> datetime:
-    """``as_of`` as an aware UTC instant (naive means UTC), default the log's last event."""
+    """``as_of`` as an aware UTC instant (naive means UTC), default ``default_as_of``: the
+    log's last event, or a later instant its sources say they were observed until."""
     if as_of is not None:
         return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
     last = default_as_of(con)

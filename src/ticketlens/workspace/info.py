@@ -9,11 +9,11 @@ from typing import Any
 
 import duckdb
 
-from ticketlens.clock.policy import DEFAULT_PRESET
 from ticketlens.core.jsonable import jsonable
 from ticketlens.core.schema import WORKSPACE_SCHEMA_VERSION
 from ticketlens.workspace.roster import roster_summary
-from ticketlens.workspace.sql import load_sql, tables_exist
+from ticketlens.workspace.source_policy import SourcePolicy
+from ticketlens.workspace.sql import has_column, load_sql, tables_exist
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,11 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
     totals = con.execute(load_sql(__name__, "info.sql")).fetchall()[0]
     assert totals is not None
     sources = []
-    presets = {source_id: preset or f"{DEFAULT_PRESET} (assumed)" for source_id, preset in (
-        con.execute("SELECT source_id, preset FROM source_policies").fetchall()
+    text = "policy_toml" if tables_exist(con, "source_policies") and has_column(
+        con, "source_policies", "policy_toml") else "NULL"
+    presets = {source_id: SourcePolicy(f"source #{source_id}", preset, toml, origin).describe()
+               for source_id, preset, toml, origin in (
+        con.execute(f"SELECT source_id, preset, {text}, origin FROM source_policies").fetchall()
         if tables_exist(con, "source_policies") else [])}
     for row in con.execute(
         "SELECT source_id, name, format, path, sha256, tz, ingested_at, rows_read, rows_loaded, "
@@ -69,7 +72,7 @@ def workspace_info(con: duckdb.DuckDBPyConnection, db: str) -> WorkspaceInfo:
             "events": events[0], "cases": events[1],
             "timestamp_format": details.get("timestamp_format"),
             # the SLA preset sla/kpi use for it (workspace/source_policy.py)
-            "sla_preset": presets.get(row[0], f"{DEFAULT_PRESET} (assumed)"),
+            "sla_preset": presets.get(row[0], SourcePolicy(row[1], None).describe()),
         })
     activities = con.execute(
         "SELECT activity, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()

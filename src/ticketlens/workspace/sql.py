@@ -66,6 +66,14 @@ def tables_exist(con: duckdb.DuckDBPyConnection, *names: str) -> bool:
     return found == len(set(names))
 
 
+def has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
+    """Whether ``table`` has ``column``: a workspace of an older ticketlens opened read-only
+    lacks the columns added since."""
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = $t "
+        "AND column_name = $c", {"t": table, "c": column}).fetchall()[0][0])
+
+
 def is_identifier(name: str) -> bool:
     """Whether ``name`` is a plain lower-case SQL identifier (letters, digits, ``_``), safe to
     put into SQL text unquoted."""
@@ -85,5 +93,5 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-__all__ = ["Params", "check_identifier", "is_identifier", "load_sql", "quote_ident", "run",
-           "run_script"]
+__all__ = ["Params", "check_identifier", "has_column", "is_identifier", "load_sql", "quote_ident",
+           "run", "run_script"]

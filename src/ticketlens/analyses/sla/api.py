@@ -36,12 +36,14 @@ def sla(
     """Compute one row of SLA facts per ticket, store it as ``sla_facts``, and return it.
 
     ``db``: a workspace path, or an open ``Workspace`` (or DuckDB connection), left open.
-    ``policy``: a preset name (``standard``, ``compact``, ``servicenow``, ``helpdesk``), a TOML
-    file, or a loaded ``Policy``; default: the one the workspace's facts were last computed
-    with when it was chosen, else the source's own preset (``standard``, flagged as assumed,
-    for a source without one; several sources with different presets: ``ConfigError``
-    asking for one — ``workspace.source_policy``). ``as_of``: the instant open clocks are
-    measured to (default: the log's last event; naive means UTC); events after it are ignored.
+    ``policy``: a preset name (``standard``, ``compact``, ``generated-desk``, ``servicenow``,
+    ``helpdesk``), a TOML file, or a loaded ``Policy``; default: the one the workspace's facts
+    were last computed with when it was chosen, else the source's own policy (its preset, or
+    the ``sla-policy.toml`` a generated desk brought; ``standard``, flagged as assumed, for a
+    source without one; several sources with different policies: ``ConfigError`` asking for
+    one — ``workspace.source_policy``). ``as_of``: the instant open clocks are measured to
+    (default: the log's last event, or a generated desk's window end — when its sla_metrics
+    were measured — if later; naive means UTC); events after it are ignored.
 
     Returns a pandas DataFrame (columns in docs/sla.md). ``result.attrs["summary"]`` holds the
     per-metric summary also stored as ``sla_summary``, ``attrs["unknown_activities"]`` /

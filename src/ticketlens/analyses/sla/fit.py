@@ -24,6 +24,7 @@ from ticketlens.analyses.sla.fit_rules import METRIC, Rule
 from ticketlens.clock.facts import StagedEvents
 from ticketlens.clock.facts import metric_facts as clock_facts
 from ticketlens.clock.policy import Policy, load_policy, parse_policy
+from ticketlens.clock.policy_toml import toml_text
 from ticketlens.core.errors import AnalysisError, ConfigError
 from ticketlens.core.files import atomic_file
 from ticketlens.core.lifecycle import ActivityRoles
@@ -301,7 +302,7 @@ def _result(ev: _Evaluator, start: Policy, best: _Scored,
     missed = _disagreements(ev, start_table)
     header = _header(ev, start, best, baseline, path, disagreements, missed)
     policy = parse_policy(doc, origin=name, roles=ev.roles)
-    return PolicyFit(policy=policy, toml=rules.toml_text(doc, header), rule=best.rule,
+    return PolicyFit(policy=policy, toml=toml_text(doc, header), rule=best.rule,
                      targets=best.targets, start_policy=start.name, split=ev.split,
                      fitted={"fit": fit, "held_out": held},
                      baseline={"fit": baseline[0], "held_out": baseline[1]}, path=path,

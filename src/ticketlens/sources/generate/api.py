@@ -21,6 +21,7 @@ from ticketlens.core.schema import (
 )
 from ticketlens.sources.generate.config import DeskConfig, load_config
 from ticketlens.sources.generate.simulate import Simulation, prepare, run
+from ticketlens.sources.generate.sla_policy import POLICY_FILE, PRESET, DeskPolicy, desk_policy
 from ticketlens.sources.generate.sla_table import SLA_METRICS_SCHEMA, sla_metrics
 from ticketlens.sources.generate.tables import (
     BUSINESS_IMPACT_SCHEMA,
@@ -59,10 +60,15 @@ class GenerateResult:
     teams: int = 1
     technicians: int = 0
     files: tuple[Path, ...] = field(default_factory=tuple)
+    sla_policy: str = ""  # the name of the SLA policy sla_metrics used (file POLICY_FILE)
 
     @property
     def manifest(self) -> Path:
         return self.out / "manifest.json"
+
+    @property
+    def sla_policy_file(self) -> Path:
+        return self.out / POLICY_FILE
 
 
 def generate(
@@ -86,29 +92,34 @@ def generate(
     load). ``formats`` is any of "csv" and
     "parquet". The same seed and configuration give byte-identical files. Everything is written
     to a temporary folder first and moved to ``out`` at the end; an earlier generated desk in
-    ``out`` is replaced, any other non-empty folder is refused.
+    ``out`` is replaced, any other non-empty folder is refused. ``sla_metrics`` is measured
+    with the desk's SLA policy (``sla_policy.desk_policy``), written as ``sla-policy.toml``
+    and named in the manifest.
     """
     formats = _formats(formats)
     desk = load_config(config, preset).with_overrides(tickets=tickets, start=start, end=end, seed=seed)
     out = Path(out)
     check_space(out, desk.window.tickets, formats)
     sim = prepare(desk)
+    policy = desk_policy(desk)
     with StagedFolder(out, check=check_destination) as staged:
         sinks = {name: TableSink(staged.path, name, _SCHEMAS[name], formats,
                                  quoting=_quoting(sim) if name == "events" else "needed")
                  for name in TABLES}
         try:
-            _write_chunks(sim, sinks, progress)
+            _write_chunks(sim, policy, sinks, progress)
         finally:
             for sink in sinks.values():
                 sink.close()
         counts = {name: sinks[name].rows for name in TABLES}
-        write_manifest(staged.path, _manifest(sim, formats, counts, preset))
+        (staged.path / POLICY_FILE).write_text(policy.toml, encoding="utf-8")
+        write_manifest(staged.path, _manifest(sim, policy, formats, counts, preset))
         staged.commit()
     files = tuple(out / f"{name}.{fmt}" for name in TABLES for fmt in formats)
     return GenerateResult(out=out, row_counts=counts, seed=desk.window.seed,
                           start=desk.window.start, end=desk.window.end, teams=sim.roster.teams,
-                          technicians=len(sim.roster.names), files=files)
+                          technicians=len(sim.roster.names), files=files,
+                          sla_policy=policy.policy.name)
 
 
 def _quoting(sim: Simulation) -> str:
@@ -120,8 +131,9 @@ def _quoting(sim: Simulation) -> str:
     return "needed" if special else "none"
 
 
-def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) -> None:
-    as_of = datetime(1970, 1, 1) + timedelta(seconds=sim.window_end)
+def _write_chunks(sim: Simulation, policy: DeskPolicy, sinks: dict[str, TableSink],
+                  progress: bool) -> None:
+    as_of = _window_end(sim)
     next_event = 1
     with Display(progress) as display:
         advance = display.task("generating tickets", sim.config.window.tickets,
@@ -135,10 +147,18 @@ def _write_chunks(sim: Simulation, sinks: dict[str, TableSink], progress: bool) 
             tickets = tickets_table(sim, chunk, facts)
             sinks["events"].write(events)
             sinks["tickets"].write(tickets)
-            sinks["sla_metrics"].write(sla_metrics(events, tickets, as_of=as_of))
+            sinks["sla_metrics"].write(sla_metrics(events, tickets, as_of=as_of,
+                                                   policy=policy.policy,
+                                                   timezone=sim.config.window.timezone))
             sinks["ownership"].write(ownership_table(sim, chunk, facts))
             sinks["business_impact"].write(business_impact_table(sim, chunk, facts, tickets))
             advance(chunk.tickets)
+
+
+def _window_end(sim: Simulation) -> datetime:
+    """The naive instant the window ends (midnight after its last day): nothing later is
+    written, and open tickets' SLA clocks run until it."""
+    return datetime(1970, 1, 1) + timedelta(seconds=sim.window_end)
 
 
 def _formats(formats: Sequence[str] | str) -> tuple[str, ...]:
@@ -151,8 +171,8 @@ def _formats(formats: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(f for f in FORMATS if f in chosen)
 
 
-def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int],
-              preset: str | None) -> dict[str, Any]:
+def _manifest(sim: Simulation, policy: DeskPolicy, formats: tuple[str, ...],
+              counts: dict[str, int], preset: str | None) -> dict[str, Any]:
     from ticketlens.core.version import VERSION
 
     desk = sim.config
@@ -177,6 +197,10 @@ def _manifest(sim: Simulation, formats: tuple[str, ...], counts: dict[str, int],
         "files": {name: [f"{name}.{fmt}" for fmt in formats] for name in TABLES},
         "row_counts": counts,
         "preset": preset,
+        # what sla_metrics was measured with; ingest keeps the file, `ticketlens sla` uses both
+        "sla_policy": {"name": policy.policy.name, "file": POLICY_FILE,
+                       "preset": PRESET, "fingerprint": policy.policy.fingerprint,
+                       "as_of": _window_end(sim).strftime("%Y-%m-%d %H:%M:%S")},
         "config_source": Path(desk.source).name if desk.source else "",
         "config_sha256": desk.source_sha256,
         "config": desk.to_dict() | {"source": None, "source_sha256": None},

@@ -36,7 +36,7 @@ from ticketlens.sources.ingest.read_events import desk_sha256, resolve_tz, stage
 from ticketlens.sources.ingest.read_servicenow import stage_servicenow
 from ticketlens.sources.ingest.read_tickets import stage_ticket_table
 from ticketlens.sources.ingest.read_xes import stage_xes
-from ticketlens.sources.ingest.roles import load_roles, source_preset, store_source_roles
+from ticketlens.sources.ingest.roles import load_roles, source_policy, store_source_roles
 from ticketlens.sources.ingest.scan import FileScan, drop_utf8_copies, scan_file, sha256_of
 from ticketlens.sources.ingest.stage import ReadOptions, Staged
 from ticketlens.sources.ingest.summary import IngestSummary, SourceSummary
@@ -281,9 +281,9 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
                   load_one: Callable[[Detection], SourceSummary],
                   user_roles: ActivityRoles | None) -> list[SourceSummary]:
     """Load each detected source (``load_one(detection)``) and record the roles of its
-    activities and the SLA preset it implies; an unchanged source keeps its roles unless the
-    user passed new ones (and gets its preset recorded if a workspace of an older ticketlens
-    lacks it)."""
+    activities and the SLA policy it implies (its preset; a generated desk's own policy file,
+    kept as text); an unchanged source keeps its roles unless the user passed new ones (and
+    gets its policy recorded if a workspace of an older ticketlens lacks it)."""
     summaries = []
     for detection in detections:
         summary = load_one(detection)
@@ -296,7 +296,7 @@ def _load_sources(con: duckdb.DuckDBPyConnection, detections: list[Detection],
             roles = read_roles(con, summary.source_id)
         else:
             continue
-        write_source_preset(con, summary.source_id, *source_preset(detection.mapping, roles))
+        write_source_preset(con, summary.source_id, *source_policy(detection, roles))
     return summaries
 
 

@@ -6,6 +6,12 @@ desk's ``manifest.json`` records. Ingesting the *folder* also attaches the linke
 ticket-level columns (tickets, sla_metrics, ownership, business_impact) as case attributes,
 ``assigned_team`` under the shared name ``team``; a column name used by two tables is
 prefixed by its table (``sla_metrics.priority``).
+
+The manifest also says what the desk's ``sla_metrics`` were measured with, and ingest keeps
+both so ``ticketlens sla`` measures the same way by default: the SLA policy file it names
+(``sla_policy.file``, kept as text in ``source_policies``: ``desk_policy``) and the window's end,
+the instant the desk was observed until (``sources.details.observed_until``:
+``workspace.events.default_as_of``).
 """
 
 from __future__ import annotations
@@ -14,11 +20,13 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from ticketlens.clock.policy import policy_from_toml
 from ticketlens.core.errors import ConfigError, InputError
 from ticketlens.core.schema import ACTIVITIES, CASE, CASE_ATTR_TEAM, TIMESTAMP_FORMAT
 from ticketlens.sources.ingest.csvfile import RawTable, read_delimited
@@ -60,18 +68,25 @@ def desk_sha256(path: Path) -> str:
     parts = [f"events:{sha256_of(events)}"]
     if manifest is not None:
         parts.append(f"manifest:{sha256_of(manifest)}")
+        policy = _policy_file(manifest)
+        if policy is not None:
+            parts.append(f"sla_policy:{sha256_of(policy)}")
     parts.extend(f"{name}:{sha256_of(file)}" for name, file in sorted(linked.items()))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest() if path.is_dir() else \
         sha256_of(events)
 
 
+def _manifest(manifest: Path) -> Any:
+    try:
+        return json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{manifest}: not readable JSON: {exc}") from None
+
+
 def manifest_tz(manifest: Path | None) -> str | None:
     if manifest is None:
         return None
-    try:
-        data: Any = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{manifest}: not readable JSON: {exc}") from None
+    data = _manifest(manifest)
     for key in TZ_KEYS:
         if isinstance(data, dict) and isinstance(data.get(key), str):
             return data[key]
@@ -90,6 +105,55 @@ def resolve_tz(path: Path, requested: str | None) -> tuple[str, str]:
     if declared:
         return declared, "manifest.json"
     return requested or "UTC", "--tz" if requested else "default"
+
+
+def _policy_file(manifest: Path) -> Path | None:
+    """The SLA policy file the manifest names (``sla_policy.file``), None for a desk of an
+    older ticketlens; a named file that is missing is an error (its sla_metrics would be
+    unexplained)."""
+    data = _manifest(manifest)
+    entry = data.get("sla_policy") if isinstance(data, dict) else None
+    name = entry.get("file") if isinstance(entry, dict) else None
+    if not isinstance(name, str) or not name:
+        return None
+    path = manifest.parent / name
+    if Path(name).name != name or not path.is_file():
+        raise InputError(f"{manifest}: sla_policy.file {name!r} is not a file beside it; "
+                         "regenerate the desk, or restore the file")
+    return path
+
+
+def desk_policy(path: Path) -> tuple[str, str] | None:
+    """(file name, TOML text) of the SLA policy a desk's manifest names, checked to be a
+    valid policy; None when there is none (a lone events file, a desk of an older ticketlens:
+    its mapping's preset applies)."""
+    _, manifest, _ = desk_files(path)
+    policy = _policy_file(manifest) if manifest is not None else None
+    if policy is None:
+        return None
+    try:
+        text = policy.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{policy}: not readable as UTF-8 text: {exc}") from None
+    policy_from_toml(text, origin=str(policy))  # a broken file is refused now, not at `sla`
+    return policy.name, text
+
+
+def observed_until(con: duckdb.DuckDBPyConnection, path: Path, tz: str) -> str | None:
+    """The instant the desk was observed until, ISO 8601 UTC: the midnight after its window's
+    last day (manifest ``window.end``, inclusive) in ``tz``; nothing later was written, and
+    its sla_metrics ran open tickets' clocks to it. None without a manifest window."""
+    _, manifest, _ = desk_files(path)
+    data = _manifest(manifest) if manifest is not None else None
+    window = data.get("window") if isinstance(data, dict) else None
+    try:
+        end = date.fromisoformat(window["end"])  # type: ignore[index]
+    except (TypeError, KeyError, ValueError):
+        return None
+    # DuckDB reads the naive instant in the zone, as it reads the desk's timestamps
+    moment = con.execute("SELECT timezone($tz, $t::TIMESTAMP)",
+                         {"tz": tz, "t": end + timedelta(days=1)}).fetchall()[0][0]
+    return moment.astimezone(UTC).isoformat()
 
 
 def _read(con: duckdb.DuckDBPyConnection, path: Path, name: str, options: ReadOptions,
@@ -137,6 +201,7 @@ def stage_desk(
         staged.details["linked_tables"] = _attach_linked(con, linked, options)
     if manifest is not None:
         staged.details["technicians"] = _stage_roster(con, manifest)
+        staged.details["observed_until"] = observed_until(con, path, options.tz)
     return staged
 
 

@@ -19,8 +19,10 @@ from ticketlens.core.lifecycle import (
     parse_roles,
     with_origin,
 )
+from ticketlens.sources.ingest.detect import Detection
 from ticketlens.sources.ingest.mapping import Mapping as Mapping_
 from ticketlens.sources.ingest.mapping import all_builtins
+from ticketlens.sources.ingest.read_events import desk_policy
 from ticketlens.workspace.roles import write_roles
 
 
@@ -66,6 +68,16 @@ def source_preset(mapping: Mapping_ | None, roles: ActivityRoles) -> tuple[str |
         if preset and roles.origin == f"{_INFERRED}{name}":
             return preset, roles.origin
     return None, f"mapping {mapping.name}" if mapping is not None else "no mapping"
+
+
+def source_policy(detection: Detection, roles: ActivityRoles
+                  ) -> tuple[str | None, str, str | None]:
+    """(preset, origin, policy text) of the SLA policy a source implies: ``source_preset``,
+    and for a generated desk that brought its own policy file (what its sla_metrics were
+    measured with; ``read_events.desk_policy``) that file's text, the file named as origin."""
+    preset, origin = source_preset(detection.mapping, roles)
+    own = desk_policy(detection.path) if detection.format == "events" else None
+    return (preset, *own) if own is not None else (preset, origin, None)
 
 
 def store_source_roles(con: duckdb.DuckDBPyConnection, source_id: int,
