@@ -34,8 +34,8 @@ class DeskFigures:
     by_priority: pd.DataFrame  # priority, tickets, breach, median_hours, metrics_breach
     overall: float
     response: float
-    busy_weeks: float
-    quiet_weeks: float
+    busy_weeks: tuple[float, float]  # resolution, response breach rate
+    quiet_weeks: tuple[float, float]
     verdicts_equal: bool
     facts: pd.DataFrame  # `ticketlens sla`'s facts, one row per ticket
 
@@ -76,23 +76,29 @@ def weekly(facts: pd.DataFrame) -> pd.DataFrame:
     inside their targets at the window's end)."""
     week = pd.to_datetime(facts["created_at"]).dt.tz_localize(None).dt.to_period("W")
     per_week = facts.groupby(week).agg(tickets=("resolution_breached", "size"),
-                                       breach=("resolution_breached", "mean"))
+                                       breach=("resolution_breached", "mean"),
+                                       response=("response_breached", "mean"))
     return per_week.iloc[1:-2]
 
 
-def busy_and_quiet_weeks(facts: pd.DataFrame) -> tuple[float, float]:
-    """Breach rate of the busiest quarter of the weeks and of the quietest quarter."""
+def busy_and_quiet_weeks(facts: pd.DataFrame
+                         ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Resolution and response breach rates of the busiest quarter of the weeks (by tickets
+    created) and of the quietest quarter."""
     w = weekly(facts)
-    busy = w["tickets"] >= w["tickets"].quantile(0.75)
-    quiet = w["tickets"] <= w["tickets"].quantile(0.25)
-    return float(w.loc[busy, "breach"].mean()), float(w.loc[quiet, "breach"].mean())
+    busy = w[w["tickets"] >= w["tickets"].quantile(0.75)]
+    quiet = w[w["tickets"] <= w["tickets"].quantile(0.25)]
+    return ((float(busy["breach"].mean()), float(busy["response"].mean())),
+            (float(quiet["breach"].mean()), float(quiet["response"].mean())))
 
 
 def markdown(fig: DeskFigures) -> str:
     name = "default desk" if fig.preset == "default" else f"`--preset {fig.preset}`"
+    (busy, busy_response), (quiet, quiet_response) = fig.busy_weeks, fig.quiet_weeks
     lines = [f"**{name}** ({fig.tickets:,} tickets, seed {fig.seed}): {fig.overall:.1%} of "
-             f"tickets breach resolution, {fig.response:.1%} response; busiest quarter of the "
-             f"weeks {fig.busy_weeks:.1%}, quietest {fig.quiet_weeks:.1%}.",
+             f"tickets breach resolution, {fig.response:.1%} response; in the busiest quarter "
+             f"of the weeks {busy:.1%} and {busy_response:.1%}, in the quietest {quiet:.1%} "
+             f"and {quiet_response:.1%}.",
              "",
              "| priority | tickets | `ticketlens sla` breach | median resolution, wall "
              "| `sla_metrics.csv` breach |",

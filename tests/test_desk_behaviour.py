@@ -54,11 +54,15 @@ def test_default_desk_breaches_like_a_desk_a_manager_recognises(desks) -> None:
 
 
 def test_busy_weeks_breach_more_than_quiet_ones(desks) -> None:
-    for name in ("default", "struggling"):
+    """Load creates waiting: the busiest quarter of the weeks breaches more than the quietest,
+    resolution and (where the queue shows first, at the first technician) response."""
+    for name in ("default", "struggling", "failing"):
         fig = desks["figures"][name]
-        assert fig.busy_weeks > fig.quiet_weeks + 0.01, name
+        (busy, busy_response), (quiet, quiet_response) = fig.busy_weeks, fig.quiet_weeks
+        assert busy > quiet, name
+        assert busy_response > 1.5 * quiet_response, name
         weekly = realism.weekly(fig.facts)
-        assert weekly["tickets"].corr(weekly["breach"]) > 0.3, name
+        assert weekly["tickets"].corr(weekly["response"]) > 0.5, name
 
 
 def test_presets_move_breach_the_way_their_names_say(desks) -> None:
@@ -152,3 +156,25 @@ def test_cli_preset(tmp_path) -> None:
     assert printed.exit_code == 0 and printed.output == preset_toml_text("failing")
     wrong = runner.invoke(cli, ["generate", "--out", str(tmp_path / "x"), "--preset", "great"])
     assert wrong.exit_code == 2 and re.search(r"'great' is not one of", wrong.output)
+
+
+def example_section(folder: Path) -> str:
+    """docs/generate.md's *Example* text for the default desk generated into ``folder``."""
+    lines = (folder / "events.csv").read_text(encoding="utf-8").splitlines()
+    tickets = pd.read_csv(folder / "tickets.csv", usecols=["status"])
+    counts = tickets["status"].value_counts()
+    return "\n".join([
+        "```text", *lines[:11], "```", "",
+        f"The {len(tickets):,} tickets give {len(lines) - 1:,} events; at the window's end "
+        f"{counts.get('Closed', 0):,} tickets are Closed, {counts.get('Resolved', 0):,} "
+        f"Resolved, {counts.get('Pending', 0):,} Pending and {counts.get('Open', 0):,} Open."])
+
+
+def test_docs_example_is_the_default_desk(tmp_path) -> None:
+    """The *Example* of docs/generate.md is the start of `ticketlens generate`'s default desk."""
+    import ticketlens
+
+    ticketlens.generate(tmp_path / "desk")
+    text = (ROOT / "docs" / "generate.md").read_text(encoding="utf-8")
+    expected = example_section(tmp_path / "desk")
+    assert expected in text, f"docs/generate.md: regenerate the Example:\n{expected}"

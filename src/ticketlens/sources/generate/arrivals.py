@@ -70,7 +70,8 @@ def plan_arrivals(config: DeskConfig, clock: BusinessClock, rng: np.random.Gener
     if business.sum() > 0:
         weights[:, BUSINESS] = (1 - p_critical) * share * business / business.sum()
     weights[:, OFF_HOURS] = (1 - p_critical) * (1 - share) * off / off.sum()
-    weights *= _week_factors(day_numbers, config.calendar.weekly_swing, rng)[:, None]
+    cal = config.calendar
+    weights *= _week_factors(day_numbers, cal.weekly_swing, cal.weekly_persistence, rng)[:, None]
     weights = weights.ravel() / weights.sum()
     counts = rng.multinomial(w.tickets, weights).reshape(days, 3)
     per_day = counts.sum(axis=1)
@@ -93,14 +94,20 @@ def plan_arrivals(config: DeskConfig, clock: BusinessClock, rng: np.random.Gener
     return ArrivalPlan(first, counts, tuple(chunks), slices)
 
 
-def _week_factors(day_numbers: np.ndarray, swing: float, rng: np.random.Generator
-                  ) -> np.ndarray:
-    """Each day's share of its week's random volume factor (busy and quiet weeks): one
-    log-normal draw per Monday-to-Sunday week touched by the window."""
+def _week_factors(day_numbers: np.ndarray, swing: float, persistence: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Each day's share of its week's random volume factor (busy and quiet spells): the log of
+    the factor is a stationary AR(1) over the Monday-to-Sunday weeks the window touches, with
+    standard deviation ``swing`` and lag-one correlation ``persistence``."""
     week = (day_numbers + 3) // 7  # 1970-01-01 was a Thursday: weeks start on Mondays
     week = week - week[0]
-    factors = np.exp(swing * rng.standard_normal(int(week[-1]) + 1))
-    return factors[week]
+    shocks = rng.standard_normal(int(week[-1]) + 1)
+    keep, fresh = persistence, np.sqrt(1.0 - persistence**2)
+    level = np.empty_like(shocks)
+    level[0] = shocks[0]
+    for w in range(1, len(shocks)):  # one step per week: a few dozen, never per ticket
+        level[w] = keep * level[w - 1] + fresh * shocks[w]
+    return np.exp(swing * level)[week]
 
 
 def _support(day: int, clock: BusinessClock) -> np.ndarray:

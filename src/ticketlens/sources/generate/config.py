@@ -45,6 +45,7 @@ class Calendar:
     business_hours: tuple[int, int]
     business_hours_share: float
     weekly_swing: float
+    weekly_persistence: float
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,7 @@ class Patterns:
     misroute_rate: float
     false_closure_rate: float
     priority_creep_rate: float
+    priority_creep_cap: int  # index into PRIORITIES: the highest priority creep reaches
     parts_rate: float
     parts_backorder_rate: float
     parts_backorder_business_days: Span
@@ -276,7 +278,8 @@ def _calendar(c: dict[str, Any], where: str) -> Calendar:
         raise ConfigError(f"{key} = {swing!r}: give a number between 0 (every week alike) and 2")
     return Calendar((lo, hi), check.rate(c["business_hours_share"],
                                          f"{where}: [calendar] business_hours_share"),
-                    float(swing))
+                    float(swing), check.rate(c["weekly_persistence"],
+                                             f"{where}: [calendar] weekly_persistence"))
 
 
 def _mix(m: dict[str, Any], where: str) -> Mix:
@@ -302,6 +305,11 @@ def _patterns(p: dict[str, Any], where: str) -> Patterns:
             values[f.name] = _rates_by(value, COMPLEXITIES, "complexity", key)
         elif f.name in ("workaround_rate", "urgency_pace"):
             values[f.name] = _rates_by(value, PRIORITIES, "priority", key)
+        elif f.name == "priority_creep_cap":
+            if value not in PRIORITIES[:-1]:
+                raise ConfigError(f"{key} = {value!r}: give one of "
+                                  f"{', '.join(PRIORITIES[:-1])}")
+            values[f.name] = PRIORITIES.index(value)
         elif f.name == "mismatch_escalation_boost":
             values[f.name] = check.positive(value, key)
         else:

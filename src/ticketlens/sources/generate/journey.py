@@ -199,7 +199,7 @@ class Plan:
 
     def priorities(self) -> np.ndarray:
         """(n, slots) the priority in force after each slot."""
-        return _priorities(self.lay.d, self.creep)
+        return self.outcome.in_force
 
     def escalated_l2(self) -> np.ndarray:
         return self.lay.present[:, S["escalated_l2"]]
@@ -227,7 +227,7 @@ def plan(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessCloc
     _rework(lay, p, roster, alive, resolver, proficiency)
 
     # Decided by the priority the ticket is worked at: one raised mid-flight is hurried too.
-    in_force = _priorities(d, creep)
+    in_force = _priorities(d, creep, p.priority_creep_cap)
     workaround = d.u("workaround") < np.asarray(p.workaround_rate)[in_force[:, S["proposed"]]]
     outcome = _Outcome(vip, never, escalated, backorder, weekend, resolver, proficiency,
                        workaround, in_force)
@@ -276,7 +276,7 @@ def _first_line(lay: _Layout, p: Patterns, roster: Roster, workload_l1: np.ndarr
     lay.take("workload_l1", rebalanced_l1, workload_l1)
     lay.take("work_started", everyone)
 
-    creep = ~lay.critical & (d.u("creep") < p.priority_creep_rate)
+    creep = (d.priority > p.priority_creep_cap) & (d.u("creep") < p.priority_creep_rate)
     lay.take("priority_creep", creep)
     waits = d.u("await") < p.awaiting_user_rate
     never = waits & (d.u("never") < p.never_respond_rate)
@@ -430,9 +430,11 @@ def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
     return np.maximum(np.rint(dur), 60).astype(np.int64)
 
 
-# Steps where the desk, not the user or the work, sets the pace (``urgency_pace``).
+# Steps where the desk, not the user or the work, sets the pace (``urgency_pace``): the
+# dispatch, the tries before escalating, the hand-overs, and confirming the fix with the user
+# (the desk calls the user back at once about an outage; others answer when they see it).
 _PACED_SLOTS = ("assigned", "escalated_l2", "escalated_l3", "resume_l2", "reroute", "ping", "pong",
-                "resume_l3")
+                "resume_l3", "resolved")
 
 
 def _work_hours(lay: _Layout, o: _Outcome, t: Timing, p: Patterns, roster: Roster,
@@ -466,12 +468,12 @@ def _place_workload_reassignments(lay: _Layout, time: np.ndarray, clock: Busines
         time[:, S[gap_slot]] = np.where(lay.present[:, S[gap_slot]], inside, t0)
 
 
-def _priorities(d: TicketDraws, creep: np.ndarray) -> np.ndarray:
-    """Priority in force at each slot: raised by one step (a quarter of the time two) from
-    the priority-creep slot on."""
+def _priorities(d: TicketDraws, creep: np.ndarray, cap: int) -> np.ndarray:
+    """Priority in force at each slot: raised by one step (a quarter of the time two), not
+    above ``cap``, from the priority-creep slot on."""
     priority = np.repeat(d.priority[:, None], N_SLOTS, axis=1).astype(np.int8)
     step = np.where(d.u("creep_step") < 0.25, 2, 1)
-    raised = np.maximum(d.priority.astype(np.int64) - step, 0).astype(np.int8)
+    raised = np.maximum(d.priority.astype(np.int64) - step, cap).astype(np.int8)
     after_creep = creep[:, None] & (np.arange(N_SLOTS) >= S["priority_creep"])[None, :]
     return np.where(after_creep, raised[:, None], priority)
 
