@@ -1,12 +1,15 @@
 """The queueing engine validated as a queueing library is: M/M/c against Erlang C, M/M/1 with
-non-preemptive priorities against Cobham's formula, exactly the same starts as SimPy on one
-instance, and the shift rules (no start off duty, no server idle while its group waits, work on
-the server's clock, urgent tickets and the on-call, calls out of time order)."""
+non-preemptive priorities against Cobham's formula, urgent tickets under preemptive priority
+against Erlang C of their own load, exactly the same starts as SimPy on one instance (and as
+SimPy's PreemptiveResource on another), and the shift rules (no start off duty, no server idle
+while its group waits, work on the server's clock, urgent tickets, the on-call and preemption,
+work carried across calls, calls out of time order)."""
 
 from __future__ import annotations
 
 import dataclasses
 import itertools
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,12 +20,15 @@ from queue_support import (
     cobham,
     erlang_c,
     mmc,
+    on_duty_time,
     reference_desk,
     reference_queue,
+    simpy_preemptive,
     simpy_queue,
 )
 from ticketlens.clock.layout import NO_TIME
-from ticketlens.queueing import Outcome, QueueState, Servers, Tickets, run
+from ticketlens.queueing import Outcome, Pieces, QueueState, Servers, Tickets, run
+from ticketlens.queueing.engine import HOLDER, OWED, REF
 from ticketlens.sources.generate.clock import DAY, BusinessClock
 
 MEAN_SERVICE = 600.0  # s
@@ -237,23 +243,35 @@ def test_same_as_the_rules_written_out_on_ties_and_shifts() -> None:
         assert ours.tolist() == start and outcome.server.tolist() == server, (case, tickets, servers)
 
 
-def _in_chunks(tickets: Tickets, servers: Servers, cuts: list[int]) -> tuple[np.ndarray, ...]:
+def _in_chunks(tickets: Tickets, servers: Servers, cuts: list[int], preempt: bool = True
+               ) -> tuple[Any, ...]:
     """Run the tickets chunk by chunk as the generator will, carrying the servers' state and
-    the tickets left waiting into the next chunk."""
+    the tickets left waiting into the next chunk; work that outlives a chunk is reported by a
+    later one (``Outcome.carried``, by ``Tickets.ref``). Returns start, server, the tickets
+    never started, finish, times preempted, and how often work crossed a chunk's end: carried
+    in a server's hands and preempted by a later chunk, or preempted and resumed later."""
     n = len(tickets.arrival)
     start, server = np.full(n, NO_TIME), np.full(n, -1, np.int32)
+    finish, preempted = np.full(n, NO_TIME), np.zeros(n, np.int32)
     state, carried = None, np.zeros(0, np.int64)
+    crossing = 0
     bounds = [0, *cuts, n]
     for a, b in itertools.pairwise(bounds):
+        if state is not None:
+            crossing += int((state.jobs[HOLDER] < 0).sum())
         ids = np.concatenate([carried, np.arange(a, b)])
         part = Tickets(tickets.arrival[ids], tickets.service[ids], tickets.priority[ids],
                        tickets.group[ids], tickets.vip[ids],
-                       None if tickets.urgent is None else tickets.urgent[ids])
-        outcome = run(part, servers, state=state, final=b == n)
+                       None if tickets.urgent is None else tickets.urgent[ids], ref=ids)
+        outcome = run(part, servers, state=state, final=b == n, preempt_urgent=preempt)
         took = outcome.server >= 0
         start[ids[took]], server[ids[took]] = outcome.start[took], outcome.server[took]
+        finish[ids[took]], preempted[ids] = outcome.finish[took], outcome.preempted
+        finish[outcome.carried.ref] = outcome.carried.finish
+        crossing += int((outcome.carried.preempted - preempted[outcome.carried.ref]).sum())
+        preempted[outcome.carried.ref] = outcome.carried.preempted
         carried, state = ids[outcome.left], outcome.state
-    return start, server, carried
+    return start, server, carried, finish, preempted, crossing
 
 
 def test_chunks_give_the_same_as_one_run() -> None:
@@ -263,9 +281,9 @@ def test_chunks_give_the_same_as_one_run() -> None:
         n = len(tickets.arrival)
         whole = run(tickets, servers)
         cuts = sorted(rng.choice(np.arange(n + 1), int(rng.integers(1, 5))).tolist())
-        start, server, never = _in_chunks(tickets, servers, cuts)
+        start, server, never, finish, _, _ = _in_chunks(tickets, servers, cuts)
         assert np.array_equal(start, whole.start) and np.array_equal(server, whole.server)
-        assert np.array_equal(never, whole.left)
+        assert np.array_equal(never, whole.left) and np.array_equal(finish, whole.finish)
     assert len(_in_chunks(*desks[-1], [300, 700, 1200])[2]) == whole.unserved
 
 
@@ -403,46 +421,272 @@ def test_urgent_waits_for_its_busy_technician_then_goes_first() -> None:
                       np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
                       vip=np.array([False, True, False, False]),
                       urgent=np.array([False, False, False, True]))
-    outcome = run(tickets, servers)
+    outcome = run(tickets, servers, preempt_urgent=False)
     assert outcome.server.tolist() == [0, 0, 0, 0]
     assert outcome.start.tolist() == [_hours(0, 9), _hours(1, 9), _hours(1, 10), _hours(0, 11)]
     assert outcome.finish.tolist() == [_hours(0, 11), _hours(1, 10), _hours(1, 11),
                                        _hours(0, 18)]
 
 
-def test_urgent_tickets_same_as_the_rules_written_out() -> None:
+# --- preemptive priority for urgent tickets ----------------------------------------------------
+
+
+def test_urgent_preempts_and_the_low_ticket_finishes_later_by_its_service() -> None:
+    tickets = Tickets(np.array([0, 2 * HOUR]), np.array([10 * HOUR, 3 * HOUR]),
+                      np.array([3, 0]), urgent=np.array([False, True]))
+    outcome = run(tickets, Servers.always_on([0]), trace=True)
+    assert outcome.start.tolist() == [0, 2 * HOUR]
+    assert outcome.finish.tolist() == [13 * HOUR, 5 * HOUR]  # 10 h of work + the 3 h urgent
+    assert outcome.wait.tolist() == [0, 0] and outcome.server.tolist() == [0, 0]
+    assert outcome.preempted.tolist() == [1, 0]
+    assert outcome.pieces is not None
+    assert list(zip(outcome.pieces.ref.tolist(), outcome.pieces.begin.tolist(),
+                    outcome.pieces.end.tolist(), strict=True)) == [
+        (0, 0, 2 * HOUR), (1, 2 * HOUR, 5 * HOUR), (0, 5 * HOUR, 13 * HOUR)]
+    calm = run(tickets, Servers.always_on([0]), preempt_urgent=False)
+    assert calm.start.tolist() == [0, 10 * HOUR] and calm.preempted.tolist() == [0, 0]
+
+
+def test_preempted_work_owes_its_on_duty_time_across_a_shift_end() -> None:
+    """Office hours: a Low job of 5 h started Monday 15:00. An urgent ticket at 16:00 (2 h, to
+    18:00) cuts it after 1 h: it owes 4 h, resumed Tuesday 09:00, done 13:00. One at 22:00
+    finds it paused (2 h done, 3 h owed): the technician holding it is called in, and the job
+    still finishes Tuesday 12:00, as it would have."""
+    servers = _office_hours(1, 14)
+    for urgent_at, urgent_done, low_done, worked in [(16, 18, 13, 1), (22, 24, 12, 2)]:
+        tickets = Tickets(np.array([_hours(0, 15), _hours(0, urgent_at)]),
+                          np.array([5 * HOUR, 2 * HOUR]), np.array([3, 0]),
+                          urgent=np.array([False, True]))
+        outcome = run(tickets, servers, trace=True)
+        assert outcome.start.tolist() == [_hours(0, 15), _hours(0, urgent_at)]
+        assert outcome.finish.tolist() == [_hours(1, low_done), _hours(0, urgent_done)]
+        assert outcome.preempted.tolist() == [1, 0]
+        pieces = outcome.pieces
+        assert pieces is not None
+        assert pieces.begin.tolist() == [_hours(0, 15), _hours(0, urgent_at), _hours(1, 9)]
+        assert pieces.end.tolist() == [_hours(0, urgent_at), _hours(0, urgent_done),
+                                       _hours(1, low_done)]
+        assert _hours(1, low_done) - _hours(1, 9) == (5 - worked) * HOUR
+
+
+def test_urgent_preempts_its_busy_technician_then_the_rest_go_in_order() -> None:
+    """``test_urgent_waits_for_its_busy_technician_then_goes_first`` with preemption: the urgent
+    Low ticket takes the technician at once from the Medium one (½ h done, 1½ h owed); at 16:30
+    the Critical VIP goes first (½ h, then ½ h on Tuesday), then the Medium one resumes (head
+    of its class, ahead of the later Medium one), then that one."""
+    servers = _office_hours(2, 7)
+    arrival = np.array([_hours(0, h) for h in (9, 9 + 1 / 6, 9 + 2 / 6, 9.5)])
+    tickets = Tickets(arrival, np.array([2 * HOUR, HOUR, HOUR, 7 * HOUR]),
+                      np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
+                      vip=np.array([False, True, False, False]),
+                      urgent=np.array([False, False, False, True]))
+    outcome = run(tickets, servers)
+    assert outcome.server.tolist() == [0, 0, 0, 0]
+    assert outcome.start.tolist() == [_hours(0, 9), _hours(0, 16.5), _hours(1, 11),
+                                      _hours(0, 9.5)]
+    assert outcome.finish.tolist() == [_hours(1, 11), _hours(1, 9.5), _hours(1, 12),
+                                       _hours(0, 16.5)]
+    assert outcome.preempted.tolist() == [1, 0, 0, 0]
+    assert outcome.wait.tolist() == [0, _hours(0, 16.5) - arrival[1], _hours(1, 11) - arrival[2],
+                                     0]
+
+
+def test_the_lowest_class_taken_last_is_preempted_and_resumes_first() -> None:
+    """Three technicians on a Medium job (A) and two Low ones (B from 0:00, C from 1:00), a Low
+    one waiting (W); four urgent tickets of 1 h from 2:00. The first takes C (Low, taken
+    last), the second B, the third A; the fourth waits (urgent work is never preempted) and
+    goes first when the first ends. Then A resumes (Medium), then B (preempted last: the head
+    of the Low queue), then C, each owing what it had left; W waits behind them. Same instant,
+    same class: the higher server index gives way."""
+    e = HOUR // 8  # times in eighths of an hour
+    tickets = Tickets(np.array([0, 0, 8, 12, 16, 20, 22, 23]) * e,
+                      np.array([80, 80, 80, 8, 8, 8, 8, 8]) * e,
+                      np.array([2, 3, 3, 3, 0, 0, 0, 0]),
+                      urgent=np.array([False] * 4 + [True] * 4))
+    outcome = run(tickets, Servers.always_on([0, 0, 0]))
+    assert outcome.server.tolist() == [0, 1, 2, 1, 2, 1, 0, 2]
+    assert (outcome.start // e).tolist() == [0, 0, 8, 86, 16, 20, 22, 24]
+    assert outcome.preempted.tolist() == [1, 1, 1, 0, 0, 0, 0, 0]
+    # A owes 58 from 28, B 60 from 30, C 72 from 32; W gets A's technician at 86
+    assert (outcome.finish // e).tolist() == [86, 90, 104, 94, 24, 28, 30, 32]
+    tie = run(Tickets(np.array([0, 0, HOUR]), np.full(3, 2 * HOUR), np.array([3, 3, 0]),
+                      urgent=np.array([False, False, True])), Servers.always_on([0, 0]))
+    assert tie.server.tolist() == [0, 1, 1] and tie.preempted.tolist() == [0, 1, 0]
+    assert tie.finish.tolist() == [2 * HOUR, 3 * HOUR, 3 * HOUR]  # resumed on server 0 at 2:00
+
+
+def test_work_that_outlives_a_call_is_carried_and_reported_later() -> None:
+    """A Low job of 10 h from 0:00 (chunk 1). In hand when chunk 1 returns, an urgent ticket
+    of chunk 2 preempts it at 2:00; or, the urgent ticket in chunk 1, it is preempted and
+    waiting when chunk 1 returns. Either way it resumes at 5:00 ahead of a later Low one and
+    is done at 13:00, which the later call reports (``carried``, by the earlier call's ref or
+    row), as one call would give."""
+    one = Servers.always_on([0])
+    low = Tickets(np.array([0]), np.array([10 * HOUR]), np.array([3]))
+    later = Tickets(np.array([3 * HOUR]), np.array([HOUR]), np.array([3]))
+    both = Tickets(np.array([0, 2 * HOUR]), np.array([10 * HOUR, 3 * HOUR]), np.array([3, 0]),
+                   urgent=np.array([False, True]))
+    for ref in (None, np.array([100])):
+        first = run(dataclasses.replace(low, ref=ref), one, final=False)
+        assert first.finish.tolist() == [10 * HOUR] and first.unserved == 0  # as planned
+        assert first.state.jobs[HOLDER].tolist() == [0]
+        cut = Tickets(np.array([2 * HOUR, 3 * HOUR]), np.array([3 * HOUR, HOUR]),
+                      np.array([0, 3]), urgent=np.array([True, False]))
+        second = run(cut, one, state=first.state, trace=True)
+        assert second.start.tolist() == [2 * HOUR, 13 * HOUR]
+        name = 0 if ref is None else 100
+        assert second.carried.ref.tolist() == [name]
+        assert second.carried.finish.tolist() == [13 * HOUR]
+        assert second.carried.preempted.tolist() == [1]
+        assert second.pieces is not None  # the cut piece again, then the urgent, A, B
+        assert list(zip(second.pieces.ref.tolist(), second.pieces.begin.tolist(),
+                        second.pieces.end.tolist(), strict=True)) == [
+            (name, 0, 2 * HOUR), (0, 2 * HOUR, 5 * HOUR), (name, 5 * HOUR, 13 * HOUR),
+            (1, 13 * HOUR, 14 * HOUR)]
+    first = run(both, one, final=False)
+    assert first.finish.tolist() == [NO_TIME, 5 * HOUR] and first.unserved == 0
+    assert first.start.tolist() == [0, 2 * HOUR] and first.preempted.tolist() == [1, 0]
+    assert first.state.jobs[HOLDER].tolist() == [-1]
+    assert first.state.jobs[OWED].tolist() == [8 * HOUR]
+    second = run(later, one, state=first.state)
+    assert second.carried.finish.tolist() == [13 * HOUR] and second.start.tolist() == [13 * HOUR]
+    whole = run(Tickets(np.array([0, 2 * HOUR, 3 * HOUR]), np.array([10, 3, 1]) * HOUR,
+                        np.array([3, 0, 3]), urgent=np.array([False, True, False])), one)
+    assert whole.finish.tolist() == [13 * HOUR, 5 * HOUR, 14 * HOUR]
+
+
+@pytest.mark.parametrize(("c", "rho", "share"), [(1, 0.8, 0.3), (4, 0.9, 0.4)])
+def test_urgent_tickets_see_an_mmc_queue_of_their_own(c: int, rho: float, share: float) -> None:
+    """Preemptive priority: the urgent tickets never wait for other work, so they see an M/M/c
+    queue of their own load (Erlang C), while the others wait longer than with no urgent
+    ticket at all. The pieces of work add up to each ticket's service and no server works two
+    at once (preempt-resume: no work lost or duplicated)."""
+    n = 1_000_000
+    rng = np.random.default_rng(40 + c)
+    arrival = np.cumsum(rng.exponential(MEAN_SERVICE / (c * rho) * SECOND, n)).astype(np.int64)
+    service = rng.exponential(MEAN_SERVICE * SECOND, n).astype(np.int64)
+    priority = rng.choice(4, n, p=(0.1, 0.2, 0.4, 0.3))
+    urgent = rng.random(n) < share
+    servers = Servers.always_on([0] * c)
+    outcome = run(Tickets(arrival, service, priority, urgent=urgent), servers, trace=True)
+    kept = np.arange(n) >= WARM_UP * n
+    wait = outcome.wait / SECOND
+    load = c * rho * share  # the urgent tickets' offered load alone
+    wq = erlang_c(c, load) * MEAN_SERVICE / (c - load)
+    mean, se = batch_means(wait[kept & urgent])
+    slack = 0.001 * MEAN_SERVICE
+    assert abs(mean - wq) <= 4 * se + slack, (mean, wq, se)
+    assert abs(mean - wq) <= 0.05 * wq + slack, (mean, wq)
+    calm = run(Tickets(arrival, service, priority, urgent=urgent), servers, preempt_urgent=False)
+    assert calm.wait[kept & urgent].mean() / SECOND > 1.2 * wq  # without preemption: longer
+    alone = run(Tickets(arrival[~urgent], service[~urgent], priority[~urgent]), servers)
+    for k in range(4):
+        mine = kept & ~urgent & (priority == k)
+        by_itself = alone.wait[(kept[~urgent]) & (priority[~urgent] == k)].mean()
+        assert wait[mine].mean() > 1.5 * by_itself / SECOND, k
+    pieces = outcome.pieces
+    assert pieces is not None and int(outcome.preempted.sum()) > 10_000
+    worked = np.zeros(n, np.int64)
+    np.add.at(worked, pieces.ref, pieces.end - pieces.begin)
+    assert np.array_equal(worked, service)  # all finished: the servers are always on
+    assert len(pieces.ref) == n + int(outcome.preempted.sum())  # one more piece per preemption
+    assert _busy_overlaps(pieces.server, pieces.begin, pieces.end) == 0
+    assert np.all(outcome.finish - outcome.start >= service)
+    assert np.array_equal(outcome.finish - outcome.start == service, outcome.preempted == 0)
+
+
+def test_same_as_simpys_preemptive_resource() -> None:
+    """Three groups of one always-on technician, 4 classes + VIP, 15 % urgent, utilisation
+    0.85: the same first start, finish and preemption count for every ticket as SimPy's
+    PreemptiveResource (``simpy_preemptive`` says how its requests are keyed to match)."""
+    rng = np.random.default_rng(12)
+    n, groups = 6_000, 3
+    arrival = np.cumsum(rng.exponential(100 * SECOND, n)).astype(np.int64)
+    service = rng.exponential(groups * 0.85 * 100 * SECOND, n).astype(np.int64)
+    priority, vip = rng.integers(0, 4, n), rng.random(n) < 0.1
+    urgent, group = rng.random(n) < 0.15, rng.integers(0, groups, n)
+    assert len(np.unique(arrival)) == n
+    outcome = run(Tickets(arrival, service, priority, group, vip, urgent),
+                  Servers.always_on(np.arange(groups)))
+    start, finish, count = simpy_preemptive(arrival, service, priority * 2 + (~vip), urgent,
+                                            group)
+    assert int(outcome.preempted.sum()) > 300 and outcome.wait.mean() > 10 * 60 * SECOND
+    assert np.array_equal(start, outcome.start.astype(float))
+    assert np.array_equal(finish, outcome.finish.astype(float))
+    assert np.array_equal(count, outcome.preempted)
+
+
+@pytest.mark.parametrize("preempt", [False, True])
+def test_urgent_tickets_same_as_the_rules_written_out(preempt: bool) -> None:
     rng = np.random.default_rng(1604)
-    called_in = 0
+    called_in = cuts = 0
     for case in range(3000):
         tickets, servers, shifts = _tiny_desk(rng)
         urgent = rng.random(len(tickets.arrival)) < 0.3
         tickets = dataclasses.replace(tickets, urgent=urgent)
-        outcome = run(tickets, servers)
+        outcome = run(tickets, servers, preempt_urgent=preempt, trace=True)
         klass = tickets.priority * 2 + (1 - tickets.vip.astype(np.int64))
-        start, server, finish = reference_desk(
+        desk = reference_desk(
             tickets.arrival.tolist(), klass.tolist(), tickets.group.tolist(),
-            tickets.service.tolist(), servers.group.tolist(), shifts, urgent.tolist())
+            tickets.service.tolist(), servers.group.tolist(), shifts, urgent.tolist(), preempt)
         took = outcome.server >= 0
-        assert np.where(took, outcome.start, -1).tolist() == start, (case, tickets, servers)
-        assert outcome.server.tolist() == server, (case, tickets, servers)
-        assert np.where(took, outcome.finish, -1).tolist() == finish, (case, tickets, servers)
+        assert np.where(took, outcome.start, -1).tolist() == desk.start, (case, tickets, servers)
+        assert outcome.server.tolist() == desk.server, (case, tickets, servers)
+        assert np.where(outcome.finish < NO_TIME, outcome.finish, -1).tolist() == desk.finish, \
+            (case, tickets, servers)
+        assert outcome.preempted.tolist() == desk.preempted, (case, tickets, servers)
+        pieces = outcome.pieces
+        assert pieces is not None
+        assert list(zip(pieces.ref.tolist(), pieces.server.tolist(), pieces.begin.tolist(),
+                        pieces.end.tolist(), strict=True)) == desk.pieces, case
+        _check_pieces(tickets, servers, pieces, outcome.state)
         on = [any(b <= t < e for b, e in shifts[s]) for s, t in
               zip(outcome.server[took], outcome.start[took], strict=True)]
         called_in += on.count(False)
+        cuts += int(outcome.preempted.sum())
     assert called_in > 4_000  # the on-call did come in
+    assert (cuts > 2_000) == preempt, cuts  # and urgent tickets did preempt others
 
 
-def test_chunks_with_urgent_tickets_give_the_same_as_one_run() -> None:
+@pytest.mark.parametrize("preempt", [False, True])
+def test_chunks_with_urgent_tickets_give_the_same_as_one_run(preempt: bool) -> None:
+    """With preemption, work a chunk left in a server's hands is preempted by a later chunk's
+    urgent ticket, and work preempted and waiting at a chunk's end resumes in a later one."""
     rng = np.random.default_rng(8)
+    crossing = 0  # work carried over a chunk's end and preempted, or resumed, later
     for _ in range(500):
         tickets, servers, _ = _tiny_desk(rng)
         n = len(tickets.arrival)
         tickets = dataclasses.replace(tickets, urgent=rng.random(n) < 0.3)
-        whole = run(tickets, servers)
+        whole = run(tickets, servers, preempt_urgent=preempt)
         cuts = sorted(rng.choice(np.arange(n + 1), int(rng.integers(1, 5))).tolist())
-        start, server, never = _in_chunks(tickets, servers, cuts)
+        start, server, never, finish, preempted, crossed = _in_chunks(tickets, servers, cuts,
+                                                                      preempt)
         assert np.array_equal(start, whole.start) and np.array_equal(server, whole.server)
-        assert np.array_equal(never, whole.left)
+        assert np.array_equal(never, whole.left) and np.array_equal(finish, whole.finish)
+        assert np.array_equal(preempted, whole.preempted)
+        crossing += crossed
+    assert (crossing > 50) == preempt, crossing
+
+
+def _check_pieces(tickets: Tickets, servers: Servers, pieces: Pieces, state: QueueState) -> None:
+    """No work lost or duplicated: the pieces of each ticket that started add up to its
+    service (on its servers' on-duty time unless urgent), less what a preempted one waiting to
+    resume still owes (``state.jobs``); and no server works two pieces at once."""
+    shifts = [list(zip(servers.shift_start[servers.shift_server == s].tolist(),
+                       servers.shift_end[servers.shift_server == s].tolist(), strict=True))
+              for s in range(len(servers.group))]
+    urgent = np.zeros(len(tickets.arrival), bool) if tickets.urgent is None else tickets.urgent
+    worked = np.zeros(len(tickets.arrival), np.int64)
+    for j, s, b, e in zip(pieces.ref.tolist(), pieces.server.tolist(), pieces.begin.tolist(),
+                          pieces.end.tolist(), strict=True):
+        assert b <= e
+        worked[j] += e - b if urgent[j] else on_duty_time(shifts[s], b, e)
+    waiting = state.jobs[HOLDER] < 0
+    worked[state.jobs[REF][waiting]] += state.jobs[OWED][waiting]
+    started = np.isin(np.arange(len(worked)), pieces.ref)
+    assert np.array_equal(worked[started], tickets.service[started])
+    assert _busy_overlaps(pieces.server, pieces.begin, pieces.end) == 0
 
 
 def _busy_overlaps(server: np.ndarray, start: np.ndarray, finish: np.ndarray) -> int:
@@ -466,7 +710,8 @@ def _on_duty(servers: Servers, server: np.ndarray, start: np.ndarray) -> np.ndar
 
 def test_calls_out_of_time_order_never_give_a_server_two_tickets_at_once() -> None:
     """The generator's later calls hold arrivals (escalations) earlier than what a previous
-    call already worked: every call final, each from the previous call's state."""
+    call already worked: every call final, each from the previous call's state (no
+    preemption: a ticket's [start, finish) is its one piece of work)."""
     rng = np.random.default_rng(31)
     late = 0
     for case in range(300):
@@ -483,7 +728,7 @@ def test_calls_out_of_time_order_never_give_a_server_two_tickets_at_once() -> No
             ids = np.flatnonzero(part == c)
             outcome = run(Tickets(tickets.arrival[ids], tickets.service[ids],
                                   tickets.priority[ids], tickets.group[ids], tickets.vip[ids],
-                                  urgent[ids]), servers, state=state)
+                                  urgent[ids]), servers, state=state, preempt_urgent=False)
             state = outcome.state
             server[ids], start[ids], finish[ids] = outcome.server, outcome.start, outcome.finish
             took = outcome.server >= 0
@@ -494,6 +739,50 @@ def test_calls_out_of_time_order_never_give_a_server_two_tickets_at_once() -> No
         calm = (server >= 0) & ~urgent  # non-urgent work still starts on duty only
         assert np.all(_on_duty(servers, server[calm], start[calm])), case
     assert late > 20_000  # the calls did go back in time
+
+
+def test_calls_out_of_time_order_with_preemption() -> None:
+    """As above with urgent tickets preempting, work of earlier calls included: every call's
+    pieces of work (a piece an earlier call gave out and a later one cut, at its new end) add
+    up to each ticket's service, no server works two at once, non-urgent work runs on duty."""
+    rng = np.random.default_rng(32)
+    across = 0  # an urgent ticket took a server from an earlier call's work
+    for case in range(300):
+        tickets, servers = _rostered_desk(seed=2000 + case) if case % 10 == 0 else \
+            _tiny_desk(rng)[:2]
+        n = len(tickets.arrival)
+        urgent = rng.random(n) < rng.choice([0.1, 0.3, 0.6])
+        tickets = dataclasses.replace(tickets, urgent=urgent, ref=np.arange(n))
+        calls = int(rng.integers(2, 5))
+        part = rng.integers(0, calls, n)
+        start, finish = np.zeros(n, np.int64), np.zeros(n, np.int64)
+        pieces: dict[tuple[int, int, int], int] = {}
+        state: QueueState | None = None
+        for c in range(calls):
+            ids = np.flatnonzero(part == c)
+            outcome = run(Tickets(*(getattr(tickets, f)[ids] for f in FIELDS)), servers,
+                          state=state, trace=True)
+            assert outcome.pieces is not None
+            state = outcome.state
+            start[ids], finish[ids] = outcome.start, outcome.finish
+            finish[outcome.carried.ref] = outcome.carried.finish
+            across += int((outcome.pieces.ref[:, None] == outcome.carried.ref[None, :]).sum())
+            took = outcome.server >= 0
+            assert np.all(outcome.start[took] >= tickets.arrival[ids][took])
+            for j, s, b, e in zip(*(getattr(outcome.pieces, f).tolist() for f in PIECE_FIELDS),
+                                  strict=True):
+                pieces[j, s, b] = e  # a later call's cut replaces the piece as planned
+        assert state is not None
+        table = np.array([(*k, e) for k, e in pieces.items()], np.int64).reshape(-1, 4)
+        trace = Pieces(*table.T)
+        _check_pieces(tickets, servers, trace, state)
+        calm = ~urgent[trace.ref]
+        assert np.all(_on_duty(servers, trace.server[calm], trace.begin[calm])), case
+    assert across > 50, across
+
+
+FIELDS = ("arrival", "service", "priority", "group", "vip", "urgent", "ref")
+PIECE_FIELDS = ("ref", "server", "begin", "end")
 
 
 def test_work_before_1970_on_always_on_servers() -> None:

@@ -2,6 +2,14 @@
 an on-duty technician of their group (arrays in, arrays out; no workspace). docs/generate.md
 *Queueing* says how it is modelled, why it is our own compiled loop, and how it is validated."""
 
-from ticketlens.queueing.engine import Outcome, QueueState, Servers, Tickets, run
+from ticketlens.queueing.engine import (
+    Carried,
+    Outcome,
+    Pieces,
+    QueueState,
+    Servers,
+    Tickets,
+    run,
+)
 
-__all__ = ["Outcome", "QueueState", "Servers", "Tickets", "run"]
+__all__ = ["Carried", "Outcome", "Pieces", "QueueState", "Servers", "Tickets", "run"]

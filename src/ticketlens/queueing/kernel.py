@@ -17,20 +17,37 @@ says what happens next:
 
 Work is on the server's clock: a ticket's service counts on-duty time only, paused from one
 shift's end to the next shift's start (past the last shift it runs on continuously), so its
-finish is found once, when it starts, by walking the server's shifts (``_work_finish``). An
-urgent ticket's service runs on the wall clock. A server holding paused work is BUSY, never
-called in.
+finish is found when it starts, by walking the server's shifts (``_work_finish``). An urgent
+ticket's service runs on the wall clock. A server holding paused work is BUSY: never the on-call
+(though an urgent ticket may preempt it, below).
 
 Each group keeps one FIFO queue per class: a free server takes the head of the lowest non-empty
-class, so tickets are worked urgent first, then by priority, then VIP, then in arrival order,
-and work once started is never interrupted (non-preemptive). Urgency is the outermost part of
-the class (class = priority × 2 + (0 if VIP else 1), plus 2 × priorities if not urgent; a call
-with no urgent ticket has no urgent classes), so the urgent tickets of a group are its first
-``urgent_keys`` queues: a server free off duty looks only there, and no count of waiting urgent
-tickets is needed. At one instant: idle servers whose shift ends then go off duty first (shifts
-are half-open [start, end)), then the tickets arriving then are placed (so every ticket present
-competes by class), then servers coming free then (a finish, a shift start) take work, in server
-index order.
+class, so tickets are worked urgent first, then by priority, then VIP, then in arrival order.
+Urgency is the outermost part of the class (class = priority × 2 + (0 if VIP else 1), plus
+2 × priorities if not urgent; a call with no urgent ticket has no urgent classes), so the urgent
+tickets of a group are its first ``urgent_keys`` queues: a server free off duty looks only
+there, and no count of waiting urgent tickets is needed. At one instant: idle servers whose
+shift ends then go off duty first (shifts are half-open [start, end)), then the tickets arriving
+then are placed (so every ticket present competes by class), then servers coming free then (a
+finish, a shift start) take work, in server index order.
+
+Preemptive priority for urgent tickets (``preempt``): an urgent ticket finding nobody of its
+group idle or off duty takes a server from non-urgent work (``_victim``: the lowest class, then
+the work taken last, then the highest index; running or paused, with some left and a shift
+ahead) and starts at once. The dropped ticket goes back to the *head* of its class's queue
+(``_cut``) owing the on-duty time between the cut and its planned finish (``_owed``, the
+inverse of ``_work_finish``: no work lost), and resumes like any waiting ticket, its finish
+walked again from then on its new server's shifts. That is the only time an urgent ticket can
+start other than by a free server: a server starts non-urgent work only when no urgent ticket
+of its group waits, so one waiting finds nobody to preempt until a server comes free. Urgent
+work is never preempted. The servers remember the row in their hands (``job``, per call) and
+since when (``SINCE``); the tickets' table (``rows``) holds the work still owed.
+
+Work outlives a call: non-urgent work in a server's hands when a call returns (a later call's
+urgent ticket may still cut it) and preempted work waiting. ``engine.py`` keeps both in the
+state (``QueueState.jobs``) and puts them back as rows after the call's tickets
+(``_carry_in``: in their server's hands, or queued first, in their order), so a run in chunks
+is the same as one.
 
 Calls need not be in time order with each other (the generator's later chunks hold
 escalations earlier than events a previous call processed): each server keeps the instant it
@@ -48,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 
 from ticketlens.clock.jit import jit, step
+from ticketlens.clock.layout import NO_TIME
 
 IDLE, BUSY, OFF, GONE = 0, 1, 2, 3
 
@@ -177,13 +195,70 @@ def _on_call(g: int, by_group: np.ndarray, group_first: np.ndarray, state: np.nd
 
 @step
 def _give(j: int, s: int, t: int, done: int, start: np.ndarray, finish: np.ndarray,
-          server: np.ndarray, state: np.ndarray, key: np.ndarray) -> None:
-    """Server ``s`` works ticket ``j`` from ``t`` to ``done``."""
+          server: np.ndarray, state: np.ndarray, key: np.ndarray, job: np.ndarray,
+          since: np.ndarray) -> None:
+    """Server ``s`` works ticket ``j`` from ``t`` to ``done``. (A resumed ticket's first start
+    and server were put aside when it was first cut: ``_cut``; reading ``start[j]`` here to
+    keep them would cost a cache miss per ticket.)"""
     start[j] = t
-    finish[j] = done
     server[j] = s
+    finish[j] = done
     state[s] = BUSY
     key[s] = done
+    job[s] = j
+    since[s] = t
+
+
+@step
+def _traced(trace: np.ndarray, pieces: int, piece: np.ndarray, j: int, s: int, begin: int,
+            end: int) -> int:
+    """A piece of work into ``trace`` (the caller checks it was asked for); returns how many."""
+    trace[0, pieces] = j
+    trace[1, pieces] = s
+    trace[2, pieces] = begin
+    trace[3, pieces] = end
+    piece[s] = pieces
+    return pieces + 1
+
+
+@step
+def _owed(p: int, done: int, k: int, last: int, shift_start: np.ndarray,
+          shift_end: np.ndarray) -> int:
+    """The on-duty time from ``p`` to ``done`` (work's finish by ``_work_finish``) of a server
+    whose shifts ``k`` to ``last`` (exclusive) are not all over at ``p``: what non-urgent work
+    cut at ``p`` still owes (time past the last shift counts, as there work runs on)."""
+    owed = 0
+    while k < last and shift_start[k] < done:
+        begin, end = max(p, shift_start[k]), min(done, shift_end[k])
+        if end > begin:
+            owed += end - begin
+        k += 1
+    tail = max(p, shift_end[last - 1])
+    if k == last and done > tail:
+        owed += done - tail
+    return owed
+
+
+@step
+def _victim(g: int, t: int, by_group: np.ndarray, group_first: np.ndarray, state: np.ndarray,
+            key: np.ndarray, job: np.ndarray, since: np.ndarray, klass: np.ndarray,
+            urgent_keys: int, shift_first: np.ndarray, shift_end: np.ndarray) -> int:
+    """The server of group ``g`` an urgent ticket arriving at ``t`` takes: of those working (or
+    holding paused) non-urgent work with some of it left, a shift ahead, the lowest class
+    (highest key), then the one that took its work last, then the highest index; -1 if none."""
+    best = -1
+    for x in range(group_first[g], group_first[g + 1]):
+        s = by_group[x]  # by index within the group: a tie goes to the later one
+        j = job[s]
+        if state[s] != BUSY or j < 0 or klass[j] < urgent_keys:
+            continue
+        p = max(t, since[s])
+        if key[s] <= p or shift_end[shift_first[s + 1] - 1] <= p:
+            continue
+        if best < 0 or klass[j] > klass[job[best]] or (
+                klass[j] == klass[job[best]] and since[s] >= since[best]):
+            best = s
+    return best
 
 
 @step
@@ -208,10 +283,16 @@ def _enqueue(i: int, k: int, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.
     q_tail[k] = i
 
 
-# rows of the servers' state (``srv``, int64 [8, servers]), carried from one call to the next;
-# FREE: the instant it last came free (finished a ticket, or went idle on duty)
-STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS, FREE = range(8)
+# rows of the servers' state (``srv``, int64 [9, servers]), carried from one call to the next;
+# FREE: the instant it last came free (finished a ticket, or went idle on duty); SINCE: the
+# instant it took the work in its hands (the victim's tie, and no cut before it)
+STATE, KEY, SHIFT, PREV, NEXT, HEAP, POS, FREE, SINCE = range(9)
 NEVER = np.iinfo(np.int64).min  # FREE of a server that has not worked yet
+# the tickets' table (``rows``, 7 int64 arrays, one value per ticket then per piece of carried
+# work): the class, group and work still owed (the service, less what was done before a
+# preemption) go in; the first start, first server, finish and times preempted come out
+# (carried work: its first start and count go in too)
+KLASS, GROUP, WORK, START, FINISH, SERVER, COUNT = range(7)
 
 
 @jit
@@ -225,6 +306,7 @@ def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarr
         srv[PREV, s] = -1
         srv[NEXT, s] = -1
         srv[FREE, s] = NEVER
+        srv[SINCE, s] = NEVER
         pos[s] = -1
         state[s] = GONE
         if shift_first[s] < shift_first[s + 1]:
@@ -237,40 +319,123 @@ def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarr
 
 
 @jit
-def _left(q_head: np.ndarray, q_next: np.ndarray, left: np.ndarray) -> int:
-    """The tickets still queued, into ``left`` (queue by queue); returns how many."""
-    count = 0
+def _drain(q_head: np.ndarray, q_next: np.ndarray, start: np.ndarray, left: np.ndarray,
+           suspended: np.ndarray) -> tuple[int, int]:
+    """The tickets still queued, queue by queue: never started into ``left``, preempted (they
+    have a start) into ``suspended`` in queue order; returns how many of each."""
+    count, cut = 0, 0
     for k in range(len(q_head)):
         j = q_head[k]
         while j >= 0:
-            left[count] = j
-            count += 1
+            if start[j] == NO_TIME:
+                left[count] = j
+                count += 1
+            else:
+                suspended[cut] = j
+                cut += 1
             j = q_next[j]
-    return count
+    return count, cut
+
+
+@step
+def _carry_in(n: int, holder: np.ndarray, rows: tuple[np.ndarray, ...], keys: int, key: np.ndarray,
+              job: np.ndarray, q_head: np.ndarray, q_tail: np.ndarray, q_next: np.ndarray,
+              waiting: np.ndarray) -> int:
+    """Work from earlier calls, rows ``n`` on: back in its server's hands (finishing at the
+    server's key), or queued in the order it was carried (ahead of every arrival: it was
+    preempted, so it heads its queue). Returns how many wait."""
+    total = 0
+    for r in range(len(holder)):
+        x, s = n + r, holder[r]
+        if s >= 0:
+            job[s] = x
+            rows[FINISH][x] = key[s]
+        else:
+            _enqueue(x, rows[GROUP][x] * keys + rows[KLASS][x], q_head, q_tail, q_next)
+            waiting[rows[GROUP][x]] += 1
+            total += 1
+    return total
+
+
+@step
+def _cut(s: int, p: int, rows: tuple[np.ndarray, ...], keys: int, srv: np.ndarray, job: np.ndarray,
+         shift_first: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+         q_head: np.ndarray, q_next: np.ndarray, q_tail: np.ndarray, first: np.ndarray,
+         trace: np.ndarray, pieces: int, piece: np.ndarray) -> int:
+    """Server ``s`` drops its work at ``p``: the ticket goes back to the head of its class's
+    queue owing the on-duty time it had left (preempt-resume: no work lost), and its piece
+    ends at ``p``; cut for the first time, its first start and server are put aside in
+    ``first`` (its resumption overwrites them). Returns how many pieces are traced."""
+    x = job[s]
+    rows[WORK][x] = _owed(p, srv[KEY, s], srv[SHIFT, s], shift_first[s + 1], shift_start,
+                          shift_end)
+    if rows[COUNT][x] == 0:
+        first[0, x] = rows[START][x]
+        first[1, x] = rows[SERVER][x]
+    rows[COUNT][x] += 1
+    rows[FINISH][x] = NO_TIME
+    q = rows[GROUP][x] * keys + rows[KLASS][x]
+    q_next[x] = q_head[q]  # (a row popped earlier: its old link is overwritten here)
+    q_head[q] = x
+    if q_tail[q] < 0:
+        q_tail[q] = x
+    if trace.shape[1] == 0:
+        return pieces
+    if piece[s] >= 0:
+        trace[3, piece[s]] = p
+        return pieces
+    # work an earlier call gave out: its piece again, cut
+    return _traced(trace, pieces, piece, x, s, srv[SINCE, s], p)
+
+
+@step
+def _first_back(rows: tuple[np.ndarray, ...], first: np.ndarray, n: int) -> None:
+    """The first start and server of this call's tickets that were preempted, back in place
+    (work carried in: ``engine.py`` has them)."""
+    count, start, server = rows[COUNT], rows[START], rows[SERVER]
+    for x in range(n):
+        if count[x] > 0:
+            start[x] = first[0, x]
+            server[x] = first[1, x]
 
 
 @jit
-def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service: np.ndarray,
+def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: np.ndarray,
+              start: np.ndarray, finish: np.ndarray, server: np.ndarray, count: np.ndarray,
+              holder: np.ndarray,
               server_group: np.ndarray, by_group: np.ndarray, group_first: np.ndarray,
               shift_first: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
-              groups: int, keys: int, urgent_keys: int, final: bool, srv: np.ndarray,
-              idle: np.ndarray, size: int, start: np.ndarray, finish: np.ndarray,
-              server: np.ndarray, left: np.ndarray) -> tuple[int, int]:
-    """Place every ticket, filling ``start``, ``finish`` and ``server`` of those a server takes,
-    from the servers' state ``srv``, ``idle`` (rows: head, tail per server group) and heap
-    ``size``, which it updates. Urgent: a class below ``urgent_keys``; ``by_group``: the servers
-    by group, group g's from ``group_first[g]``. ``final``: go on until no ticket waits, else
-    stop after the last arrival (the caller carries the waiting ones into its next call, ahead
-    of later arrivals). Returns the heap's size and how many tickets are ``left``, not started."""
+              groups: int, keys: int, urgent_keys: int, final: bool, preempt: bool,
+              srv: np.ndarray, idle: np.ndarray, size: int, trace: np.ndarray,
+              left: np.ndarray, suspended: np.ndarray, held: np.ndarray
+              ) -> tuple[int, int, int, int]:
+    """Place every ticket (the first ``len(arrival)`` of the table ``klass`` … ``count``; then
+    the work ``holder`` says earlier calls left in a server's hands, or waiting), filling its
+    start, finish, server and count, from the servers' state ``srv``, ``idle`` (rows: head,
+    tail per server group) and heap ``size``, which it updates. Urgent: a class below
+    ``urgent_keys``; it preempts (``preempt``) when nobody of its group is idle or off duty.
+    ``by_group``: the servers by group, group g's from ``group_first[g]``. ``final``: go on
+    until no ticket waits, else stop after the last arrival (the caller carries the never
+    started ones into its next call, ahead of later arrivals). ``trace``, if not empty: each
+    piece of work (row, server, begin, end). Returns the heap's size, how many tickets are
+    ``left`` (never started), how many preempted ones wait (``suspended``, in queue order) and
+    the pieces traced; ``held``: per server, the row of the non-urgent work in its hands,
+    else -1."""
     n = len(arrival)
+    rows = (klass, group, work, start, finish, server, count)  # for the steps (KLASS ...)
     state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
-    free = srv[FREE]
+    free, since = srv[FREE], srv[SINCE]
     idle_prev, idle_next, idle_head, idle_tail = srv[PREV], srv[NEXT], idle[0], idle[1]
     q_head = np.full(groups * keys, -1, np.int64)
     q_tail = np.full(groups * keys, -1, np.int64)
-    q_next = np.full(n, -1, np.int64)
+    q_next = np.full(len(rows[KLASS]), -1, np.int64)
+    job = np.full(srv.shape[1], -1, np.int64)  # the row in each server's hands
+    piece = np.full(srv.shape[1], -1, np.int64)  # and its piece in the trace
     waiting = np.zeros(groups, np.int64)
-    total = 0  # tickets waiting, all groups
+    total = _carry_in(n, holder, rows, keys, key, job, q_head, q_tail, q_next, waiting)
+    first = np.empty((2, len(rows[KLASS])), np.int64)  # first start and server, once cut
+    tracing = trace.shape[1] > 0
+    pieces = 0
     i = 0
     while (i < n or (final and total > 0)) and (size > 0 or i < n):
         s = heap[0] if size > 0 else -1
@@ -282,6 +447,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
                 _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
             elif state[s] == BUSY:
                 free[s] = t
+                job[s] = -1
             k, last = shift[s], shift_first[s + 1]
             while k < last and shift_end[k] <= t:
                 k += 1
@@ -298,9 +464,11 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             if j >= 0:
                 waiting[g] -= 1
                 total -= 1
-                done = _work_finish(t, service[j], klass[j] < urgent_keys, k, last,
+                done = _work_finish(t, work[j], klass[j] < urgent_keys, k, last,
                                     shift_start, shift_end)
-                _give(j, s, t, done, start, finish, server, state, key)
+                _give(j, s, t, done, start, finish, server, state, key, job, since)
+                if tracing:
+                    pieces = _traced(trace, pieces, piece, j, s, t, done)
             elif off:
                 state[s] = OFF
                 key[s] = shift_start[k]
@@ -318,15 +486,31 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, service
             _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
         elif urgent:  # the on-call: an off-duty server of the group comes in for it
             s = _on_call(g, by_group, group_first, state)
+            if s < 0 and preempt:  # else one drops non-urgent work for it
+                s = _victim(g, t, by_group, group_first, state, key, job, since, klass,
+                            urgent_keys, shift_first, shift_end)
+                if s >= 0:
+                    t = max(t, since[s])  # calls out of time order: not before it took it
+                    pieces = _cut(s, t, rows, keys, srv, job, shift_first, shift_start,
+                                  shift_end, q_head, q_next, q_tail, first, trace, pieces,
+                                  piece)
+                    waiting[g] += 1
+                    total += 1
         if s >= 0:  # it starts now, or once the server is free (calls out of time order)
             t = max(t, free[s])
-            done = _work_finish(t, service[i], urgent, shift[s], shift_first[s + 1],
+            done = _work_finish(t, work[i], urgent, shift[s], shift_first[s + 1],
                                 shift_start, shift_end)
-            _give(i, s, t, done, start, finish, server, state, key)
+            _give(i, s, t, done, start, finish, server, state, key, job, since)
+            if tracing:
+                pieces = _traced(trace, pieces, piece, i, s, t, done)
             _sift(heap, pos, key, state, pos[s], size)
         else:
             _enqueue(i, g * keys + klass[i], q_head, q_tail, q_next)
             waiting[g] += 1
             total += 1
         i += 1
-    return size, _left(q_head, q_next, left)
+    for s in range(len(held)):
+        held[s] = job[s] if job[s] >= 0 and klass[job[s]] >= urgent_keys else -1
+    left_count, cut = _drain(q_head, q_next, start, left, suspended)
+    _first_back(rows, first, n)
+    return size, left_count, cut, pieces
