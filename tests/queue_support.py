@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -76,14 +77,19 @@ def simpy_queue(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray,
             yield env.timeout(services[i])
             finish[i] = env.now
 
+    _feed(env, arrivals, ticket)
+    return start, finish
+
+
+def _feed(env: Any, arrivals: Any, ticket: Any) -> None:
+    """Start ``ticket(i)`` at each arrival, in order, and run the SimPy environment out."""
     def source():  # type: ignore[no-untyped-def]
-        for i in range(n):
+        for i in range(len(arrivals)):
             yield env.timeout(arrivals[i] - env.now)
             env.process(ticket(i))
 
     env.process(source())
     env.run()
-    return start, finish
 
 
 def simpy_preemptive(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray,
@@ -124,13 +130,7 @@ def simpy_preemptive(arrival: np.ndarray, service: np.ndarray, klass: np.ndarray
                     count[i] += 1
                     place = -1
 
-    def source():  # type: ignore[no-untyped-def]
-        for i in range(n):
-            yield env.timeout(arrivals[i] - env.now)
-            env.process(ticket(i))
-
-    env.process(source())
-    env.run()
+    _feed(env, arrivals, ticket)
     return start, finish, count
 
 

@@ -411,16 +411,22 @@ def test_urgent_at_night_calls_in_the_on_call() -> None:
     assert np.all(calm.start >= _hours(1, 9))
 
 
+def _busy_technician_desk() -> tuple[Servers, Tickets]:
+    """Two office-hours technicians; four tickets for the first one's group on Monday morning:
+    Medium, Critical VIP, Medium, and an urgent Low one."""
+    servers = _office_hours(2, 7)
+    arrival = np.array([_hours(0, h) for h in (9, 9 + 1 / 6, 9 + 2 / 6, 9.5)])
+    return servers, Tickets(arrival, np.array([2 * HOUR, HOUR, HOUR, 7 * HOUR]),
+                            np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
+                            vip=np.array([False, True, False, False]),
+                            urgent=np.array([False, False, False, True]))
+
+
 def test_urgent_waits_for_its_busy_technician_then_goes_first() -> None:
     """The group's only technician is busy: the urgent ticket (Low) waits, then goes before
     the non-urgent ones that came earlier (even a Critical VIP) and runs past 17:00; the other
     group's idle technician is not called. The rest wait for the next shift."""
-    servers = _office_hours(2, 7)
-    arrival = np.array([_hours(0, h) for h in (9, 9 + 1 / 6, 9 + 2 / 6, 9.5)])
-    tickets = Tickets(arrival, np.array([2 * HOUR, HOUR, HOUR, 7 * HOUR]),
-                      np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
-                      vip=np.array([False, True, False, False]),
-                      urgent=np.array([False, False, False, True]))
+    servers, tickets = _busy_technician_desk()
     outcome = run(tickets, servers, preempt_urgent=False)
     assert outcome.server.tolist() == [0, 0, 0, 0]
     assert outcome.start.tolist() == [_hours(0, 9), _hours(1, 9), _hours(1, 10), _hours(0, 11)]
@@ -474,12 +480,7 @@ def test_urgent_preempts_its_busy_technician_then_the_rest_go_in_order() -> None
     Low ticket takes the technician at once from the Medium one (½ h done, 1½ h owed); at 16:30
     the Critical VIP goes first (½ h, then ½ h on Tuesday), then the Medium one resumes (head
     of its class, ahead of the later Medium one), then that one."""
-    servers = _office_hours(2, 7)
-    arrival = np.array([_hours(0, h) for h in (9, 9 + 1 / 6, 9 + 2 / 6, 9.5)])
-    tickets = Tickets(arrival, np.array([2 * HOUR, HOUR, HOUR, 7 * HOUR]),
-                      np.array([2, 0, 2, 3]), np.zeros(4, np.int64),
-                      vip=np.array([False, True, False, False]),
-                      urgent=np.array([False, False, False, True]))
+    servers, tickets = _busy_technician_desk()
     outcome = run(tickets, servers)
     assert outcome.server.tolist() == [0, 0, 0, 0]
     assert outcome.start.tolist() == [_hours(0, 9), _hours(0, 16.5), _hours(1, 11),
@@ -487,8 +488,9 @@ def test_urgent_preempts_its_busy_technician_then_the_rest_go_in_order() -> None
     assert outcome.finish.tolist() == [_hours(1, 11), _hours(1, 9.5), _hours(1, 12),
                                        _hours(0, 16.5)]
     assert outcome.preempted.tolist() == [1, 0, 0, 0]
-    assert outcome.wait.tolist() == [0, _hours(0, 16.5) - arrival[1], _hours(1, 11) - arrival[2],
-                                     0]
+    arrival = tickets.arrival
+    assert outcome.wait.tolist() == [0, _hours(0, 16.5) - arrival[1],
+                                     _hours(1, 11) - arrival[2], 0]
 
 
 def test_the_lowest_class_taken_last_is_preempted_and_resumes_first() -> None:
@@ -792,3 +794,38 @@ def test_work_before_1970_on_always_on_servers() -> None:
     outcome = run(Tickets(arrival, np.array([50, 7]), np.array([0, 0])), Servers.always_on([0]))
     assert outcome.start.tolist() == [-10**15, -10**15 + 50]
     assert outcome.finish.tolist() == [-10**15 + 50, -10**15 + 57]
+
+
+def test_shared_shifts_work_as_a_copy_per_server() -> None:
+    """``Servers.on_shifts`` (one calendar held once) gives exactly what the same shifts copied
+    for every server give, urgent tickets, preemption and chunked calls included."""
+    rng = np.random.default_rng(17)
+    copied = _office_hours(6, 70)
+    days = np.flatnonzero(copied.shift_server == 0)
+    shared = Servers.on_shifts(np.arange(6) // 2, copied.shift_start[days],
+                               copied.shift_end[days])
+    copied = dataclasses.replace(copied, group=np.arange(6) // 2)
+    n = 800
+    tickets = Tickets(
+        arrival=np.sort(rng.integers(MONDAY * SECOND, (MONDAY + 60 * DAY) * SECOND, n)),
+        service=rng.integers(1, 4 * HOUR, n), priority=rng.integers(0, 4, n),
+        group=rng.integers(0, 3, n), vip=rng.random(n) < 0.05, urgent=rng.random(n) < 0.1)
+    for cut in (None, n // 3):
+        outcomes = []
+        for servers in (copied, shared):
+            if cut is None:
+                outcomes.append(run(tickets, servers))
+                continue
+            first = run(_rows_of(tickets, slice(0, cut)), servers)
+            outcomes.append(run(_rows_of(tickets, slice(cut, n)), servers, state=first.state))
+        a, b = outcomes
+        for field in ("start", "finish", "server", "preempted"):
+            assert np.array_equal(getattr(a, field), getattr(b, field)), (cut, field)
+        if cut is None:  # the case exercises preemption and on-call
+            assert (a.preempted > 0).any() and (a.start < NO_TIME).all()
+
+
+def _rows_of(tickets: Tickets, rows: slice) -> Tickets:
+    return Tickets(**{f.name: None if getattr(tickets, f.name) is None
+                      else getattr(tickets, f.name)[rows]
+                      for f in dataclasses.fields(tickets)})

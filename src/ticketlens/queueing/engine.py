@@ -40,10 +40,12 @@ class Servers:
 
     Shifts are given as flat arrays sorted by server, then start, not overlapping within a
     server; a server with no shift never works. ``Servers.always_on`` builds servers with one
-    endless shift each."""
+    endless shift each; ``Servers.on_shifts`` servers who all work the same shifts, held once
+    (``shift_server`` None), not once per server: a desk of thousands of technicians on a
+    year of working days would otherwise hold millions of rows."""
 
     group: np.ndarray  # int per server
-    shift_server: np.ndarray  # int per shift
+    shift_server: np.ndarray | None  # int per shift; None: every server works every shift
     shift_start: np.ndarray  # int64 µs per shift
     shift_end: np.ndarray  # int64 µs per shift
 
@@ -52,6 +54,13 @@ class Servers:
         groups = np.asarray(group, dtype=np.int64)
         m = len(groups)
         return cls(groups, np.arange(m), np.full(m, ALWAYS[0]), np.full(m, ALWAYS[1]))
+
+    @classmethod
+    def on_shifts(cls, group: np.ndarray | list[int], start: np.ndarray,
+                  end: np.ndarray) -> Servers:
+        """Servers of ``group`` who all work the shifts [start, end) (sorted, not overlapping)."""
+        return cls(np.asarray(group, dtype=np.int64), None, np.asarray(start),
+                   np.asarray(end))
 
 
 # rows of ``QueueState.jobs``: work started and not finished when a call returned, which a
@@ -139,8 +148,12 @@ def _ints(name: str, values: np.ndarray, n: int | None, low: int, high: int | No
     return np.ascontiguousarray(array, dtype=dtype)
 
 
-def _shifts(servers: Servers, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    who = _ints("shift_server", servers.shift_server, None, 0, m - 1)
+def _shifts(servers: Servers, m: int
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each server's shifts as [lo, hi) rows of the checked start and end arrays."""
+    shared = servers.shift_server is None
+    who = np.zeros(len(servers.shift_start), np.int64) if shared else \
+        _ints("shift_server", servers.shift_server, None, 0, m - 1)
     k = len(who)
     begin = _ints("shift_start", servers.shift_start, k, ALWAYS[0], None)
     end = _ints("shift_end", servers.shift_end, k, ALWAYS[0], None)
@@ -151,15 +164,18 @@ def _shifts(servers: Servers, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     same = who[1:] == who[:-1]
     if np.any(same & (begin[1:] < end[:-1])):
         raise ValueError("shift_start: a server's shifts must be sorted and not overlap")
+    if shared:
+        return np.zeros(m, np.int64), np.full(m, k, np.int64), begin, end
     first = np.searchsorted(who, np.arange(m + 1), side="left").astype(np.int64)
-    return first, begin, end
+    return first[:-1], first[1:], begin, end
 
 
-def _fresh(server_group: np.ndarray, first: np.ndarray, begin: np.ndarray) -> QueueState:
+def _fresh(server_group: np.ndarray, lo: np.ndarray, hi: np.ndarray, begin: np.ndarray
+           ) -> QueueState:
     from ticketlens.queueing.kernel import first_shifts
 
     srv = np.zeros((9, len(server_group)), np.int64)
-    size = int(first_shifts(first, begin, srv))
+    size = int(first_shifts(lo, hi, begin, srv))
     groups = int(server_group.max(initial=-1)) + 1
     return QueueState(srv, np.full((2, groups), -1, np.int64), size, np.zeros((7, 0), np.int64))
 
@@ -213,7 +229,7 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueSta
     server_group = _ints("server group", servers.group, None, 0, None)
     m = len(server_group)
     groups = int(max(group.max(initial=-1), server_group.max(initial=-1))) + 1
-    first, begin, end = _shifts(servers, m)
+    lo, hi, begin, end = _shifts(servers, m)
     # the latest start, or the latest end non-urgent work runs on past
     latest = max(int(arrival.max(initial=0)), int(begin.max(initial=0)),
                  int(end[end < NO_TIME].max(initial=0)))
@@ -221,7 +237,7 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueSta
         raise ValueError("service: a finish time would overflow int64 µs")
     keys = 2 * priorities  # VIP first within its priority ...
     if state is None:
-        state = _fresh(server_group, first, begin)
+        state = _fresh(server_group, lo, hi, begin)
     _check_state(state, server_group, keys)
     srv, idle, jobs = state.servers.copy(), state.idle.copy(), state.jobs
     klass = priority * 2 + (1 - vip)
@@ -241,7 +257,7 @@ def run(tickets: Tickets, servers: Servers, priorities: int = 4, state: QueueSta
 
     size, count, cut, traced = run_queue(
         arrival, *rows, np.ascontiguousarray(jobs[HOLDER]), server_group,
-        by_group.astype(np.int64), group_first.astype(np.int64), first, begin, end,
+        by_group.astype(np.int64), group_first.astype(np.int64), lo, hi, begin, end,
         max(groups, 1), keys + urgent_keys, urgent_keys, final, preempt_urgent, srv, idle,
         state.heap_size, pieces, left, suspended, held)
     carried = _jobs(rows, held, suspended[:cut], urgent_keys)

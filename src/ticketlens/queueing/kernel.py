@@ -242,7 +242,7 @@ def _owed(p: int, done: int, k: int, last: int, shift_start: np.ndarray,
 @step
 def _victim(g: int, t: int, by_group: np.ndarray, group_first: np.ndarray, state: np.ndarray,
             key: np.ndarray, job: np.ndarray, since: np.ndarray, klass: np.ndarray,
-            urgent_keys: int, shift_first: np.ndarray, shift_end: np.ndarray) -> int:
+            urgent_keys: int, shift_lo: np.ndarray, shift_hi: np.ndarray, shift_end: np.ndarray) -> int:
     """The server of group ``g`` an urgent ticket arriving at ``t`` takes: of those working (or
     holding paused) non-urgent work with some of it left, a shift ahead, the lowest class
     (highest key), then the one that took its work last, then the highest index; -1 if none."""
@@ -253,7 +253,7 @@ def _victim(g: int, t: int, by_group: np.ndarray, group_first: np.ndarray, state
         if state[s] != BUSY or j < 0 or klass[j] < urgent_keys:
             continue
         p = max(t, since[s])
-        if key[s] <= p or shift_end[shift_first[s + 1] - 1] <= p:
+        if key[s] <= p or shift_end[shift_hi[s] - 1] <= p:
             continue
         if best < 0 or klass[j] > klass[job[best]] or (
                 klass[j] == klass[job[best]] and since[s] >= since[best]):
@@ -296,22 +296,23 @@ KLASS, GROUP, WORK, START, FINISH, SERVER, COUNT = range(7)
 
 
 @jit
-def first_shifts(shift_first: np.ndarray, shift_start: np.ndarray, srv: np.ndarray) -> int:
+def first_shifts(shift_lo: np.ndarray, shift_hi: np.ndarray, shift_start: np.ndarray,
+                 srv: np.ndarray) -> int:
     """A fresh desk: every server off duty until its first shift (or GONE: no shift); no
     server idle. Returns the heap's size."""
     state, key, heap, pos = srv[STATE], srv[KEY], srv[HEAP], srv[POS]
     size = 0
     for s in range(srv.shape[1]):
-        srv[SHIFT, s] = shift_first[s]
+        srv[SHIFT, s] = shift_lo[s]
         srv[PREV, s] = -1
         srv[NEXT, s] = -1
         srv[FREE, s] = NEVER
         srv[SINCE, s] = NEVER
         pos[s] = -1
         state[s] = GONE
-        if shift_first[s] < shift_first[s + 1]:
+        if shift_lo[s] < shift_hi[s]:
             state[s] = OFF
-            key[s] = shift_start[shift_first[s]]
+            key[s] = shift_start[shift_lo[s]]
             heap[size] = s
             size += 1
             _sift(heap, pos, key, state, size - 1, size)
@@ -359,7 +360,7 @@ def _carry_in(n: int, holder: np.ndarray, rows: tuple[np.ndarray, ...], keys: in
 
 @step
 def _cut(s: int, p: int, rows: tuple[np.ndarray, ...], keys: int, srv: np.ndarray, job: np.ndarray,
-         shift_first: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+         shift_lo: np.ndarray, shift_hi: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
          q_head: np.ndarray, q_next: np.ndarray, q_tail: np.ndarray, first: np.ndarray,
          trace: np.ndarray, pieces: int, piece: np.ndarray) -> int:
     """Server ``s`` drops its work at ``p``: the ticket goes back to the head of its class's
@@ -367,7 +368,7 @@ def _cut(s: int, p: int, rows: tuple[np.ndarray, ...], keys: int, srv: np.ndarra
     ends at ``p``; cut for the first time, its first start and server are put aside in
     ``first`` (its resumption overwrites them). Returns how many pieces are traced."""
     x = job[s]
-    rows[WORK][x] = _owed(p, srv[KEY, s], srv[SHIFT, s], shift_first[s + 1], shift_start,
+    rows[WORK][x] = _owed(p, srv[KEY, s], srv[SHIFT, s], shift_hi[s], shift_start,
                           shift_end)
     if rows[COUNT][x] == 0:
         first[0, x] = rows[START][x]
@@ -404,7 +405,8 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: n
               start: np.ndarray, finish: np.ndarray, server: np.ndarray, count: np.ndarray,
               holder: np.ndarray,
               server_group: np.ndarray, by_group: np.ndarray, group_first: np.ndarray,
-              shift_first: np.ndarray, shift_start: np.ndarray, shift_end: np.ndarray,
+              shift_lo: np.ndarray, shift_hi: np.ndarray, shift_start: np.ndarray,
+              shift_end: np.ndarray,
               groups: int, keys: int, urgent_keys: int, final: bool, preempt: bool,
               srv: np.ndarray, idle: np.ndarray, size: int, trace: np.ndarray,
               left: np.ndarray, suspended: np.ndarray, held: np.ndarray
@@ -448,7 +450,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: n
             elif state[s] == BUSY:
                 free[s] = t
                 job[s] = -1
-            k, last = shift[s], shift_first[s + 1]
+            k, last = shift[s], shift_hi[s]
             while k < last and shift_end[k] <= t:
                 k += 1
             shift[s] = k
@@ -488,17 +490,17 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: n
             s = _on_call(g, by_group, group_first, state)
             if s < 0 and preempt:  # else one drops non-urgent work for it
                 s = _victim(g, t, by_group, group_first, state, key, job, since, klass,
-                            urgent_keys, shift_first, shift_end)
+                            urgent_keys, shift_lo, shift_hi, shift_end)
                 if s >= 0:
                     t = max(t, since[s])  # calls out of time order: not before it took it
-                    pieces = _cut(s, t, rows, keys, srv, job, shift_first, shift_start,
+                    pieces = _cut(s, t, rows, keys, srv, job, shift_lo, shift_hi, shift_start,
                                   shift_end, q_head, q_next, q_tail, first, trace, pieces,
                                   piece)
                     waiting[g] += 1
                     total += 1
         if s >= 0:  # it starts now, or once the server is free (calls out of time order)
             t = max(t, free[s])
-            done = _work_finish(t, work[i], urgent, shift[s], shift_first[s + 1],
+            done = _work_finish(t, work[i], urgent, shift[s], shift_hi[s],
                                 shift_start, shift_end)
             _give(i, s, t, done, start, finish, server, state, key, job, since)
             if tracing:

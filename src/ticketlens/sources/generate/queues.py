@@ -19,19 +19,25 @@ the technician: they work their next ticket meanwhile. The wait in the queue is 
 ticket's clock, to the step where work starts (Work Started, or the Work Resumed after an
 escalation), and every later step moves with it.
 
-Calls are chunk by chunk (``final=True``, each from the previous call's state): a ticket of a
-chunk that waits past the next chunk's first arrivals is served before them, whatever their
-priorities — the one approximation, at chunk boundaries only (docs/generate.md).
+Chunk by chunk, each pass runs twice from the desk's state as the previous chunk left it.
+Once to the end (``final=True``) over every ticket known so far: the starts this chunk's
+tickets get. And once as the desk carries on (``final=False``) over the arrivals before the
+next chunk begins, stopping there: its state, the tickets still waiting then and the later
+arrivals (an escalation days after its ticket's chunk) go into the next chunk's pass, so each
+pass sees its arrivals in time order and every chunk's tickets compete with the backlog as it
+stands. The one approximation: a ticket of this chunk still waiting when the next chunk begins
+gets its start without the next chunk's tickets, some of which may go before it (only desks of
+more than one chunk, about 50,000 tickets; docs/generate.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from ticketlens.clock.layout import NO_TIME
-from ticketlens.queueing.engine import Outcome, QueueState, Servers, Tickets, run
+from ticketlens.queueing.engine import QueueState, Servers, Tickets, run
 from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock
 from ticketlens.sources.generate.config import DeskConfig
 from ticketlens.sources.generate.journey import Plan, S, timed
@@ -55,6 +61,8 @@ class DeskQueues:
     servers: dict[str, Servers]
     clock: BusinessClock
     states: dict[str, QueueState | None] = field(default_factory=dict)
+    waiting: dict[str, Tickets] = field(default_factory=dict)  # in the state's queues
+    later: dict[str, Tickets] = field(default_factory=dict)  # arriving after the state's end
 
 
 def desk_queues(config: DeskConfig, roster: Roster, clock: BusinessClock, first_day: int,
@@ -71,18 +79,16 @@ def desk_queues(config: DeskConfig, roster: Roster, clock: BusinessClock, first_
         members = roster.members_by_tier[tier]
         techs = (members[None, :] + roster.size * np.arange(roster.teams)[:, None]).ravel()
         group = np.repeat(techs, config.workload.concurrent[tier])
-        m, k = len(group), len(opens)
-        servers[name] = Servers(group=group,
-                                shift_server=np.repeat(np.arange(m, dtype=np.int64), k),
-                                shift_start=np.tile(opens, m), shift_end=np.tile(closes, m))
+        servers[name] = Servers.on_shifts(group, opens, closes)  # one calendar for everyone
     return DeskQueues(servers, clock)
 
 
-def queue(plan: Plan, desk: DeskQueues, priority: np.ndarray) -> np.ndarray:
+def queue(plan: Plan, desk: DeskQueues, priority: np.ndarray, until: int) -> np.ndarray:
     """The chunk's slot times with every queue wait added to the slot that waits for the
     technician (``plan.seconds`` is kept).
 
-    ``priority``: (n, slots) the priority in force after each slot."""
+    ``priority``: (n, slots) the priority in force after each slot; ``until``: when the next
+    chunk begins (seconds)."""
     seconds = plan.seconds.copy()
     time = timed(plan, desk.clock)
     holder, sec = plan.holder, plan.seconds
@@ -107,25 +113,53 @@ def queue(plan: Plan, desk: DeskQueues, priority: np.ndarray) -> np.ndarray:
         arrival = time[rows, a_slot[rows]]
         order = np.lexsort((rows, arrival))  # arrival order; ties by ticket, deterministic
         rows, arrival = rows[order], arrival[order]
-        outcome = _run(desk, name, Tickets(
+        start = _run(desk, name, Tickets(
             arrival=arrival,
             service=service[rows],
             priority=priority[rows, a_slot[rows]].astype(np.int64),
             group=holder[rows, w_slot[rows]],
             vip=vip[rows],
-            urgent=plan.critical[rows]))
+            urgent=plan.critical[rows]), until)
         seconds[rows, w_slot[rows]] += _wait_on_ticket_clock(
-            arrival, outcome.start, plan.critical[rows], desk.clock)
+            arrival, start, plan.critical[rows], desk.clock)
         time[rows] = timed(plan, desk.clock, seconds, rows)  # only these tickets moved
     return time
 
 
-def _run(desk: DeskQueues, name: str, tickets: Tickets) -> Outcome:
-    outcome = run(tickets, desk.servers[name], state=desk.states.get(name), final=True)
-    if outcome.unserved:  # every group served here has servers on shift: a bug if not
-        raise AssertionError(f"{outcome.unserved} tickets never reached a technician")
-    desk.states[name] = outcome.state
-    return outcome
+def _run(desk: DeskQueues, name: str, tickets: Tickets, until: int) -> np.ndarray:
+    """The start of each of ``tickets`` (one chunk's visits of pass ``name``, in arrival
+    order), and the pass's desk carried on to ``until`` (module docstring)."""
+    servers, state = desk.servers[name], desk.states.get(name)
+    ahead = desk.waiting.get(name)
+    later = desk.later.get(name)
+    pool = tickets if later is None else _joined(later, tickets)
+    order = np.lexsort((np.arange(len(pool.arrival)), pool.arrival))
+    pool = _rows(pool, order)
+    known = pool if ahead is None else _joined(ahead, pool)
+    served = run(known, servers, state=state, final=True)
+    if served.unserved:  # every group served here has servers on shift: a bug if not
+        raise AssertionError(f"{served.unserved} tickets never reached a technician")
+    due = pool.arrival < until
+    now = _rows(pool, due) if ahead is None else _joined(ahead, _rows(pool, due))
+    carried = run(now, servers, state=state, final=False)
+    desk.states[name] = carried.state
+    desk.waiting[name] = _rows(now, carried.left)
+    desk.later[name] = _rows(pool, ~due)
+    mine = np.empty(len(tickets.arrival), np.int64)  # where each of tickets sits in ``known``
+    offset = 0 if ahead is None else len(ahead.arrival)
+    earlier = 0 if later is None else len(later.arrival)
+    mine[order[order >= earlier] - earlier] = offset + np.flatnonzero(order >= earlier)
+    return served.start[mine]
+
+
+def _rows(tickets: Tickets, rows: np.ndarray) -> Tickets:
+    return Tickets(**{f.name: getattr(tickets, f.name)[rows] for f in fields(Tickets)
+                      if getattr(tickets, f.name) is not None})
+
+
+def _joined(first: Tickets, then: Tickets) -> Tickets:
+    return Tickets(**{f.name: np.concatenate([getattr(first, f.name), getattr(then, f.name)])
+                      for f in fields(Tickets) if getattr(then, f.name) is not None})
 
 
 def _wait_on_ticket_clock(arrival: np.ndarray, start: np.ndarray, critical: np.ndarray,

@@ -141,12 +141,12 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     to_l1 = rebalance(first_pass, S["assigned"], carried, roster, category, draws.u("balance1"))
     to_l2 = rebalance(first_pass, S["escalated_l2"], carried, roster, category,
                       draws.u("balance2"))
-    planned = plan(*args, to_l1, to_l2)
-    laid = journey(planned, sim.clock, queue(planned, desk, planned.priorities()))
-
     next_start = (sim.plan.first_day + days[1]) * DAY
     if piece is not None:  # a slice of a dense day: the next chunk starts with the next slice
         next_start = (sim.plan.first_day + days[0]) * DAY + piece.end
+    planned = plan(*args, to_l1, to_l2)
+    laid = journey(planned, sim.clock, queue(planned, desk, planned.priorities(), next_start))
+
     carried = (carried + holding_intervals(laid)[0]).still_open(next_start)
 
     written = laid.present & (laid.time < sim.window_end)
