@@ -7,6 +7,7 @@ SIGINT must reach the process as it would from a terminal, and usage errors are 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -95,3 +96,19 @@ def test_a_reader_that_leaves_early_is_no_internal_error(tmp_path: Path) -> None
     proc.stdout.close()  # the reader is gone before the first line is written
     err = proc.stderr.read() if proc.stderr else ""
     assert (proc.wait(timeout=60), err) == (141, "")
+
+
+def test_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, monkeypatch) -> None:
+    """A KeyboardInterrupt raised inside a callback from C is printed and dropped (numba's
+    compiler events do that: a 1 M-ticket `generate` interrupted while its queue kernel
+    loaded ran to the end and published its output). The request is noted; the next chunk,
+    and any commit of staged output, raise it again, and nothing is left behind."""
+    import ticketlens
+    from ticketlens.core import interrupt
+
+    monkeypatch.setattr(interrupt, "_requested", [])
+    with contextlib.suppress(KeyboardInterrupt):  # swallowed on the way
+        interrupt._on_sigint(signal.SIGINT, None)
+    with pytest.raises(KeyboardInterrupt):
+        ticketlens.generate(tmp_path / "desk", tickets=200)
+    assert list(tmp_path.iterdir()) == []

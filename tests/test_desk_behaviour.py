@@ -45,12 +45,13 @@ def _rates(fig) -> dict[str, float]:
 
 
 def test_default_desk_breaches_like_a_desk_a_manager_recognises(desks) -> None:
-    """Overall resolution breach 8-25 %, Critical and High no worse than Medium."""
-    fig = desks["figures"]["default"]
-    assert 0.08 <= fig.overall <= 0.25
-    rates = _rates(fig)
-    assert rates["Critical"] <= rates["Medium"] and rates["High"] <= rates["Medium"], rates
-    assert fig.verdicts_equal  # sla_metrics.csv and `ticketlens sla` agree on every ticket
+    """Overall resolution breach 8-25 %, Critical and High no worse than Medium: on the desk of
+    issue 11's table and on `ticketlens generate`'s own default (5,000 tickets, seed 42)."""
+    for fig in (desks["figures"]["default"], realism.measure(None, tickets=5_000, seed=42)):
+        assert 0.08 <= fig.overall <= 0.25, fig.seed
+        rates = _rates(fig)
+        assert rates["Critical"] <= rates["Medium"] and rates["High"] <= rates["Medium"], rates
+        assert fig.verdicts_equal  # sla_metrics.csv and `ticketlens sla` agree on every ticket
 
 
 def test_busy_weeks_breach_more_than_quiet_ones(desks) -> None:
@@ -191,7 +192,7 @@ def test_a_desk_in_many_chunks_queues_like_one_in_one() -> None:
     technician's clock forward)."""
     from ticketlens.sources.generate import simulate
     from ticketlens.sources.generate.config import load_config
-    from ticketlens.sources.generate.journey import S
+    from ticketlens.sources.generate.slots import S
 
     config = load_config().with_overrides(tickets=20_000, seed=9)
     means = []

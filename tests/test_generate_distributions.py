@@ -12,8 +12,8 @@ import pytest
 
 from test_generate_support import TICKETS, Desk, business_seconds, in_business_hours, shared_desk
 from ticketlens.sources.generate.config import COMPLEXITIES, load_config
-from ticketlens.sources.generate.journey import S
 from ticketlens.sources.generate.simulate import prepare, run
+from ticketlens.sources.generate.slots import S
 
 
 @pytest.fixture(scope="session")

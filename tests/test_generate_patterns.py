@@ -296,8 +296,9 @@ def test_skill_and_experience_scale_the_work_of_the_same_tickets() -> None:
     them. Access work takes Chris (proficiency 0.7, 0.2 years in the job: x1.4 ramp-up) exactly
     (1.4 / 0.7) / (1 / 1.0) = 2 times as long as Pat (1.0, 4 years)."""
     from ticketlens.sources.generate.config import load_config
-    from ticketlens.sources.generate.journey import S, lay_out
+    from ticketlens.sources.generate.journey import lay_out
     from ticketlens.sources.generate.simulate import prepare, run
+    from ticketlens.sources.generate.slots import S
 
     sim = prepare(load_config().with_overrides(tickets=3000, seed=6))
     chunk = next(run(sim))

@@ -199,6 +199,9 @@ def cli() -> None:
 
 
 def main() -> None:
+    from ticketlens.core import interrupt
+
+    interrupt.install()
     try:
         code = cli.main(prog_name="ticketlens", standalone_mode=False)
     except click.ClickException as exc:

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
+from ticketlens.core import interrupt
 from ticketlens.core.errors import InputError
 
 
@@ -109,6 +110,7 @@ class StagedFolder:
             shutil.rmtree(self.path, ignore_errors=True)
 
     def commit(self) -> None:
+        interrupt.check()  # a Ctrl-C swallowed on the way must not publish the output
         self._check(self.out)
         old = None
         try:

@@ -1,59 +1,25 @@
 """The queueing engine's event loop, compiled by numba: tickets queue for the servers of their
-group (technicians of one tier and skill) who are on shift.
+group who are on shift (docs/generate.md *Queueing*, "The engine", is the full account).
 
-One loop, two kinds of event: the next arrival (the arrival array is already in time order, so
-it needs no heap) and each server's one pending event, kept in an indexed binary min-heap of at
-most one entry per server, keyed by (time, idle shift end first, server index) so equal times
-resolve the same way on every run. A server is in one of four states, and its pending event
-says what happens next:
+One loop, two kinds of event: the next arrival (already in time order) and each server's one
+pending event, in an indexed binary min-heap keyed by (time, idle shift end first, server
+index), so equal times resolve the same way on every run. A server is BUSY (its work finishes
+at the key), IDLE (on duty, the key its shift's end; idle servers of a group wait in a FIFO
+list), OFF (the key its next shift's start) or GONE (no shift left; not in the heap).
 
-* BUSY: its ticket finishes at the key; then, on duty, it takes the next ticket of its group or
-  idles; off duty, it takes the next *urgent* ticket of its group or goes off duty.
-* IDLE: on duty with nothing to do; the key is its shift's end, when it goes off duty. Idle
-  servers of a group wait in a FIFO list, so an arriving ticket goes to the one idle longest.
-* OFF: off duty; the key is its next shift's start. An urgent ticket finding nobody of its
-  group idle calls in the OFF server of its group with the lowest index (the on-call).
-* GONE: no shift left; not in the heap, never called in.
-
-Work is on the server's clock: a ticket's service counts on-duty time only, paused from one
-shift's end to the next shift's start (past the last shift it runs on continuously), so its
-finish is found when it starts, by walking the server's shifts (``_work_finish``). An urgent
-ticket's service runs on the wall clock. A server holding paused work is BUSY: never the on-call
-(though an urgent ticket may preempt it, below).
-
-Each group keeps one FIFO queue per class: a free server takes the head of the lowest non-empty
-class, so tickets are worked urgent first, then by priority, then VIP, then in arrival order.
-Urgency is the outermost part of the class (class = priority × 2 + (0 if VIP else 1), plus
-2 × priorities if not urgent; a call with no urgent ticket has no urgent classes), so the urgent
-tickets of a group are its first ``urgent_keys`` queues: a server free off duty looks only
-there, and no count of waiting urgent tickets is needed. At one instant: idle servers whose
-shift ends then go off duty first (shifts are half-open [start, end)), then the tickets arriving
-then are placed (so every ticket present competes by class), then servers coming free then (a
-finish, a shift start) take work, in server index order.
-
-Preemptive priority for urgent tickets (``preempt``): an urgent ticket finding nobody of its
-group idle or off duty takes a server from non-urgent work (``_victim``: the lowest class, then
-the work taken last, then the highest index; running or paused, with some left and a shift
-ahead) and starts at once. The dropped ticket goes back to the *head* of its class's queue
-(``_cut``) owing the on-duty time between the cut and its planned finish (``_owed``, the
-inverse of ``_work_finish``: no work lost), and resumes like any waiting ticket, its finish
-walked again from then on its new server's shifts. That is the only time an urgent ticket can
-start other than by a free server: a server starts non-urgent work only when no urgent ticket
-of its group waits, so one waiting finds nobody to preempt until a server comes free. Urgent
-work is never preempted. The servers remember the row in their hands (``job``, per call) and
-since when (``SINCE``); the tickets' table (``rows``) holds the work still owed.
-
-Work outlives a call: non-urgent work in a server's hands when a call returns (a later call's
-urgent ticket may still cut it) and preempted work waiting. ``engine.py`` keeps both in the
-state (``QueueState.jobs``) and puts them back as rows after the call's tickets
-(``_carry_in``: in their server's hands, or queued first, in their order), so a run in chunks
-is the same as one.
-
-Calls need not be in time order with each other (the generator's later chunks hold
-escalations earlier than events a previous call processed): each server keeps the instant it
-last came free (FREE), and a ticket given to an idle or called-in server starts no earlier, so
-no server works two tickets at once. Across calls, the order of service is the calls' order
-(docs/generate.md *Queueing* says what that approximates).
+* Work counts on-duty time only (``_work_finish`` walks the server's shifts); an urgent
+  ticket's runs on the wall clock.
+* Each group keeps one FIFO queue per class; urgency is the outermost part of the class
+  (class = priority × 2 + (0 if VIP else 1), plus 2 × priorities if not urgent), so a group's
+  urgent tickets are its first ``urgent_keys`` queues and a server free off duty looks only
+  there. At one instant: idle shifts end first, then arrivals are placed, then servers coming
+  free take work, in server index order.
+* An urgent ticket finding nobody idle calls in an OFF server (``_on_call``), else preempts
+  non-urgent work (``_victim``, ``_cut``: back to the head of its class, owing the on-duty time
+  left, ``_owed``). Urgent work is never preempted.
+* Work outlives a call (in a server's hands, or preempted and waiting): ``engine.py`` keeps it
+  in the state and ``_carry_in`` puts it back, so a run in chunks is the same as one. Calls out
+  of time order: a server starts no earlier than it came free (FREE) or took its work (SINCE).
 
 Same house style as ``clock/kernel.py`` (numba, ``nogil``, cached on disk, helpers in this one
 module so the cache sees their changes); ``engine.py`` checks the inputs and gives the outputs
@@ -400,6 +366,58 @@ def _first_back(rows: tuple[np.ndarray, ...], first: np.ndarray, n: int) -> None
             server[x] = first[1, x]
 
 
+@step
+def _server_event(s: int, srv: np.ndarray, idle: np.ndarray, size: int,
+                  rows: tuple[np.ndarray, ...], server_group: np.ndarray, shift_hi: np.ndarray,
+                  shift_start: np.ndarray, shift_end: np.ndarray, waiting: np.ndarray,
+                  keys: int, urgent_keys: int, q_head: np.ndarray, q_tail: np.ndarray,
+                  q_next: np.ndarray, job: np.ndarray, trace: np.ndarray, pieces: int,
+                  piece: np.ndarray) -> tuple[int, int, int]:
+    """Server ``s``'s pending event at its key: a finish, an idle shift's end or a shift's
+    start. It takes the best waiting ticket of its group (off duty: urgent ones only), else
+    goes idle, off duty or, past its last shift, gone. Returns the heap's size, how many
+    tickets it took off the queues (0 or 1) and the pieces traced."""
+    state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
+    free, since = srv[FREE], srv[SINCE]
+    idle_prev, idle_next, idle_head, idle_tail = srv[PREV], srv[NEXT], idle[0], idle[1]
+    t = key[s]
+    g = server_group[s]
+    if state[s] == IDLE:  # its shift ends with nothing to do
+        _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+    elif state[s] == BUSY:
+        free[s] = t
+        job[s] = -1
+    k, last = shift[s], shift_hi[s]
+    while k < last and shift_end[k] <= t:
+        k += 1
+    shift[s] = k
+    if k == last:
+        state[s] = GONE
+        return _remove(heap, pos, key, state, s, size), 0, pieces
+    off = shift_start[k] > t  # off duty: only urgent work, else off until the shift
+    j = -1
+    if waiting[g] > 0:
+        j = _pop_ticket(g * keys, g * keys + (urgent_keys if off else keys), q_head, q_tail,
+                        q_next)
+    if j >= 0:
+        waiting[g] -= 1
+        done = _work_finish(t, rows[WORK][j], rows[KLASS][j] < urgent_keys, k, last,
+                            shift_start, shift_end)
+        _give(j, s, t, done, rows[START], rows[FINISH], rows[SERVER], state, key, job, since)
+        if trace.shape[1] > 0:
+            pieces = _traced(trace, pieces, piece, j, s, t, done)
+    elif off:
+        state[s] = OFF
+        key[s] = shift_start[k]
+    else:
+        state[s] = IDLE
+        key[s] = shift_end[k]
+        free[s] = t
+        _idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+    _sift(heap, pos, key, state, pos[s], size)
+    return size, 1 if j >= 0 else 0, pieces
+
+
 @jit
 def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: np.ndarray,
               start: np.ndarray, finish: np.ndarray, server: np.ndarray, count: np.ndarray,
@@ -426,66 +444,30 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: n
     n = len(arrival)
     rows = (klass, group, work, start, finish, server, count)  # for the steps (KLASS ...)
     state, key, shift, heap, pos = srv[STATE], srv[KEY], srv[SHIFT], srv[HEAP], srv[POS]
-    free, since = srv[FREE], srv[SINCE]
-    idle_prev, idle_next, idle_head, idle_tail = srv[PREV], srv[NEXT], idle[0], idle[1]
-    q_head = np.full(groups * keys, -1, np.int64)
-    q_tail = np.full(groups * keys, -1, np.int64)
+    free, since, idle_head = srv[FREE], srv[SINCE], idle[0]
+    q_head, q_tail = np.full(groups * keys, -1, np.int64), np.full(groups * keys, -1, np.int64)
     q_next = np.full(len(rows[KLASS]), -1, np.int64)
     job = np.full(srv.shape[1], -1, np.int64)  # the row in each server's hands
     piece = np.full(srv.shape[1], -1, np.int64)  # and its piece in the trace
     waiting = np.zeros(groups, np.int64)
     total = _carry_in(n, holder, rows, keys, key, job, q_head, q_tail, q_next, waiting)
     first = np.empty((2, len(rows[KLASS])), np.int64)  # first start and server, once cut
-    tracing = trace.shape[1] > 0
-    pieces = 0
-    i = 0
+    pieces = i = 0
     while (i < n or (final and total > 0)) and (size > 0 or i < n):
         s = heap[0] if size > 0 else -1
         if s >= 0 and (i >= n or key[s] < arrival[i]
                        or (key[s] == arrival[i] and state[s] == IDLE)):
-            t = key[s]
-            g = server_group[s]
-            if state[s] == IDLE:  # its shift ends with nothing to do
-                _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
-            elif state[s] == BUSY:
-                free[s] = t
-                job[s] = -1
-            k, last = shift[s], shift_hi[s]
-            while k < last and shift_end[k] <= t:
-                k += 1
-            shift[s] = k
-            if k == last:
-                state[s] = GONE
-                size = _remove(heap, pos, key, state, s, size)
-                continue
-            off = shift_start[k] > t  # off duty: only urgent work, else off until the shift
-            j = -1
-            if waiting[g] > 0:
-                j = _pop_ticket(g * keys, g * keys + (urgent_keys if off else keys), q_head,
-                                q_tail, q_next)
-            if j >= 0:
-                waiting[g] -= 1
-                total -= 1
-                done = _work_finish(t, work[j], klass[j] < urgent_keys, k, last,
-                                    shift_start, shift_end)
-                _give(j, s, t, done, start, finish, server, state, key, job, since)
-                if tracing:
-                    pieces = _traced(trace, pieces, piece, j, s, t, done)
-            elif off:
-                state[s] = OFF
-                key[s] = shift_start[k]
-            else:
-                state[s] = IDLE
-                key[s] = shift_end[k]
-                free[s] = t
-                _idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
-            _sift(heap, pos, key, state, pos[s], size)
+            size, took, pieces = _server_event(s, srv, idle, size, rows, server_group, shift_hi,
+                                               shift_start, shift_end, waiting, keys,
+                                               urgent_keys, q_head, q_tail, q_next, job, trace,
+                                               pieces, piece)
+            total -= took
             continue
         t, g = arrival[i], group[i]
         urgent = klass[i] < urgent_keys
         s = idle_head[g] if g < len(idle_head) else -1
         if s >= 0:
-            _unlink_idle(s, g, idle_head, idle_tail, idle_prev, idle_next)
+            _unlink_idle(s, g, idle_head, idle[1], srv[PREV], srv[NEXT])
         elif urgent:  # the on-call: an off-duty server of the group comes in for it
             s = _on_call(g, by_group, group_first, state)
             if s < 0 and preempt:  # else one drops non-urgent work for it
@@ -503,7 +485,7 @@ def run_queue(arrival: np.ndarray, klass: np.ndarray, group: np.ndarray, work: n
             done = _work_finish(t, work[i], urgent, shift[s], shift_hi[s],
                                 shift_start, shift_end)
             _give(i, s, t, done, start, finish, server, state, key, job, since)
-            if tracing:
+            if trace.shape[1] > 0:
                 pieces = _traced(trace, pieces, piece, i, s, t, done)
             _sift(heap, pos, key, state, pos[s], size)
         else:

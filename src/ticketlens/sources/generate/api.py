@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ticketlens.core import interrupt
 from ticketlens.core.errors import ConfigError
 from ticketlens.core.files import StagedFolder
 from ticketlens.core.progress import Display
@@ -139,6 +140,7 @@ def _write_chunks(sim: Simulation, policy: DeskPolicy, sinks: dict[str, TableSin
         advance = display.task("generating tickets", sim.config.window.tickets,
                                unit="count").advance
         for chunk in run(sim):
+            interrupt.check()
             if not chunk.tickets:  # an empty window: headers only
                 continue
             facts = ticket_facts(chunk)

@@ -16,73 +16,22 @@ On Hold, Reopened only after Closed, escalations hand the ticket to someone of t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
 
-from ticketlens.core.schema import CATEGORIES, Activity
+from ticketlens.core.schema import CATEGORIES
 from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock, next_weekend_morning
 from ticketlens.sources.generate.config import DeskConfig, Patterns, Span, Timing
 from ticketlens.sources.generate.roster import Roster
-
-
-class Clock(IntEnum):
-    WALL = 0      # plain elapsed time (escalations: 24/7)
-    BUSINESS = 1  # business time (Critical tickets: wall)
-    SNAP = 2      # elapsed time, then moved into the next business moment (Critical: wall)
-    WEEKEND = 3   # the next weekend morning (weekend warriors)
-    GAP = 4       # placed inside the gap before the next slot (workload reassignments)
-
-
-A = Activity
-# name, activity, clock, counts towards the holder's workload, note group
-SLOTS: tuple[tuple[str, Activity, Clock, bool, str], ...] = (
-    ("created", A.CREATED, Clock.WALL, False, "created"),
-    ("assigned", A.ASSIGNED, Clock.BUSINESS, True, "assigned"),
-    ("workload_l1", A.REASSIGNED, Clock.GAP, True, "workload"),
-    ("work_started", A.WORK_STARTED, Clock.BUSINESS, True, "work_started"),
-    ("priority_creep", A.PRIORITY_CHANGED, Clock.BUSINESS, True, "priority_changed"),
-    ("await_user", A.AWAITING_USER, Clock.BUSINESS, True, "awaiting_user"),
-    ("user_responded", A.USER_RESPONDED, Clock.SNAP, True, "user_responded"),
-    ("resume_user", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_user"),
-    ("escalated_l2", A.ESCALATED_L2, Clock.WALL, True, "escalated_l2"),
-    ("workload_l2", A.REASSIGNED, Clock.GAP, True, "workload"),
-    ("resume_l2", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_l2"),
-    ("reroute", A.REASSIGNED, Clock.BUSINESS, True, "reroute"),
-    ("ping", A.REASSIGNED, Clock.BUSINESS, True, "ping"),
-    ("pong", A.REASSIGNED, Clock.BUSINESS, True, "pong"),
-    ("escalated_l3", A.ESCALATED_L3, Clock.WALL, True, "escalated_l3"),
-    ("resume_l3", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_l3"),
-    ("escalated_manager", A.ESCALATED_MANAGER, Clock.WALL, True, "escalated_manager"),
-    ("de_escalated", A.DE_ESCALATED, Clock.SNAP, True, "de_escalated"),
-    ("await_parts", A.AWAITING_PARTS, Clock.BUSINESS, True, "awaiting_parts"),
-    ("parts_received", A.PARTS_RECEIVED, Clock.BUSINESS, True, "parts_received"),
-    ("resume_parts", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_parts"),
-    ("on_hold", A.ON_HOLD, Clock.BUSINESS, True, "on_hold"),
-    ("hold_released", A.HOLD_RELEASED, Clock.BUSINESS, True, "hold_released"),
-    ("resume_hold", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_hold"),
-    ("weekend", A.WORK_RESUMED, Clock.WEEKEND, True, "weekend"),
-    ("proposed", A.RESOLUTION_PROPOSED, Clock.BUSINESS, True, "proposed"),
-    ("resolved", A.RESOLVED, Clock.SNAP, False, "resolved"),
-    ("closed", A.CLOSED, Clock.BUSINESS, False, "closed"),
-    ("reopened", A.REOPENED, Clock.BUSINESS, True, "reopened"),
-    ("resume_reopen", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_reopen"),
-    ("resolved_again", A.RESOLVED, Clock.BUSINESS, False, "resolved"),
-    ("closed_again", A.CLOSED, Clock.BUSINESS, False, "closed"),
-    ("zombie", A.REOPENED, Clock.SNAP, True, "zombie"),
-    ("resume_zombie", A.WORK_RESUMED, Clock.BUSINESS, True, "resume_zombie"),
-    ("resolved_zombie", A.RESOLVED, Clock.BUSINESS, False, "resolved"),
-    ("closed_zombie", A.CLOSED, Clock.BUSINESS, False, "closed"),
+from ticketlens.sources.generate.slots import (
+    CHANGES,
+    N_SLOTS,
+    PACED_SLOTS,
+    SLOT_CLOCK,
+    Clock,
+    S,
 )
-S = {name: i for i, (name, *_rest) in enumerate(SLOTS)}
-N_SLOTS = len(SLOTS)
-SLOT_ACTIVITY = tuple(a for _, a, *_ in SLOTS)
-SLOT_CLOCK = np.array([c for _, _, c, *_ in SLOTS], dtype=np.int8)
-SLOT_ACTIVE = np.array([act for *_, act, _ in SLOTS], dtype=bool)
-SLOT_NOTE_GROUP = tuple(g for *_, g in SLOTS)
-# Slots whose duration is given in business days: Critical tickets count calendar days.
-DAY_SLOTS = ("parts_received", "hold_released", "closed", "closed_again", "closed_zombie")
 
 # The decisions each ticket draws a uniform for, once per chunk.
 DECISIONS = (
@@ -424,17 +373,10 @@ def _slot_seconds(lay: _Layout, o: _Outcome, config: DeskConfig, roster: Roster,
     minutes("resolved_zombie", t.resolution_simple_hours, HOUR)
     dur[:, S["closed_zombie"]] = draw_span(t.close_business_days, u[:, S["closed_zombie"]]) * day
     pace = np.asarray(p.urgency_pace)[o.in_force]  # the desk hurries an urgent ticket along
-    for slot in _PACED_SLOTS:
+    for slot in PACED_SLOTS:
         dur[:, S[slot]] *= np.where(o.vip & (slot == "assigned"), 1.0, pace[:, S[slot]])
     # Every step takes at least a minute: times strictly increase within a ticket.
     return np.maximum(np.rint(dur), 60).astype(np.int64)
-
-
-# Steps where the desk, not the user or the work, sets the pace (``urgency_pace``): the
-# dispatch, the tries before escalating, the hand-overs, and confirming the fix with the user
-# (the desk calls the user back at once about an outage; others answer when they see it).
-_PACED_SLOTS = ("assigned", "escalated_l2", "escalated_l3", "resume_l2", "reroute", "ping", "pong",
-                "resume_l3", "resolved")
 
 
 def _work_hours(lay: _Layout, o: _Outcome, t: Timing, p: Patterns, roster: Roster,
@@ -478,17 +420,12 @@ def _priorities(d: TicketDraws, creep: np.ndarray, cap: int) -> np.ndarray:
     return np.where(after_creep, raised[:, None], priority)
 
 
-_CHANGE_SLOTS = frozenset(("assigned", "workload_l1", "escalated_l2", "workload_l2", "reroute",
-                           "ping", "pong", "escalated_l3", "escalated_manager", "de_escalated"))
-_CHANGES = np.array([name in _CHANGE_SLOTS for name, *_ in SLOTS])
-
-
 def _forward_fill(change: np.ndarray) -> np.ndarray:
     """Holder after each slot: the latest assignment change so far (-1 before any)."""
     holder = np.empty_like(change)
     current = np.full(change.shape[0], -1, dtype=change.dtype)
     for s in range(change.shape[1]):
-        if _CHANGES[s]:
+        if CHANGES[s]:
             current = np.where(change[:, s] >= 0, change[:, s], current)
         holder[:, s] = current
     return holder

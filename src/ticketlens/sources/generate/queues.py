@@ -40,8 +40,9 @@ from ticketlens.clock.layout import NO_TIME
 from ticketlens.queueing.engine import QueueState, Servers, Tickets, run
 from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock
 from ticketlens.sources.generate.config import DeskConfig
-from ticketlens.sources.generate.journey import Plan, S, timed
+from ticketlens.sources.generate.journey import Plan, timed
 from ticketlens.sources.generate.roster import Roster
+from ticketlens.sources.generate.slots import S
 
 # Shifts run this long after the window: tickets are still worked after its last day (their
 # later events are simply not written). The last shift never ends, so the rare ticket reaching

@@ -26,10 +26,7 @@ from ticketlens.sources.generate.clock import DAY, BusinessClock
 from ticketlens.sources.generate.config import COMPLEXITIES, DeskConfig, Weights
 from ticketlens.sources.generate.journey import (
     DECISIONS,
-    N_SLOTS,
-    SLOT_NOTE_GROUP,
     Journey,
-    S,
     TicketDraws,
     journey,
     lay_out,
@@ -37,6 +34,7 @@ from ticketlens.sources.generate.journey import (
 )
 from ticketlens.sources.generate.queues import DeskQueues, desk_queues, queue
 from ticketlens.sources.generate.roster import Roster, build_roster
+from ticketlens.sources.generate.slots import N_SLOTS, SLOT_NOTE_GROUP, S
 from ticketlens.sources.generate.texts import NOTE_POOL
 from ticketlens.sources.generate.workload import Intervals, holding_intervals, rebalance
 

@@ -26,8 +26,8 @@ from ticketlens.core.schema import (
 )
 from ticketlens.sources.generate.arrivals import choose
 from ticketlens.sources.generate.config import CHANNELS, DeskConfig, Weights
-from ticketlens.sources.generate.journey import SLOT_ACTIVITY
 from ticketlens.sources.generate.simulate import Chunk, Simulation
+from ticketlens.sources.generate.slots import SLOT_ACTIVITY
 from ticketlens.sources.generate.texts import BODY_POOL, NOTE_POOL, SUBJECT_POOL
 
 STATUSES = ("Open", "Pending", "Resolved", "Closed")

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ticketlens.sources.generate.journey import SLOT_ACTIVE, Journey
+from ticketlens.sources.generate.journey import Journey
 from ticketlens.sources.generate.roster import Roster
+from ticketlens.sources.generate.slots import SLOT_ACTIVE
 
 _SHIFT = 34  # seconds since 1970 fit in 34 bits until the year 2514
 
