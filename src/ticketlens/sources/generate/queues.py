@@ -19,15 +19,16 @@ the technician: they work their next ticket meanwhile. The wait in the queue is 
 ticket's clock, to the step where work starts (Work Started, or the Work Resumed after an
 escalation), and every later step moves with it.
 
-Chunk by chunk, each pass runs twice from the desk's state as the previous chunk left it.
-Once to the end (``final=True``) over every ticket known so far: the starts this chunk's
-tickets get. And once as the desk carries on (``final=False``) over the arrivals before the
-next chunk begins, stopping there: its state, the tickets still waiting then and the later
-arrivals (an escalation days after its ticket's chunk) go into the next chunk's pass, so each
-pass sees its arrivals in time order and every chunk's tickets compete with the backlog as it
-stands. The one approximation: a ticket of this chunk still waiting when the next chunk begins
-gets its start without the next chunk's tickets, some of which may go before it (only desks of
-more than one chunk, about 50,000 tickets; docs/generate.md).
+Chunk by chunk, each pass carries the desk on from where the previous chunk left it, over the
+arrivals before the next chunk begins, and stops there (``final=False``): its state, the
+tickets still waiting then and the later arrivals (an escalation days after its ticket's chunk)
+go into the next chunk's pass, so each pass sees its arrivals in time order and every chunk's
+tickets compete with the backlog as it stands. From that state the pass is then served to the
+end (``final=True``) for the starts of the tickets still waiting and of the later arrivals: by
+the engine's chunk rule, exactly one run to the end over them all. The one approximation: a
+ticket of this chunk still waiting when the next chunk begins gets its start without the next
+chunk's tickets, some of which may go before it (only desks of more than one chunk, about
+50,000 tickets; docs/generate.md).
 """
 
 from __future__ import annotations
@@ -136,21 +137,27 @@ def _run(desk: DeskQueues, name: str, tickets: Tickets, until: int) -> np.ndarra
     pool = tickets if later is None else _joined(later, tickets)
     order = np.lexsort((np.arange(len(pool.arrival)), pool.arrival))
     pool = _rows(pool, order)
-    known = pool if ahead is None else _joined(ahead, pool)
-    served = run(known, servers, state=state, final=True)
-    if served.unserved:  # every group served here has servers on shift: a bug if not
-        raise AssertionError(f"{served.unserved} tickets never reached a technician")
-    due = pool.arrival < until
+    # The desk carried on to the next chunk's start (what it hands on), then from there served
+    # to the end: by the engine's chunk rule, exactly one run to the end over them all.
+    due = pool.arrival < until  # a prefix: the pool is in arrival order
     now = _rows(pool, due) if ahead is None else _joined(ahead, _rows(pool, due))
     carried = run(now, servers, state=state, final=False)
+    waiting = _rows(now, carried.left)
+    rest = _joined(waiting, _rows(pool, ~due))
+    served = run(rest, servers, state=carried.state, final=True)
+    if served.unserved:  # every group served here has servers on shift: a bug if not
+        raise AssertionError(f"{served.unserved} tickets never reached a technician")
     desk.states[name] = carried.state
-    desk.waiting[name] = _rows(now, carried.left)
+    desk.waiting[name] = waiting
     desk.later[name] = _rows(pool, ~due)
-    mine = np.empty(len(tickets.arrival), np.int64)  # where each of tickets sits in ``known``
+    start = carried.start.copy()  # of ``now``; the ones left waiting start in ``served``
+    start[carried.left] = served.start[:len(carried.left)]
+    start = np.concatenate([start, served.start[len(carried.left):]])  # now, then the rest
+    mine = np.empty(len(tickets.arrival), np.int64)  # where each of tickets sits in ``start``
     offset = 0 if ahead is None else len(ahead.arrival)
     earlier = 0 if later is None else len(later.arrival)
     mine[order[order >= earlier] - earlier] = offset + np.flatnonzero(order >= earlier)
-    return served.start[mine]
+    return start[mine]
 
 
 def _rows(tickets: Tickets, rows: np.ndarray) -> Tickets:
