@@ -203,9 +203,20 @@ def main() -> None:
 
     interrupt.install()
     try:
-        code = cli.main(prog_name="ticketlens", standalone_mode=False)
-    except click.ClickException as exc:
-        code = _usage_error(exc)
-    except (click.Abort, KeyboardInterrupt):
-        _interrupted()
+        try:
+            code = cli.main(prog_name="ticketlens", standalone_mode=False)
+        except click.ClickException as exc:
+            code = _usage_error(exc)
+        except (click.Abort, KeyboardInterrupt):
+            _interrupted()
+    except SystemExit as exc:
+        if exc.code != 130:
+            raise
+        # Interrupted: leave now. A KeyboardInterrupt that went through a callback inside a C
+        # extension (numba's compiler) can leave Python believing one went unhandled, and it
+        # then ends by sending itself SIGINT (status -2, not 130) while finalizing; our output
+        # was cleaned up on the way here (the staged folder, the progress display).
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     sys.exit(code if isinstance(code, int) else 0)
