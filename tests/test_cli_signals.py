@@ -112,3 +112,25 @@ def test_a_swallowed_ctrl_c_still_stops_the_command(tmp_path, monkeypatch) -> No
     with pytest.raises(KeyboardInterrupt):
         ticketlens.generate(tmp_path / "desk", tickets=200)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_swallowed_ctrl_c_leaves_no_traceback(monkeypatch, capsys) -> None:
+    """llvmlite's ctypes callback (numba loading a kernel) reports a KeyboardInterrupt it
+    cannot raise as "Exception ignored … Traceback": after Ctrl-C that report stays quiet (the
+    one line "interrupted" follows); any other unraisable error is still reported."""
+    import ctypes
+
+    from ticketlens.core import interrupt
+
+    monkeypatch.setattr(interrupt, "_requested", [True])
+    monkeypatch.setattr(sys, "unraisablehook", interrupt._quiet_when_interrupted)
+
+    def callback(error: type[BaseException]) -> ctypes.CFUNCTYPE:
+        def raising() -> None:
+            raise error
+        return ctypes.CFUNCTYPE(None)(raising)
+
+    callback(KeyboardInterrupt)()
+    assert capsys.readouterr().err == ""
+    callback(ValueError)()
+    assert "ValueError" in capsys.readouterr().err
