@@ -816,16 +816,11 @@ def test_shared_shifts_work_as_a_copy_per_server() -> None:
             if cut is None:
                 outcomes.append(run(tickets, servers))
                 continue
-            first = run(_rows_of(tickets, slice(0, cut)), servers)
-            outcomes.append(run(_rows_of(tickets, slice(cut, n)), servers, state=first.state))
+            first = run(tickets.take(slice(0, cut)), servers)
+            outcomes.append(run(tickets.take(slice(cut, n)), servers, state=first.state))
         a, b = outcomes
         for field in ("start", "finish", "server", "preempted"):
             assert np.array_equal(getattr(a, field), getattr(b, field)), (cut, field)
         if cut is None:  # the case exercises preemption and on-call
             assert (a.preempted > 0).any() and (a.start < NO_TIME).all()
 
-
-def _rows_of(tickets: Tickets, rows: slice) -> Tickets:
-    return Tickets(**{f.name: None if getattr(tickets, f.name) is None
-                      else getattr(tickets, f.name)[rows]
-                      for f in dataclasses.fields(tickets)})

@@ -7,7 +7,7 @@ generator and the simulator, never straight from a user's file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -32,6 +32,17 @@ class Tickets:
     # int64, the caller's name for each ticket, given back with work that outlives the call
     # (``Outcome.carried``) and in ``Outcome.pieces``; None: the row index
     ref: np.ndarray | None = None
+
+    def take(self, rows: np.ndarray | slice) -> Tickets:
+        """These tickets' ``rows`` (indices, a mask or a slice), in that order."""
+        return Tickets(**{f.name: None if (value := getattr(self, f.name)) is None
+                          else value[rows] for f in fields(self)})
+
+    def then(self, later: Tickets) -> Tickets:
+        """These tickets followed by ``later`` (a field given in one is given in both)."""
+        return Tickets(**{f.name: None if (first := getattr(self, f.name)) is None
+                          else np.concatenate([first, getattr(later, f.name)])
+                          for f in fields(self)})
 
 
 @dataclass(frozen=True)

@@ -272,13 +272,13 @@ def _calendar(c: dict[str, Any], where: str) -> Calendar:
     if lo != hours.low or hi != hours.high or not 0 <= lo < hi <= 24:
         raise ConfigError(f"{where}: [calendar] business_hours = {c['business_hours']!r}: give two "
                           "whole hours [start, end] with 0 <= start < end <= 24, e.g. [9, 17]")
-    swing = c["weekly_swing"]
     key = f"{where}: [calendar] weekly_swing"
-    if isinstance(swing, bool) or not isinstance(swing, int | float) or not 0 <= swing <= 2:
+    swing = check.number(c["weekly_swing"], key)
+    if not 0 <= swing <= 2:
         raise ConfigError(f"{key} = {swing!r}: give a number between 0 (every week alike) and 2")
     return Calendar((lo, hi), check.rate(c["business_hours_share"],
                                          f"{where}: [calendar] business_hours_share"),
-                    float(swing), check.rate(c["weekly_persistence"],
+                    swing, check.rate(c["weekly_persistence"],
                                              f"{where}: [calendar] weekly_persistence"))
 
 

@@ -136,15 +136,10 @@ class Plan:
     outcome: _Outcome
     holder: np.ndarray    # (n, slots) int64 technician holding the ticket after each slot
     seconds: np.ndarray   # (n, slots) int64 duration of each slot on the ticket's clock
-    creep: np.ndarray     # (n,) bool: priority raised after work started
 
     @property
     def critical(self) -> np.ndarray:
         return self.lay.critical
-
-    @property
-    def present(self) -> np.ndarray:
-        return self.lay.present
 
     def priorities(self) -> np.ndarray:
         """(n, slots) the priority in force after each slot."""
@@ -181,7 +176,7 @@ def plan(d: TicketDraws, config: DeskConfig, roster: Roster, clock: BusinessCloc
     outcome = _Outcome(vip, never, escalated, backorder, weekend, resolver, proficiency,
                        workaround, in_force)
     seconds = _slot_seconds(lay, outcome, config, roster, clock)
-    return Plan(lay, outcome, holder, seconds, creep)
+    return Plan(lay, outcome, holder, seconds)
 
 
 def timed(plan: Plan, clock: BusinessClock, seconds: np.ndarray | None = None,

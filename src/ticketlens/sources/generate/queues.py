@@ -33,13 +33,13 @@ chunk's tickets, some of which may go before it (only desks of more than one chu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ticketlens.clock.layout import NO_TIME
 from ticketlens.queueing.engine import QueueState, Servers, Tickets, run
-from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock
+from ticketlens.sources.generate.clock import DAY, HOUR, BusinessClock, weekday
 from ticketlens.sources.generate.config import DeskConfig
 from ticketlens.sources.generate.journey import Plan, timed
 from ticketlens.sources.generate.roster import Roster
@@ -72,7 +72,7 @@ def desk_queues(config: DeskConfig, roster: Roster, clock: BusinessClock, first_
     """Servers for every technician of every team (group = global technician id), on shift in
     business hours from ``first_day`` to ``last_day`` (+ the margin), days since 1970-01-01."""
     days = np.arange(first_day, last_day + 1 + SHIFT_MARGIN_DAYS, dtype=np.int64)
-    workdays = days[(days + 3) % 7 < 5]  # 1970-01-01 was a Thursday
+    workdays = days[weekday(days * DAY) < 5]
     opens = workdays * DAY + clock.open_hour * HOUR
     closes = opens + clock.day_seconds
     closes[-1] = NO_TIME
@@ -85,13 +85,11 @@ def desk_queues(config: DeskConfig, roster: Roster, clock: BusinessClock, first_
     return DeskQueues(servers, clock)
 
 
-def queue(plan: Plan, desk: DeskQueues, priority: np.ndarray, until: int) -> np.ndarray:
+def queue(plan: Plan, desk: DeskQueues, until: int) -> np.ndarray:
     """The chunk's slot times with every queue wait added to the slot that waits for the
-    technician (``plan.seconds`` is kept).
-
-    ``priority``: (n, slots) the priority in force after each slot; ``until``: when the next
-    chunk begins (seconds)."""
+    technician (``plan.seconds`` is kept); ``until``: when the next chunk begins (seconds)."""
     seconds = plan.seconds.copy()
+    priority = plan.priorities()
     time = timed(plan, desk.clock)
     holder, sec = plan.holder, plan.seconds
     vip, never = plan.outcome.vip, plan.outcome.never
@@ -134,22 +132,22 @@ def _run(desk: DeskQueues, name: str, tickets: Tickets, until: int) -> np.ndarra
     servers, state = desk.servers[name], desk.states.get(name)
     ahead = desk.waiting.get(name)
     later = desk.later.get(name)
-    pool = tickets if later is None else _joined(later, tickets)
+    pool = tickets if later is None else later.then(tickets)
     order = np.lexsort((np.arange(len(pool.arrival)), pool.arrival))
-    pool = _rows(pool, order)
+    pool = pool.take(order)
     # The desk carried on to the next chunk's start (what it hands on), then from there served
     # to the end: by the engine's chunk rule, exactly one run to the end over them all.
     due = pool.arrival < until  # a prefix: the pool is in arrival order
-    now = _rows(pool, due) if ahead is None else _joined(ahead, _rows(pool, due))
+    now = pool.take(due) if ahead is None else ahead.then(pool.take(due))
     carried = run(now, servers, state=state, final=False)
-    waiting = _rows(now, carried.left)
-    rest = _joined(waiting, _rows(pool, ~due))
+    waiting = now.take(carried.left)
+    rest = waiting.then(pool.take(~due))
     served = run(rest, servers, state=carried.state, final=True)
     if served.unserved:  # every group served here has servers on shift: a bug if not
         raise AssertionError(f"{served.unserved} tickets never reached a technician")
     desk.states[name] = carried.state
     desk.waiting[name] = waiting
-    desk.later[name] = _rows(pool, ~due)
+    desk.later[name] = pool.take(~due)
     start = carried.start.copy()  # of ``now``; the ones left waiting start in ``served``
     start[carried.left] = served.start[:len(carried.left)]
     start = np.concatenate([start, served.start[len(carried.left):]])  # now, then the rest
@@ -158,16 +156,6 @@ def _run(desk: DeskQueues, name: str, tickets: Tickets, until: int) -> np.ndarra
     earlier = 0 if later is None else len(later.arrival)
     mine[order[order >= earlier] - earlier] = offset + np.flatnonzero(order >= earlier)
     return start[mine]
-
-
-def _rows(tickets: Tickets, rows: np.ndarray) -> Tickets:
-    return Tickets(**{f.name: getattr(tickets, f.name)[rows] for f in fields(Tickets)
-                      if getattr(tickets, f.name) is not None})
-
-
-def _joined(first: Tickets, then: Tickets) -> Tickets:
-    return Tickets(**{f.name: np.concatenate([getattr(first, f.name), getattr(then, f.name)])
-                      for f in fields(Tickets) if getattr(then, f.name) is not None})
 
 
 def _wait_on_ticket_clock(arrival: np.ndarray, start: np.ndarray, critical: np.ndarray,

@@ -56,7 +56,7 @@ class Chunk:
     journey: Journey
     # events, ordered by ticket then time
     event_ticket: np.ndarray   # int64 row of the ticket in this chunk
-    event_slot: np.ndarray     # int64 slot index (journey.SLOTS)
+    event_slot: np.ndarray     # int64 slot index (slots.SLOTS)
     event_time: np.ndarray     # int64 seconds
     event_holder: np.ndarray   # int32 technician id, -1 = Unassigned
     event_priority: np.ndarray  # int8
@@ -143,7 +143,7 @@ def _simulate_chunk(sim: Simulation, index: int, days: tuple[int, int],
     if piece is not None:  # a slice of a dense day: the next chunk starts with the next slice
         next_start = (sim.plan.first_day + days[0]) * DAY + piece.end
     planned = plan(*args, to_l1, to_l2)
-    laid = journey(planned, sim.clock, queue(planned, desk, planned.priorities(), next_start))
+    laid = journey(planned, sim.clock, queue(planned, desk, next_start))
 
     carried = (carried + holding_intervals(laid)[0]).still_open(next_start)
 

@@ -65,8 +65,6 @@ SLOT_ACTIVITY = tuple(a for _, a, *_ in SLOTS)
 SLOT_CLOCK = np.array([c for _, _, c, *_ in SLOTS], dtype=np.int8)
 SLOT_ACTIVE = np.array([act for *_, act, _ in SLOTS], dtype=bool)
 SLOT_NOTE_GROUP = tuple(g for *_, g in SLOTS)
-# Slots whose duration is given in business days: Critical tickets count calendar days.
-DAY_SLOTS = ("parts_received", "hold_released", "closed", "closed_again", "closed_zombie")
 
 # Steps where the desk, not the user or the work, sets the pace (``urgency_pace``): the
 # dispatch, the tries before escalating, the hand-overs, and confirming the fix with the user
